@@ -1,0 +1,35 @@
+# Two commands do all set-up on a fresh machine: `make corpus` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+CONFIG ?= configs/sample.yaml
+
+.PHONY: setup corpus test lint format eval bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv and install the project with its dev extras
+
+corpus: $(STAMP)  ## build the shipped sample corpus into build/sample
+	$(BIN)/corpus build $(CONFIG)
+
+test: $(STAMP)  ## run the whole test suite
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check corpus scripts tests
+	$(BIN)/ruff format --check corpus scripts tests
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix corpus scripts tests
+	$(BIN)/ruff format corpus scripts tests
+
+eval: $(STAMP)  ## score the stages on ../shared/eval
+	$(BIN)/python scripts/eval.py
+
+clean:
+	rm -rf build .pytest_cache

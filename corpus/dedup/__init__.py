@@ -1,0 +1,5 @@
+"""Corpus-level steps: they need to see every document (exact and near-duplicate removal)."""
+
+from corpus.dedup.base import CorpusStep
+
+__all__ = ["CorpusStep"]

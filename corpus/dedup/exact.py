@@ -1,0 +1,60 @@
+"""Exact deduplication on normalized text, keeping the first copy in stable input order."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from corpus.dedup.base import CorpusStep
+from corpus.document import Document
+from corpus.stages.base import Edit, Outcome
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_for_dedup(text: str, *, lowercase: bool = True) -> str:
+    """NFKC, whitespace runs to one space, stripped, optionally lowercased.
+
+    >>> normalize_for_dedup("  Hello\\n\\n  WORLD ")
+    'hello world'
+    """
+    text = _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return text.lower() if lowercase else text
+
+
+class ExactDedup(CorpusStep):
+    """Drop documents whose normalized text was already seen (reason ``exact_duplicate``).
+
+    Holds one 16-byte BLAKE2b digest per kept document, never text.
+    """
+
+    name = "exact_dedup"
+
+    def __init__(self, *, lowercase: bool = True) -> None:
+        self.lowercase = lowercase
+        self._seen: dict[bytes, str] = {}
+
+    def fingerprint(self, doc: Document) -> bytes:
+        norm = normalize_for_dedup(doc.text, lowercase=self.lowercase)
+        return hashlib.blake2b(norm.encode("utf-8"), digest_size=16).digest()
+
+    def admit(self, key: bytes, doc: Document) -> Outcome:
+        kept = self._seen.get(key)
+        if kept is not None:
+            out = Outcome.drop("exact_duplicate")
+            out.edits.append(Edit("exact_duplicate", before=doc.id, after=f"duplicate of {kept}"))
+            return out
+        self._seen[key] = doc.id
+        return Outcome(doc)
+
+    def duplicate_of(self, key: bytes) -> str | None:
+        """The id of the kept document with this key, if any."""
+        return self._seen.get(key)
+
+    def reset(self) -> None:
+        self._seen = {}
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self._seen = {}

@@ -1,0 +1,108 @@
+"""The Document record: the one place its fields are defined.
+
+`FIELDS` is the single source of truth. The JSON Schema in
+``schemas/document.schema.json`` and the Hugging Face ``datasets.Features`` of
+every written dataset are both derived from it (``json_schema()`` and
+``features()``); a test checks the schema file on disk matches.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, NamedTuple
+
+
+class Field(NamedTuple):
+    name: str
+    json_type: str  # "string" | "number" | "integer" | "object"
+    arrow_type: str  # datasets.Value dtype; "json" = dict stored as a JSON string
+    required: bool
+    description: str
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("id", "string", "string", True, "Stable identifier, unique within a build."),
+    Field("text", "string", "string", True, "The document text after cleaning."),
+    Field("source", "string", "string", False, "Where the document came from (input file or collection)."),
+    Field("url", "string", "string", False, "Original URL, when known."),
+    Field("lang", "string", "string", False, "Detected language code (ISO 639-1 where one exists)."),
+    Field("lang_score", "number", "float64", False, "Detector probability of `lang`, 0..1."),
+    Field(
+        "meta",
+        "object",
+        "json",
+        False,
+        "Free-form metadata. Written to datasets as a JSON string with sorted keys.",
+    ),
+)
+
+
+@dataclass
+class Document:
+    """One record. Only ``id`` and ``text`` are required."""
+
+    id: str
+    text: str
+    source: str = ""
+    url: str = ""
+    lang: str = ""
+    lang_score: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        """Build from a dict; unknown keys go into ``meta``; a JSON-string meta is parsed."""
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known and v is not None}
+        meta = kwargs.get("meta", {})
+        if isinstance(meta, str):
+            meta = json.loads(meta) if meta else {}
+        extra = {k: v for k, v in data.items() if k not in known}
+        kwargs["meta"] = {**meta, **extra}
+        kwargs["id"] = str(kwargs.get("id", ""))
+        return cls(**kwargs)
+
+    def to_row(self) -> dict[str, Any]:
+        """The row as written to a dataset (meta serialised deterministically)."""
+        row = self.to_dict()
+        row["meta"] = json.dumps(self.meta, sort_keys=True, ensure_ascii=False)
+        return row
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a Document, derived from FIELDS."""
+    props: dict[str, Any] = {}
+    for f in FIELDS:
+        props[f.name] = {"type": f.json_type, "description": f.description}
+        if f.name == "lang_score":
+            props[f.name].update(minimum=0, maximum=1)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "document.schema.json",
+        "title": "Document",
+        "description": "One record of a corpus build (corpus.document.Document).",
+        "type": "object",
+        "properties": props,
+        "required": [f.name for f in FIELDS if f.required],
+        "additionalProperties": False,
+    }
+
+
+def arrow_schema():  # -> pyarrow.Schema
+    """The Arrow schema of written shards, derived from FIELDS."""
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "float64": pa.float64(), "json": pa.string()}
+    return pa.schema([pa.field(f.name, types[f.arrow_type], nullable=not f.required) for f in FIELDS])
+
+
+def features():  # -> datasets.Features
+    """The Hugging Face Features of written datasets, derived from FIELDS."""
+    from datasets import Features, Value
+
+    dtype = {"string": "string", "float64": "float64", "json": "string"}
+    return Features({f.name: Value(dtype[f.arrow_type]) for f in FIELDS})

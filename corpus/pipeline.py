@@ -1,0 +1,112 @@
+"""Pipeline: ordered per-document stages, then corpus-level steps (dedup).
+
+Per-document stages run in the order given. Corpus-level steps (``exact_dedup``
+and later ``near_dedup``) run after them, in their own order, on the cleaned
+text: a copy that differs only in page furniture is caught once the furniture
+is gone. The same object runs in plain Python (``run``) and on an engine
+(``build``); a YAML file and Python code build the same object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from corpus.dedup.base import CorpusStep
+from corpus.document import Document
+from corpus.stages.base import Outcome, Stage
+from corpus.stats import Stats
+
+
+class Pipeline:
+    """Stages in order; ``Pipeline([...])`` or ``Pipeline.from_yaml(path)``."""
+
+    def __init__(self, stages: Sequence[Stage], *, config: dict[str, Any] | None = None) -> None:
+        self.stages = list(stages)
+        self.config = config or {"stages": [{s.name: s.get_config()} for s in self.stages]}
+        self._ready = False
+
+    @property
+    def doc_stages(self) -> list[Stage]:
+        return [s for s in self.stages if not isinstance(s, CorpusStep)]
+
+    @property
+    def corpus_steps(self) -> list[CorpusStep]:
+        return [s for s in self.stages if isinstance(s, CorpusStep)]
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], *, where: str = "config") -> Pipeline:
+        from corpus.config import build_stages, validate
+
+        config = validate(config, where=where)
+        return cls(build_stages(config, where=where), config=config)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Pipeline:
+        from corpus.config import load_yaml
+
+        return cls.from_config(load_yaml(path), where=str(path))
+
+    def setup(self) -> None:
+        if not self._ready:
+            for stage in self.stages:
+                stage.setup()
+            self._ready = True
+
+    def trace(self, doc: Document) -> list[tuple[str, Document, Outcome]]:
+        """Run the per-document stages on one document, keeping every step (for explain)."""
+        self.setup()
+        steps = []
+        for stage in self.doc_stages:
+            outcome = stage.apply(doc)
+            steps.append((stage.name, doc, outcome))
+            if outcome.doc is None:
+                break
+            doc = outcome.doc
+        return steps
+
+    def process(self, doc: Document, stats: Stats) -> tuple[Document | None, list[Any]]:
+        """Worker side: per-document stages, then the corpus steps' fingerprints."""
+        self.setup()
+        for stage in self.doc_stages:
+            outcome = stage.apply(doc)
+            stats.record(stage.name, doc, outcome)
+            if outcome.doc is None:
+                return None, []
+            doc = outcome.doc
+        return doc, [step.fingerprint(doc) for step in self.corpus_steps]
+
+    def admit(self, doc: Document, keys: list[Any], stats: Stats) -> Outcome:
+        """Reduce side: the corpus steps decide, in stable input order."""
+        outcome = Outcome(doc)
+        for step, key in zip(self.corpus_steps, keys):
+            outcome = step.admit(key, doc)
+            stats.record(step.name, doc, outcome)
+            if outcome.doc is None:
+                return outcome
+        return outcome
+
+    def run(self, docs: Iterable[Document], stats: Stats | None = None) -> Iterator[Document]:
+        """Run everything in this process, yielding the kept documents in input order."""
+        stats = Stats() if stats is None else stats
+        for step in self.corpus_steps:
+            step.reset()
+        for doc in docs:
+            stats["pipeline.docs_in"] += 1
+            out, keys = self.process(doc, stats)
+            if out is None:
+                continue
+            kept = self.admit(out, keys, stats).doc
+            if kept is not None:
+                stats["pipeline.docs_out"] += 1
+                yield kept
+
+    def build(self, **overrides: Any):  # -> corpus.engines.local.BuildResult
+        """Build the dataset described by this pipeline's config with the local engine."""
+        from corpus.engines import run_build
+
+        return run_build(self, **overrides)
+
+    def __repr__(self) -> str:
+        return f"Pipeline({self.stages!r})"

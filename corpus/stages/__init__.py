@@ -1,0 +1,65 @@
+"""Per-document stages and the registry that maps config names to them.
+
+>>> from corpus import stages
+>>> "fix_encoding" in stages.available()
+True
+>>> stages.build("no_such_stage")
+Traceback (most recent call last):
+...
+corpus.errors.ConfigError: unknown stage 'no_such_stage'; available: ...
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from corpus.errors import ConfigError
+from corpus.stages.base import Edit, Outcome, Stage, check_options
+
+# name -> "module:Class". Imported lazily so `import corpus` stays light.
+_REGISTRY: dict[str, str] = {
+    "fix_encoding": "corpus.stages.encoding:FixEncoding",
+    "strip_boilerplate": "corpus.stages.boilerplate:StripBoilerplate",
+    "normalize_handles": "corpus.stages.handles:NormalizeHandles",
+    "detect_language": "corpus.stages.language:DetectLanguage",
+    "exact_dedup": "corpus.dedup.exact:ExactDedup",
+}
+_CLASSES: dict[str, str] = {target.split(":")[1]: target for target in _REGISTRY.values()}
+
+__all__ = ["Edit", "Outcome", "Stage", "available", "build", "get", "register", *_CLASSES]
+
+
+def available() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def register(name: str, target: type | str) -> None:
+    """Add a stage under ``name``: a class, or "module:Class" imported on first use."""
+    if isinstance(target, type):
+        target = f"{target.__module__}:{target.__qualname__}"
+    _REGISTRY[name] = target
+
+
+def get(name: str) -> type:
+    """The stage class registered under ``name``."""
+    try:
+        target = _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(f"unknown stage {name!r}; available: {', '.join(available())}") from None
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def build(name: str, **config: Any) -> Any:
+    """Build the stage registered as ``name`` with its config; unknown options raise ConfigError."""
+    cls = get(name)
+    check_options(cls, config, f"stages.{name}")
+    return cls(**config)
+
+
+def __getattr__(attr: str) -> Any:
+    if attr in _CLASSES:
+        module, _, cls = _CLASSES[attr].partition(":")
+        return getattr(importlib.import_module(module), cls)
+    raise AttributeError(f"module 'corpus.stages' has no attribute {attr!r}")

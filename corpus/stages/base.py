@@ -1,0 +1,104 @@
+"""The Stage interface.
+
+A stage is a small, picklable object with a name and a config. Calling it on a
+Document returns the (possibly changed) Document, or None to drop it. The
+richer form, ``apply``, also says *why*: the drop reason, the edits made
+(each with the rule that made it) and extra counters. Runners count from
+``apply``; stages never count into shared state and never do I/O.
+
+Constructors store their keyword arguments unchanged (scikit-learn style), so
+``stage.get_config()`` round-trips to YAML; heavy state (models) is loaded
+lazily in ``setup()``, once per worker.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from corpus.document import Document
+from corpus.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change a stage made: which rule, what it replaced, and with what."""
+
+    rule: str
+    before: str
+    after: str = ""
+    start: int | None = None  # offset of `before` in the stage's input text, when known
+
+    def describe(self) -> str:
+        where = f" @{self.start}" if self.start is not None else ""
+        if not self.after:
+            return f"[{self.rule}]{where} removed {self.before!r}"
+        return f"[{self.rule}]{where} {self.before!r} -> {self.after!r}"
+
+
+@dataclass
+class Outcome:
+    """What a stage did to one document."""
+
+    doc: Document | None
+    reason: str | None = None  # stable drop-reason code when doc is None
+    edits: list[Edit] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # extra counters, keys without the stage prefix
+
+    @classmethod
+    def drop(cls, reason: str, **counts: int) -> Outcome:
+        return cls(None, reason=reason, counts=dict(counts))
+
+
+class Stage:
+    """Base class of per-document stages. Subclasses set ``name`` and implement ``apply``."""
+
+    name: ClassVar[str] = ""
+
+    def setup(self) -> None:
+        """Load heavy state once per worker. Called before the first document; idempotent."""
+
+    def apply(self, doc: Document) -> Outcome:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def apply_batch(self, docs: list[Document]) -> list[Outcome]:
+        """Batch form; must give exactly what ``apply`` gives one by one."""
+        return [self.apply(d) for d in docs]
+
+    def __call__(self, doc: Document) -> Document | None:
+        self.setup()
+        return self.apply(doc).doc
+
+    @classmethod
+    def options(cls) -> dict[str, Any]:
+        """The accepted config keys and their defaults, from ``__init__``'s signature."""
+        sig = inspect.signature(cls.__init__)
+        return {
+            p.name: (None if p.default is inspect.Parameter.empty else p.default)
+            for p in list(sig.parameters.values())[1:]
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+        }
+
+    def get_config(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.options()}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Ship config only; workers rebuild heavy state in setup().
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+def check_options(cls: type, config: dict[str, Any], where: str) -> None:
+    """Raise ConfigError naming any key that ``cls`` does not accept."""
+    allowed = cls.options() if hasattr(cls, "options") else {}
+    for key in config:
+        if key not in allowed:
+            known = ", ".join(sorted(allowed)) or "(none)"
+            raise ConfigError(f"{where}: unknown option {key!r}; expected one of: {known}")
