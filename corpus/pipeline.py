@@ -66,26 +66,33 @@ class Pipeline:
             doc = outcome.doc
         return steps
 
-    def process(self, doc: Document, stats: Stats) -> tuple[Document | None, list[Any]]:
-        """Worker side: per-document stages, then the corpus steps' fingerprints."""
+    def process(self, doc: Document, stats: Stats) -> tuple[Document | None, list[Any], str]:
+        """Worker side: per-document stages, then the corpus steps' fingerprints.
+
+        Returns (document or None, fingerprints, "stage.reason" when dropped else "").
+        """
         self.setup()
         for stage in self.doc_stages:
             outcome = stage.apply(doc)
             stats.record(stage.name, doc, outcome)
             if outcome.doc is None:
-                return None, []
+                return None, [], f"{stage.name}.{outcome.reason or 'unspecified'}"
             doc = outcome.doc
-        return doc, [step.fingerprint(doc) for step in self.corpus_steps]
+        return doc, [step.fingerprint(doc) for step in self.corpus_steps], ""
 
-    def admit(self, doc: Document, keys: list[Any], stats: Stats) -> Outcome:
-        """Reduce side: the corpus steps decide, in stable input order."""
+    def admit(self, doc: Document, keys: list[Any], stats: Stats) -> tuple[Outcome, str]:
+        """Reduce side: the corpus steps decide, in stable input order.
+
+        Returns the outcome and "step.reason" when a step dropped the document, else "".
+        """
         outcome = Outcome(doc)
-        for step, key in zip(self.corpus_steps, keys):
+        for step, key in zip(self.corpus_steps, keys, strict=True):
             outcome = step.admit(key, doc)
             stats.record(step.name, doc, outcome)
             if outcome.doc is None:
-                return outcome
-        return outcome
+                return outcome, f"{step.name}.{outcome.reason or 'unspecified'}"
+            doc = outcome.doc
+        return outcome, ""
 
     def run(self, docs: Iterable[Document], stats: Stats | None = None) -> Iterator[Document]:
         """Run everything in this process, yielding the kept documents in input order."""
@@ -94,10 +101,10 @@ class Pipeline:
             step.reset()
         for doc in docs:
             stats["pipeline.docs_in"] += 1
-            out, keys = self.process(doc, stats)
+            out, keys, _ = self.process(doc, stats)
             if out is None:
                 continue
-            kept = self.admit(out, keys, stats).doc
+            kept = self.admit(out, keys, stats)[0].doc
             if kept is not None:
                 stats["pipeline.docs_out"] += 1
                 yield kept
@@ -107,6 +114,9 @@ class Pipeline:
         from corpus.engines import run_build
 
         return run_build(self, **overrides)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_ready": False}
 
     def __repr__(self) -> str:
         return f"Pipeline({self.stages!r})"

@@ -1,0 +1,154 @@
+"""The `corpus` command: build | clean | explain | stages | validate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from corpus.document import Document
+from corpus.errors import CorpusError
+from corpus.pipeline import Pipeline
+
+DEFAULT_STAGES: list[dict[str, Any]] = [
+    {"fix_encoding": {}},
+    {"strip_boilerplate": {}},
+    {"normalize_handles": {"mode": "mask"}},
+    {"detect_language": {}},
+]
+
+
+def _pipeline_for(config: str | None) -> Pipeline:
+    if config:
+        return Pipeline.from_yaml(config)
+    from corpus.config import build_stages
+
+    return Pipeline(build_stages({"stages": DEFAULT_STAGES}, where="default stages"))
+
+
+def _documents(path: str, fmt: str) -> Iterator[Document]:
+    from corpus.io.readers import InputFile, Quarantined, read_input
+
+    f = InputFile(path=path, id_prefix=Path(path).name)
+    for item in read_input(f, {"format": fmt}):
+        if isinstance(item, Quarantined):
+            where = f"{item.path}:{item.line}" if item.line else item.path
+            print(f"skipped {where}: {item.error}", file=sys.stderr)
+            continue
+        yield item
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    pipeline = Pipeline.from_yaml(args.config)
+    result = pipeline.build(workers=args.workers, output=args.output, progress=False if args.quiet else None)
+    print(result.summary())
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    pipeline = _pipeline_for(args.config)
+    status = 0
+    for doc in _documents(args.file, args.format):
+        steps = pipeline.trace(doc)
+        _, _, last = steps[-1] if steps else ("", doc, None)
+        if last is not None and last.doc is None:
+            print(f"{doc.id}: dropped by {steps[-1][0]} ({last.reason})", file=sys.stderr)
+            status = 1
+            continue
+        sys.stdout.write((last.doc if last else doc).text.rstrip("\n") + "\n")
+    return status
+
+
+def explain_document(pipeline: Pipeline, doc: Document) -> str:
+    """A human-readable account of what each stage did to one document, and why."""
+    lines = [f"document {doc.id!r}: {len(doc.text)} chars"]
+    for name, before, outcome in pipeline.trace(doc):
+        after = outcome.doc
+        if after is None:
+            lines.append(f"{name}: DROPPED ({outcome.reason})")
+            lines += [f"    {e.describe()}" for e in outcome.edits]
+            return "\n".join(lines)
+        changes = []
+        if after.text != before.text:
+            changes.append(f"text {len(before.text)} -> {len(after.text)} chars")
+        for fld in ("lang", "lang_score", "url", "source"):
+            if getattr(after, fld) != getattr(before, fld):
+                changes.append(f"{fld}={getattr(after, fld)!r}")
+        extra = ", ".join(f"{k} {v}" for k, v in sorted(outcome.counts.items()))
+        lines.append(f"{name}: {'; '.join(changes) or 'unchanged'}" + (f" ({extra})" if extra else ""))
+        lines += [f"    {e.describe()}" for e in outcome.edits]
+        doc = after
+    steps = [s.name for s in pipeline.corpus_steps]
+    if steps:
+        lines.append(f"then corpus-level steps decide across documents: {', '.join(steps)}")
+    lines.append(f"result: kept, {len(doc.text)} chars")
+    return "\n".join(lines)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    pipeline = _pipeline_for(args.config)
+    for doc in _documents(args.file, args.format):
+        print(explain_document(pipeline, doc))
+    return 0
+
+
+def cmd_stages(args: argparse.Namespace) -> int:
+    from corpus import stages
+
+    for name in stages.available():
+        cls = stages.get(name)
+        opts = ", ".join(f"{k}={v!r}" for k, v in cls.options().items())
+        print(f"{name}: {opts}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    pipeline = Pipeline.from_yaml(args.config)
+    print(f"{args.config}: valid; stages: {', '.join(s.name for s in pipeline.stages)}")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="corpus", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="build a dataset from a YAML config")
+    p.add_argument("config")
+    p.add_argument("--workers", help="worker processes (default: config, else every core; 0 = in-process)")
+    p.add_argument("--output", help="output directory (default: output.path of the config)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_build)
+
+    for name, func, text in (
+        ("clean", cmd_clean, "print the cleaned text of FILE"),
+        ("explain", cmd_explain, "show what each stage changed in FILE, and why"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("file")
+        p.add_argument("--config", help="pipeline YAML (default: the default cleaning stages)")
+        p.add_argument("--format", default="auto", choices=["auto", "text", "jsonl"])
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("stages", help="list the registered stages and their options")
+    p.set_defaults(func=cmd_stages)
+    p = sub.add_parser("validate", help="check a config without running it")
+    p.add_argument("config")
+    p.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CorpusError as exc:
+        print(f"corpus: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Loading and validating pipeline configs (YAML or dict) against schemas/pipeline.schema.json.
+
+Errors name the key and what was expected, e.g.
+``configs/x.yaml: output.max_shard_rows: expected integer >= 1, got 0``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from corpus.errors import ConfigError
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped with the package (a copy of the repo's schemas/)."""
+    return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with input, stages, output; got {type(data).__name__}")
+    return data
+
+
+def _key_path(parts: Any) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _describe(error: Any) -> str:
+    validator, expected = error.validator, error.validator_value
+    got = json.dumps(error.instance, default=str)
+    if len(got) > 60:
+        got = got[:57] + "..."
+    if validator == "required":
+        missing = [k for k in expected if k not in error.instance]
+        return f"missing required key {missing[0]!r}"
+    if validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        return f"unknown key {extra[0]!r}; expected one of: {', '.join(allowed)}"
+    if validator == "enum":
+        return f"expected one of {', '.join(map(str, expected))}; got {got}"
+    if validator == "type":
+        return f"expected {expected}; got {got}"
+    if validator in ("minimum", "minItems", "minLength", "maxProperties", "minProperties"):
+        return f"expected {validator} {expected}; got {got}"
+    return f"{error.message}"
+
+
+def validate(config: dict[str, Any], *, where: str = "config") -> dict[str, Any]:
+    """Validate against the pipeline schema and each stage's options; return a copy with defaults."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(load_schema("pipeline.schema.json"))
+    errors = sorted(
+        validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path)))
+    )
+    if errors:
+        err = jsonschema.exceptions.best_match(errors)
+        raise ConfigError(f"{where}: {_key_path(err.absolute_path)}: {_describe(err)}")
+    config = copy.deepcopy(config)
+    config.setdefault("engine", "local")
+    config.setdefault("workers", "auto")
+    config.setdefault("batch_size", 256)
+    inp = config["input"]
+    inp.setdefault("format", "auto")
+    inp.setdefault("text_field", "text")
+    inp.setdefault("id_field", "id")
+    inp.setdefault("encoding_errors", "replace")
+    out = config["output"]
+    out.setdefault("split", "train")
+    out.setdefault("max_shard_rows", 100_000)
+    out.setdefault("compression", "zstd")
+    out.setdefault("overwrite", True)
+    for i, item in enumerate(config["stages"]):
+        ((name, options),) = item.items()
+        if options is None:
+            config["stages"][i] = {name: {}}
+    build_stages(config, where=where)  # fail early on unknown stages and options
+    return config
+
+
+def build_stages(config: dict[str, Any], *, where: str = "config") -> list[Any]:
+    from corpus import stages
+
+    built = []
+    for i, item in enumerate(config["stages"]):
+        ((name, options),) = item.items()
+        key = f"stages[{i}].{name}"
+        try:
+            cls = stages.get(name)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: stages[{i}]: {exc}") from None
+        opts = options or {}
+        try:
+            stages.check_options(cls, opts, key)
+            built.append(cls(**opts))
+        except ConfigError as exc:
+            msg = str(exc)
+            raise ConfigError(f"{where}: {msg if msg.startswith(key) else key + ': ' + msg}") from None
+        except TypeError as exc:
+            raise ConfigError(f"{where}: {key}: {exc}") from None
+    return built

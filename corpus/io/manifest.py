@@ -1,0 +1,37 @@
+"""The build manifest: what went in, what came out, and how; machine-readable and deterministic.
+
+No timestamps or machine paths: building the same inputs with the same config
+gives a byte-identical manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+DEPENDENCIES = ("ftfy", "trafilatura", "langdetect", "datasets", "pyarrow", "pyyaml", "jsonschema", "tqdm")
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(config).encode("utf-8")).hexdigest()
+
+
+def dependency_versions() -> dict[str, str]:
+    out = {}
+    for name in DEPENDENCIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,85 @@
+"""Config loading: valid configs build the same Pipeline as Python; bad ones name the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus import ConfigError, Pipeline
+from corpus import stages as registry
+from tests.conftest import ROOT
+
+BASE = """
+input:  {paths: ["data/*.txt"], format: text}
+stages:
+  - exact_dedup: {}
+output: {path: build/x}
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_sample_config_is_valid():
+    pipeline = Pipeline.from_yaml(ROOT / "configs" / "sample.yaml")
+    assert [s.name for s in pipeline.stages] == [
+        "fix_encoding",
+        "strip_boilerplate",
+        "normalize_handles",
+        "detect_language",
+        "exact_dedup",
+    ]
+    assert pipeline.config["output"]["split"] == "train"  # defaults filled in
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (BASE.replace("format: text", "format: docx"), "input.format: expected one of"),
+        (BASE.replace("output: {path: build/x}", "output: {}"), "output: missing required key 'path'"),
+        (BASE + "colour: red\n", "unknown key 'colour'"),
+        (BASE.replace("exact_dedup: {}", "exact_dedupe: {}"), "unknown stage 'exact_dedupe'; available:"),
+        (
+            BASE.replace("exact_dedup: {}", "exact_dedup: {lowercsae: true}"),
+            "stages[0].exact_dedup: unknown option",
+        ),
+        (BASE.replace('["data/*.txt"]', "data.txt"), "input.paths: expected array"),
+        ("input: [", "not valid YAML"),
+        ("- just a list\n", "expected a mapping"),
+    ],
+)
+def test_bad_config_names_key_and_expectation(tmp_path, text, message):
+    with pytest.raises(ConfigError) as err:
+        Pipeline.from_yaml(write(tmp_path, text))
+    assert message in str(err.value)
+    assert "c.yaml" in str(err.value)
+
+
+def test_missing_config_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config"):
+        Pipeline.from_yaml(tmp_path / "absent.yaml")
+
+
+def test_registry_build_and_unknown_option():
+    stage = registry.build("exact_dedup", lowercase=False)
+    assert stage.get_config() == {"lowercase": False}
+    with pytest.raises(ConfigError, match="unknown option 'nope'; expected one of: lowercase"):
+        registry.build("exact_dedup", nope=1)
+    assert set(registry.available()) >= {
+        "fix_encoding",
+        "strip_boilerplate",
+        "normalize_handles",
+        "detect_language",
+        "exact_dedup",
+    }
+
+
+def test_register_custom_stage():
+    registry.register("drop_short", "tests.stages_for_tests:DropShort")
+    stage = registry.build("drop_short", min_words=2)
+    from corpus import Document
+
+    assert stage(Document(id="a", text="one")) is None
+    assert stage(Document(id="b", text="one two")).text == "one two"
