@@ -1,0 +1,74 @@
+"""`make eval`: score every stage on the data other people labelled (../shared/eval).
+
+Prints one table, stage by stage: metric, score, reference score where one is
+published or measured, cases, and docs/s. Each stage's scorer lives in
+scripts/eval_<stage>.py and exposes ``run() -> list[dict]``. Results also go to
+build/eval.json so runs can be compared over time.
+
+    python scripts/eval.py [stage ...]
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCORERS = ["encoding", "boilerplate", "handles", "language"]
+
+
+def load(name: str):
+    path = HERE / f"eval_{name}.py"
+    spec = importlib.util.spec_from_file_location(f"eval_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fmt(value, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}" if value < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def render(rows: list[dict]) -> str:
+    head = ["stage", "metric", "score", "reference", "cases", "docs/s", "note"]
+    table = [head] + [
+        [
+            r.get("stage", ""),
+            r.get("metric", ""),
+            fmt(r.get("score")),
+            fmt(r.get("reference")),
+            fmt(r.get("cases")),
+            fmt(r.get("docs_per_s"), 0),
+            r.get("note", "") or "",
+        ]
+        for r in rows
+    ]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
+    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |" for row in table]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    names = argv or SCORERS
+    rows: list[dict] = []
+    for name in names:
+        started = time.perf_counter()
+        rows.extend(load(name).run())
+        print(f"scored {name} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    print(render(rows))
+    out = HERE.parent / "build" / "eval.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
