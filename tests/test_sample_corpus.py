@@ -1,0 +1,110 @@
+"""Issue 2's acceptance: the shipped sample corpus builds into a loadable, clean, deduplicated dataset."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from corpus import Document, Pipeline
+from tests.conftest import ROOT
+
+FURNITURE = ["Sign up to receive our latest news!", "By submitting this form, I agree to the terms."]
+SAMPLE = ROOT / "data" / "sample"
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in text.split("\n\n") if p.strip()]
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build") / "sample"
+    pipeline = Pipeline.from_yaml(ROOT / "configs" / "sample.yaml")
+    result = pipeline.build(output=out, workers=0, progress=False)
+    return out, result
+
+
+def test_seed_article_is_clean_and_otherwise_verbatim(build, sample_article):
+    import datasets
+
+    out, _ = build
+    ds = datasets.load_dataset(str(out), split="train")
+    row = next(r for r in ds if r["id"] == "pompeo-nagorno-karabakh")
+    for line in FURNITURE:
+        assert line not in row["text"]
+    expected = [
+        p.replace("@ZMnatsakanyan", "@USER").replace("@bayramov_jeyhun", "@USER")
+        for p in paragraphs(sample_article)
+        if p not in FURNITURE
+    ]
+    assert paragraphs(row["text"]) == expected
+    assert row["lang"] == "en" and row["lang_score"] > 0.9
+
+
+def test_copies_collapse_and_everything_is_accounted_for(build):
+    out, result = build
+    counts = result.manifest["counts"]
+    assert counts["read"] == 5
+    assert counts["read"] == counts["kept"] + sum(counts["dropped"].values()) + counts["quarantined"]
+    dropped = {json.loads(x)["id"]: json.loads(x) for x in (out / "dropped.jsonl").read_text().splitlines()}
+    # the mojibake copy, the exact copy and the copy with other furniture all equal the seed once cleaned
+    assert set(dropped) == {
+        "pompeo-variant-1-mojibake",
+        "pompeo-variant-2-exact-copy",
+        "pompeo-variant-4-other-footer",
+    }
+    assert all(d["note"] == "duplicate of pompeo-nagorno-karabakh" for d in dropped.values())
+    assert counts["kept"] == 2  # the seed and the edited copy (a near-duplicate, not an exact one)
+
+
+def test_mojibake_copy_comes_out_equal_to_the_clean_article(sample_article):
+    pipeline = Pipeline.from_yaml(ROOT / "configs" / "sample.yaml")
+    mojibake = (SAMPLE / "pompeo-variant-1-mojibake.txt").read_text(encoding="utf-8")
+    assert "â€œ" in mojibake
+    clean = list(pipeline.run([Document(id="m", text=mojibake)]))
+    seed = list(pipeline.run([Document(id="s", text=sample_article)]))
+    assert clean[0].text == seed[0].text
+
+
+def test_manifest_and_card_describe_the_build(build):
+    out, result = build
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["languages"] == {"en": 2}
+    assert manifest["stages"]["strip_boilerplate"]["docs_changed"] >= 4
+    assert len(manifest["inputs"]) == 5 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    card = (out / "README.md").read_text()
+    assert "language:\n- en" in card and "exact_dedup.exact_duplicate | 3" in card
+
+
+def run_cli(*args):
+    exe = shutil.which("corpus", path=str(ROOT / ".venv" / "bin")) or shutil.which("corpus")
+    cmd = [exe, *args] if exe else [sys.executable, "-m", "corpus.cli", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_cli_clean_prints_cleaned_text():
+    proc = run_cli("clean", "data/sample/pompeo-variant-1-mojibake.txt")
+    assert proc.returncode == 0, proc.stderr
+    assert "President Trump’s administration" in proc.stdout and "â€" not in proc.stdout
+    assert "@USER" in proc.stdout and FURNITURE[0] not in proc.stdout
+
+
+def test_cli_explain_names_the_rule_of_every_removal():
+    proc = run_cli("explain", "data/sample/pompeo-nagorno-karabakh.txt")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    removals = [ln for ln in lines if "removed 'Sign up" in ln or "removed 'By submitting" in ln]
+    assert len(removals) == 2 and all(ln.strip().startswith("[") for ln in removals)
+    assert any(ln.startswith("detect_language: lang='en'") for ln in lines)
+
+
+def test_cli_bad_config_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("input: {paths: [x]}\nstages: [{fix_encodin: {}}]\noutput: {path: o}\n")
+    proc = run_cli("build", str(bad))
+    assert proc.returncode == 2
+    assert "unknown stage 'fix_encodin'" in proc.stderr and "bad.yaml" in proc.stderr
