@@ -1,9 +1,10 @@
 """Pipeline: ordered per-document stages, then corpus-level steps (dedup).
 
-Per-document stages run in the order given. Corpus-level steps (``exact_dedup``
-and later ``near_dedup``) run after them, in their own order, on the cleaned
-text: a copy that differs only in page furniture is caught once the furniture
-is gone. The same object runs in plain Python (``run``) and on an engine
+Per-document stages run in the order given. Corpus-level steps (``exact_dedup``,
+``near_dedup``) run after them on the cleaned text, so a copy that differs only
+in page furniture is caught once the furniture is gone: streaming steps first,
+in their order, then at most one global step (clustering), which sees every
+survivor before it decides. The same object runs in plain Python (``run``) and on an engine
 (``build``); a YAML file and Python code build the same object.
 """
 
@@ -13,8 +14,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus.dedup.base import CorpusStep
+from corpus.dedup.base import CorpusStep, GlobalStep, Verdict, apply_verdict
 from corpus.document import Document
+from corpus.errors import ConfigError
 from corpus.stages.base import Outcome, Stage
 from corpus.stats import Stats
 
@@ -24,6 +26,9 @@ class Pipeline:
 
     def __init__(self, stages: Sequence[Stage], *, config: dict[str, Any] | None = None) -> None:
         self.stages = list(stages)
+        found = [s.name for s in self.stages if isinstance(s, GlobalStep)]
+        if len(found) > 1:
+            raise ConfigError(f"stages: at most one global corpus step is supported; got {', '.join(found)}")
         self.config = config or {"stages": [{s.name: s.get_config()} for s in self.stages]}
         self._ready = False
 
@@ -33,7 +38,15 @@ class Pipeline:
 
     @property
     def corpus_steps(self) -> list[CorpusStep]:
-        return [s for s in self.stages if isinstance(s, CorpusStep)]
+        """Streaming corpus steps first (in config order), then the global step if any."""
+        steps = [s for s in self.stages if isinstance(s, CorpusStep)]
+        return [s for s in steps if not isinstance(s, GlobalStep)] + [
+            s for s in steps if isinstance(s, GlobalStep)
+        ]
+
+    @property
+    def global_step(self) -> GlobalStep | None:
+        return next((s for s in self.stages if isinstance(s, GlobalStep)), None)
 
     @classmethod
     def from_config(cls, config: dict[str, Any], *, where: str = "config") -> Pipeline:
@@ -81,12 +94,15 @@ class Pipeline:
         return doc, [step.fingerprint(doc) for step in self.corpus_steps], ""
 
     def admit(self, doc: Document, keys: list[Any], stats: Stats) -> tuple[Outcome, str]:
-        """Reduce side: the corpus steps decide, in stable input order.
+        """Reduce side, in stable input order: streaming steps decide; the global step collects.
 
         Returns the outcome and "step.reason" when a step dropped the document, else "".
         """
         outcome = Outcome(doc)
         for step, key in zip(self.corpus_steps, keys, strict=True):
+            if isinstance(step, GlobalStep):
+                step.collect(key, doc)
+                continue
             outcome = step.admit(key, doc)
             stats.record(step.name, doc, outcome)
             if outcome.doc is None:
@@ -94,20 +110,41 @@ class Pipeline:
             doc = outcome.doc
         return outcome, ""
 
+    def resolve(self, stats: Stats) -> list[Verdict] | None:
+        """After every document was admitted: the global step's verdicts (None without one)."""
+        step = self.global_step
+        if step is None:
+            return None
+        verdicts = step.resolve()
+        for verdict in verdicts:
+            stats[f"{step.name}.docs_in"] += 1
+            if verdict.keep:
+                stats[f"{step.name}.docs_out"] += 1
+            else:
+                stats[f"{step.name}.dropped.{verdict.reason or 'unspecified'}"] += 1
+        return verdicts
+
     def run(self, docs: Iterable[Document], stats: Stats | None = None) -> Iterator[Document]:
         """Run everything in this process, yielding the kept documents in input order."""
         stats = Stats() if stats is None else stats
         for step in self.corpus_steps:
             step.reset()
+        held: list[Document] = []  # only with a global step, which must see everything first
         for doc in docs:
-            stats["pipeline.docs_in"] += 1
             out, keys, _ = self.process(doc, stats)
             if out is None:
                 continue
             kept = self.admit(out, keys, stats)[0].doc
-            if kept is not None:
-                stats["pipeline.docs_out"] += 1
+            if kept is None:
+                continue
+            if self.global_step is None:
                 yield kept
+            else:
+                held.append(kept)
+        verdicts = self.resolve(stats) or []
+        for doc, verdict in zip(held, verdicts, strict=True):
+            if verdict.keep:
+                yield apply_verdict(doc, verdict)
 
     def build(self, **overrides: Any):  # -> corpus.engines.local.BuildResult
         """Build the dataset described by this pipeline's config with the local engine."""

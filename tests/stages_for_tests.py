@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from corpus.dedup.base import GlobalStep, Verdict
 from corpus.document import Document
 from corpus.stages.base import Edit, Outcome, Stage
 
@@ -41,3 +42,38 @@ class StripFooter(Stage):
             edits=edits,
             counts={"removed.footer": len(edits)},
         )
+
+
+class LongestPerFirstWord(GlobalStep):
+    """A toy global step: documents sharing a first word form a cluster; the longest is kept."""
+
+    name = "longest_per_first_word"
+
+    def __init__(self) -> None:
+        self._seen: list[tuple[str, str, int]] = []
+
+    def reset(self) -> None:
+        self._seen = []
+
+    def fingerprint(self, doc: Document) -> str:
+        return (doc.text.split() or [""])[0].lower()
+
+    def collect(self, key: str, doc: Document) -> None:
+        self._seen.append((key, doc.id, len(doc.text)))
+
+    def resolve(self) -> list[Verdict]:
+        best: dict[str, int] = {}
+        size: dict[str, int] = {}
+        for i, (key, _, length) in enumerate(self._seen):
+            size[key] = size.get(key, 0) + 1
+            if key not in best or length > self._seen[best[key]][2]:
+                best[key] = i
+        return [
+            Verdict(True, fields={"cluster_size": size[key]})
+            if best[key] == i
+            else Verdict(False, "shares_first_word", note=f"kept {self._seen[best[key]][1]}")
+            for i, (key, _, _) in enumerate(self._seen)
+        ]
+
+    def admit(self, key: str, doc: Document) -> Outcome:  # streaming form: not used by these tests
+        raise NotImplementedError

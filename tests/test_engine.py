@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from corpus import Pipeline
+from corpus import Document, Pipeline
 from corpus import stages as registry
 from corpus.document import features
 from corpus.io.shards import sha256_file
@@ -72,7 +72,7 @@ def test_output_loads_with_datasets_and_matches_manifest(tmp_path, sample_articl
     for s in shards:
         assert sha256_file(out / s["path"]) == s["sha256"]
         assert pq.ParquetFile(out / s["path"]).metadata.num_rows == s["rows"]
-    ds = datasets.load_dataset(str(out), split="train")
+    ds = datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf"))
     assert len(ds) == result.manifest["counts"]["kept"]
     assert ds.features == features()
     assert ds[0]["id"] == "a" and ds[0]["text"] == sample_article.strip("\n")
@@ -115,3 +115,35 @@ def test_python_pipeline_runs_in_process(sample_article):
         Document(id="3", text="x"),
     ]
     assert [(d.id, d.text) for d in pipeline.run(docs)] == [("1", "a b c"), ("3", "x")]
+
+
+registry.register("longest_per_first_word", "tests.stages_for_tests:LongestPerFirstWord")
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_global_step_sees_every_document_before_deciding(tmp_path, workers):
+    src = tmp_path / "in"
+    src.mkdir()
+    rows = [{"id": f"d{i}", "text": f"w{i % 7} " + "x " * (i % 11)} for i in range(700)]
+    (src / "d.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    cfg = {
+        "input": {"paths": [str(src / "d.jsonl")]},
+        "stages": [{"longest_per_first_word": {}}, {"exact_dedup": {}}],
+        "output": {"path": str(tmp_path / "out")},
+        "batch_size": 50,
+    }
+    pipeline = Pipeline.from_config(cfg)
+    assert [s.name for s in pipeline.corpus_steps] == ["exact_dedup", "longest_per_first_word"]
+    result = pipeline.build(workers=workers, progress=False)
+    counts = result.manifest["counts"]
+    exact = counts["dropped"]["exact_dedup.exact_duplicate"]
+    assert (
+        counts["kept"] == 7 and exact + counts["dropped"]["longest_per_first_word.shares_first_word"] == 693
+    )
+    import datasets
+
+    ds = datasets.load_dataset(str(tmp_path / "out"), split="train", cache_dir=str(tmp_path / "hf"))
+    in_process = list(Pipeline.from_config(cfg).run(Document.from_dict(r) for r in rows))
+    assert [r["id"] for r in ds] == [d.id for d in in_process]
+    assert sum(json.loads(r["meta"])["cluster_size"] for r in ds) == 700 - exact
+    assert not (tmp_path / "out" / ".spool").exists()

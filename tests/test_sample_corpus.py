@@ -28,11 +28,11 @@ def build(tmp_path_factory):
     return out, result
 
 
-def test_seed_article_is_clean_and_otherwise_verbatim(build, sample_article):
+def test_seed_article_is_clean_and_otherwise_verbatim(build, sample_article, tmp_path):
     import datasets
 
     out, _ = build
-    ds = datasets.load_dataset(str(out), split="train")
+    ds = datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf"))
     row = next(r for r in ds if r["id"] == "pompeo-nagorno-karabakh")
     for line in FURNITURE:
         assert line not in row["text"]

@@ -29,6 +29,7 @@ from typing import IO, Any
 from tqdm import tqdm
 
 import corpus
+from corpus.dedup.base import apply_verdict
 from corpus.document import Document
 from corpus.errors import BuildError, ConfigError
 from corpus.io.card import render_card
@@ -173,6 +174,27 @@ def run_build(
     return BuildResult(out_dir, manifest, stats, time.perf_counter() - started)
 
 
+class _Sink:
+    """Where decided documents go: shards for kept ones, dropped.jsonl for the others, with counts."""
+
+    def __init__(self, writer: ShardWriter, dropped: IO[str]) -> None:
+        self.writer = writer
+        self.dropped = dropped
+        self.drops: Counter[str] = Counter()
+        self.langs: Counter[str] = Counter()
+        self.lengths = array("q")
+
+    def keep(self, doc: Document) -> None:
+        self.writer.write(doc)
+        self.langs[doc.lang] += 1
+        self.lengths.append(len(doc.text))
+
+    def drop(self, doc_id: str, reason: str, note: str = "") -> None:
+        self.drops[reason] += 1
+        record = {"id": doc_id, "dropped_by": reason, **({"note": note} if note else {})}
+        self.dropped.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
 def _build_into(
     pipeline: Any, tmp: Path, workers: Any, progress: bool | None
 ) -> tuple[dict[str, Any], Stats]:
@@ -181,16 +203,21 @@ def _build_into(
     stats = Stats()
     for step in pipeline.corpus_steps:
         step.reset()
-    writer = ShardWriter(
-        tmp, split=out_cfg["split"], max_rows=out_cfg["max_shard_rows"], compression=out_cfg["compression"]
-    )
-    langs: Counter[str] = Counter()
-    lengths = array("q")
-    drops: Counter[str] = Counter()
+    global_step = pipeline.global_step
+
+    def shard_writer(root: Path, compression: str) -> ShardWriter:
+        return ShardWriter(
+            root, split=out_cfg["split"], max_rows=out_cfg["max_shard_rows"], compression=compression
+        )
+
+    writer = shard_writer(tmp, out_cfg["compression"])
+    # With a global step, survivors wait in a spool until every document has been seen.
+    spool = shard_writer(tmp / ".spool", "none") if global_step is not None else None
     with (
         open(tmp / "quarantine.jsonl", "w", encoding="utf-8") as qfh,
         open(tmp / "dropped.jsonl", "w", encoding="utf-8") as dfh,
     ):
+        sink = _Sink(writer, dfh)
         inputs = _Inputs(config["input"], qfh, config.get("batch_size", 256))
         head, rest = _peek(inputs.batches(), 2)
         n_workers = _resolve_workers(workers if workers is not None else config.get("workers"))
@@ -207,21 +234,21 @@ def _build_into(
             for out, keys, dropped, doc_id in results:
                 bar.update(1)
                 if out is None:
-                    drops[dropped] += 1
-                    dfh.write(json.dumps({"id": doc_id, "dropped_by": dropped}, ensure_ascii=False) + "\n")
+                    sink.drop(doc_id, dropped)
                     continue
                 outcome, reason = pipeline.admit(out, keys, stats)
                 if outcome.doc is None:
-                    drops[reason] += 1
-                    note = outcome.edits[0].after if outcome.edits else ""
-                    dfh.write(json.dumps({"id": doc_id, "dropped_by": reason, "note": note}) + "\n")
-                    continue
-                writer.write(outcome.doc)
-                langs[outcome.doc.lang] += 1
-                lengths.append(len(outcome.doc.text))
+                    sink.drop(doc_id, reason, outcome.edits[0].after if outcome.edits else "")
+                elif spool is not None:
+                    spool.write(outcome.doc)
+                else:
+                    sink.keep(outcome.doc)
         bar.close()
+        if spool is not None:
+            _apply_verdicts(pipeline, spool, sink, stats)
     shards = writer.close()
-    kept = len(lengths)
+    kept = len(sink.lengths)
+    drops = sink.drops
     if inputs.read != kept + sum(drops.values()) + inputs.quarantined:
         raise BuildError(
             f"accounting does not close: read {inputs.read} != kept {kept} + dropped {sum(drops.values())} "
@@ -244,13 +271,35 @@ def _build_into(
             "quarantined": inputs.quarantined,
             "invalid_utf8_replaced": inputs.invalid_utf8,
         },
-        "languages": dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "length_chars": _length_stats(lengths),
+        "languages": dict(sorted(sink.langs.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "length_chars": _length_stats(sink.lengths),
         "stages": stats.by_stage(),
     }
     write_json(tmp / "manifest.json", manifest)
     (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")
     return manifest, stats
+
+
+def _apply_verdicts(pipeline: Any, spool: ShardWriter, sink: _Sink, stats: Stats) -> None:
+    """Second pass: stream the spooled survivors in order and apply the global step's verdicts."""
+    import pyarrow.parquet as pq
+
+    verdicts = pipeline.resolve(stats)
+    name = pipeline.global_step.name
+    parts = spool.close()
+    i = 0
+    for part in parts:
+        for batch in pq.ParquetFile(spool.root / part["path"]).iter_batches():
+            for row in batch.to_pylist():
+                doc, verdict = Document.from_dict(row), verdicts[i]
+                i += 1
+                if verdict.keep:
+                    sink.keep(apply_verdict(doc, verdict))
+                else:
+                    sink.drop(doc.id, f"{name}.{verdict.reason or 'unspecified'}", verdict.note)
+    if i != len(verdicts):
+        raise BuildError(f"{name}: {len(verdicts)} verdicts for {i} spooled documents")
+    shutil.rmtree(spool.root)
 
 
 def _length_stats(lengths: array) -> dict[str, Any]:
