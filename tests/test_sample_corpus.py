@@ -71,7 +71,7 @@ def test_mojibake_copy_comes_out_equal_to_the_clean_article(sample_article):
 
 
 def test_manifest_and_card_describe_the_build(build):
-    out, result = build
+    out, _ = build
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["languages"] == {"en": 2}
     assert manifest["stages"]["strip_boilerplate"]["docs_changed"] >= 4
