@@ -12,7 +12,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-DEPENDENCIES = ("ftfy", "trafilatura", "langdetect", "datasets", "pyarrow", "pyyaml", "jsonschema", "tqdm")
+DEPENDENCIES = (
+    "ftfy",
+    "trafilatura",
+    "langdetect",
+    "langdetect-rs",
+    "datasets",
+    "pyarrow",
+    "pyyaml",
+    "jsonschema",
+    "tqdm",
+)
 
 
 def canonical_json(obj: Any) -> str:

