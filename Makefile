@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= configs/sample.yaml
 
-.PHONY: setup corpus test lint format eval bench clean
+.PHONY: setup corpus test lint format eval bench publish clean
+BUILD  ?= build/sample
+REPO_ID ?= corpus-sample
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +32,9 @@ format: $(STAMP)
 
 eval: $(STAMP)  ## score the stages on ../shared/eval
 	$(BIN)/python scripts/eval.py
+
+publish: $(STAMP)  ## publish BUILD to the Hub (REPO_ID=org/name) or TO=dir-or-url; DRY_RUN=1 only prints the plan
+	$(BIN)/corpus publish $(BUILD) $(if $(TO),--to $(TO),--repo-id $(REPO_ID)) $(if $(PRIVATE),--private) $(if $(REVISION),--revision $(REVISION)) $(if $(DRY_RUN),--dry-run)
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,4 +1,4 @@
-"""The `corpus` command: build | clean | explain | stages | validate."""
+"""The `corpus` command: build | clean | explain | verify | publish | stages | validate."""
 
 from __future__ import annotations
 
@@ -110,6 +110,39 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from corpus.io.verify import verify_build
+
+    problems = verify_build(args.build_dir)
+    for problem in problems:
+        print(f"{args.build_dir}: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"{args.build_dir}: ok, every shard and file matches the manifest")
+    return 1 if problems else 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from corpus.io import publish
+
+    if bool(args.repo_id) == bool(args.to):
+        print("corpus: error: publish needs exactly one of --repo-id ORG/NAME or --to URL", file=sys.stderr)
+        return 2
+    target = f"hf://datasets/{args.repo_id}" if args.repo_id else args.to
+    if args.revision and args.repo_id:
+        target += f"@{args.revision}"
+    if args.dry_run:
+        items, manifest = publish.plan_upload(args.build_dir)
+        print(publish.describe_plan(items, manifest, target))
+        return 0
+    if args.repo_id:
+        done = publish.publish_hub(args.build_dir, args.repo_id, private=args.private, revision=args.revision)
+        print(f"published {args.build_dir} to {target} in {len(done)} commits")
+    else:
+        done = publish.publish_fs(args.build_dir, args.to)
+        print(f"published {args.build_dir} to {target}: {len(done)} files written")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="corpus", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +163,19 @@ def make_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", help="pipeline YAML (default: the default cleaning stages)")
         p.add_argument("--format", default="auto", choices=["auto", "text", "jsonl"])
         p.set_defaults(func=func)
+
+    p = sub.add_parser("verify", help="re-hash a build and check it against its manifest")
+    p.add_argument("build_dir")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("publish", help="upload a verified build to the Hub, a directory or an fsspec URL")
+    p.add_argument("build_dir")
+    p.add_argument("--repo-id", help="Hub dataset repo, ORG/NAME")
+    p.add_argument("--to", help="a directory or fsspec URL (file://, s3:// with s3fs installed)")
+    p.add_argument("--private", action="store_true", help="create the Hub repo private")
+    p.add_argument("--revision", help="Hub branch to commit to (created if missing)")
+    p.add_argument("--dry-run", action="store_true", help="print exactly what would be uploaded; no network")
+    p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("stages", help="list the registered stages and their options")
     p.set_defaults(func=cmd_stages)

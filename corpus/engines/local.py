@@ -35,7 +35,7 @@ from corpus.errors import BuildError, ConfigError
 from corpus.io.card import render_card
 from corpus.io.manifest import config_hash, dependency_versions, write_json
 from corpus.io.readers import Quarantined, expand_inputs, read_input
-from corpus.io.shards import ShardWriter, sha256_file
+from corpus.io.shards import DatasetWriter, ShardWriter, sha256_file
 from corpus.stats import Stats
 
 _WORKER_PIPELINE: Any = None
@@ -177,15 +177,16 @@ def run_build(
 class _Sink:
     """Where decided documents go: shards for kept ones, dropped.jsonl for the others, with counts."""
 
-    def __init__(self, writer: ShardWriter, dropped: IO[str]) -> None:
+    def __init__(self, writer: DatasetWriter, dropped: IO[str]) -> None:
         self.writer = writer
         self.dropped = dropped
         self.drops: Counter[str] = Counter()
         self.langs: Counter[str] = Counter()
+        self.splits: Counter[str] = Counter()
         self.lengths = array("q")
 
     def keep(self, doc: Document) -> None:
-        self.writer.write(doc)
+        self.splits[self.writer.write(doc)] += 1
         self.langs[doc.lang] += 1
         self.lengths.append(len(doc.text))
 
@@ -205,14 +206,11 @@ def _build_into(
         step.reset()
     global_step = pipeline.global_step
 
-    def shard_writer(root: Path, compression: str) -> ShardWriter:
-        return ShardWriter(
-            root, split=out_cfg["split"], max_rows=out_cfg["max_shard_rows"], compression=compression
-        )
-
-    writer = shard_writer(tmp, out_cfg["compression"])
+    writer = DatasetWriter(tmp, out_cfg)
     # With a global step, survivors wait in a spool until every document has been seen.
-    spool = shard_writer(tmp / ".spool", "none") if global_step is not None else None
+    spool = (
+        ShardWriter(tmp / ".spool", split="spool", compression="none") if global_step is not None else None
+    )
     with (
         open(tmp / "quarantine.jsonl", "w", encoding="utf-8") as qfh,
         open(tmp / "dropped.jsonl", "w", encoding="utf-8") as dfh,
@@ -270,13 +268,19 @@ def _build_into(
             "dropped": dict(sorted(drops.items())),
             "quarantined": inputs.quarantined,
             "invalid_utf8_replaced": inputs.invalid_utf8,
+            "splits": {name: sink.splits[name] for name in writer.ratios},
         },
         "languages": dict(sorted(sink.langs.items(), key=lambda kv: (-kv[1], kv[0]))),
         "length_chars": _length_stats(sink.lengths),
         "stages": stats.by_stage(),
     }
-    write_json(tmp / "manifest.json", manifest)
     (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")
+    manifest["files"] = [
+        {"path": name, "bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
+        for name in ("README.md", "dropped.jsonl", "quarantine.jsonl")
+        if (tmp / name).exists()
+    ]
+    write_json(tmp / "manifest.json", manifest)
     return manifest, stats
 
 
