@@ -30,7 +30,7 @@ class UploadItem:
 
 
 def plan_upload(build_dir: str | Path) -> tuple[list[UploadItem], dict[str, Any]]:
-    """The files to publish (shards first, manifest last) and the manifest; refuses a build that fails verify."""
+    """Files to publish (shards first, manifest last) and the manifest; refuses a build failing verify."""
     from corpus.io.verify import verify_build
 
     root = Path(build_dir)
