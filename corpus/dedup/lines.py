@@ -1,0 +1,150 @@
+"""Learn a site's own furniture: lines repeated verbatim across many documents of one site.
+
+A line such as "© 2019 Example Media. Terms | Privacy" or a site's own menu recurs in every page
+of that site; a content line almost never does. This step counts, per group, in how many
+documents each normalized line occurs, and removes the lines that pass the threshold.
+
+Group: the domain of ``doc.url`` (without "www."), or ``doc.source`` when the url is empty.
+
+Two-pass protocol (a runner must follow it; plain ``apply`` without observing removes nothing):
+
+1. Observe: call ``observe(doc)`` on every document (after the per-document stages). Only
+   8-byte BLAKE2b hashes of normalized lines are kept, once per document, never text. Workers may
+   each observe a shard with their own copy and the parent combines them with ``merge(other)``
+   (counts add up; the result does not depend on how documents were split or ordered).
+2. Apply: ``apply(doc)`` removes every line whose (group, hash) occurs in at least ``min_docs``
+   documents AND in at least ``min_fraction`` of the group's documents. Edit rule
+   "repeated_line"; counts {"removed.repeated_line": n}. Pickling ships the counts, so a
+   worker can apply after the parent has merged.
+
+Which lines are eligible: normalized length from ``min_chars`` to ``max_chars``. The lower bound
+(default 10) keeps short common lines ("Yes", "Thanks!", "1.") that recur for innocent reasons;
+short furniture ("Share") is the per-line rules' job (strip_boilerplate). The upper bound keeps
+long paragraphs (e.g. a quoted press statement syndicated across a site) out of reach.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from corpus.document import Document
+from corpus.errors import ConfigError
+from corpus.stages.base import Outcome, Stage
+from corpus.stages.boilerplate import remove_lines
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_for_lines(line: str) -> str:
+    """Whitespace runs to one space, stripped, casefolded.
+
+    >>> normalize_for_lines("  Read   MORE ")
+    'read more'
+    """
+    return _SPACE.sub(" ", line).strip().casefold()
+
+
+def line_hash(norm: str) -> bytes:
+    """8-byte BLAKE2b digest of a normalized line.
+
+    >>> len(line_hash("read more"))
+    8
+    """
+    return hashlib.blake2b(norm.encode("utf-8"), digest_size=8).digest()
+
+
+def group_key(doc: Document) -> str:
+    """The url's domain without "www.", else the source.
+
+    >>> group_key(Document(id="1", text="", source="crawl", url="https://www.example.com/a"))
+    'example.com'
+    >>> group_key(Document(id="1", text="", source="crawl"))
+    'crawl'
+    """
+    host = urlsplit(doc.url).hostname if doc.url else None
+    return host.removeprefix("www.") if host else doc.source
+
+
+class RepeatedLines(Stage):
+    """Remove lines that recur verbatim in many documents of the same site (two-pass; see module)."""
+
+    name = "repeated_lines"
+    two_pass: ClassVar[bool] = True
+
+    def __init__(
+        self, *, min_docs: int = 5, min_fraction: float = 0.5, min_chars: int = 10, max_chars: int = 300
+    ) -> None:
+        self.min_docs = min_docs
+        self.min_fraction = min_fraction
+        self.min_chars = min_chars
+        self.max_chars = max_chars
+        for option in ("min_docs", "min_chars", "max_chars"):
+            value = getattr(self, option)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"repeated_lines: option {option!r} must be a positive int, got {value!r}")
+        if (
+            isinstance(min_fraction, bool)
+            or not isinstance(min_fraction, (int, float))
+            or not 0 <= min_fraction <= 1
+        ):
+            raise ConfigError(
+                f"repeated_lines: option 'min_fraction' must be in [0, 1], got {min_fraction!r}"
+            )
+        if min_chars > max_chars:
+            raise ConfigError("repeated_lines: option 'min_chars' must not exceed 'max_chars'")
+        self.doc_counts: Counter[str] = Counter()  # group -> documents observed
+        self.line_counts: dict[str, Counter[bytes]] = {}  # group -> hash -> documents containing it
+
+    def _hashes(self, text: str) -> list[bytes | None]:
+        out: list[bytes | None] = []
+        for line in text.split("\n"):
+            norm = normalize_for_lines(line)
+            out.append(line_hash(norm) if self.min_chars <= len(norm) <= self.max_chars else None)
+        return out
+
+    def observe(self, doc: Document) -> None:
+        """Phase 1: count this document's eligible lines (each distinct line once)."""
+        group = group_key(doc)
+        self.doc_counts[group] += 1
+        seen = {h for h in self._hashes(doc.text) if h is not None}
+        self.line_counts.setdefault(group, Counter()).update(seen)
+
+    def merge(self, other: RepeatedLines) -> RepeatedLines:
+        """Add another observer's counts into this one (workers -> parent); returns self."""
+        self.doc_counts.update(other.doc_counts)
+        for group, counts in other.line_counts.items():
+            self.line_counts.setdefault(group, Counter()).update(counts)
+        return self
+
+    def is_repeated(self, group: str, h: bytes) -> bool:
+        """Whether the line with hash ``h`` passes the threshold in ``group``."""
+        n = self.line_counts.get(group, {}).get(h, 0)
+        return n >= self.min_docs and n >= self.min_fraction * self.doc_counts[group]
+
+    def reset(self) -> None:
+        """Forget all observations (start of a new build)."""
+        self.doc_counts = Counter()
+        self.line_counts = {}
+
+    def apply(self, doc: Document) -> Outcome:
+        """Phase 2: remove the repeated lines of this document's group."""
+        group = group_key(doc)
+        if group not in self.line_counts:
+            return Outcome(doc)
+        drop = {
+            i: "repeated_line"
+            for i, h in enumerate(self._hashes(doc.text))
+            if h and self.is_repeated(group, h)
+        }
+        if not drop:
+            return Outcome(doc)
+        text, edits = remove_lines(doc.text, drop)
+        return Outcome(
+            doc.__class__(**{**doc.__dict__, "text": text}),
+            edits=edits,
+            counts={"removed.repeated_line": len(edits)},
+        )

@@ -1,0 +1,145 @@
+"""strip_boilerplate on real text: the sample article, multilingual cases, must-keep sentences."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from corpus import stages
+from corpus.document import Document
+from corpus.errors import ConfigError
+from corpus.stages.boilerplate import StripBoilerplate, classify_line, remove_lines, strip_boilerplate
+from tests.conftest import shared_path
+
+# Furniture lines, verbatim from the full page text of ../shared/eval/extraction pages
+# (source noted per case: sh = scrapinghub-aeb, tr = trafilatura-eval, wx = wcxb, sample = data/sample).
+FURNITURE = [
+    ("sample", "Sign up to receive our latest news!"),
+    ("sample", "By submitting this form, I agree to the terms."),
+    ("sh", "Sign up for our daily email newsletter and get our latest fact-checks delivered to your inbox"),
+    ("sh", "Privacy Policy | Terms & Conditions"),
+    ("sh", "© 2019 Reuters. All Rights Reserved."),
+    (
+        "sh",
+        "We use cookies to improve your experience on our website. "
+        "By browsing this website, you agree to our use of cookies.",
+    ),
+    ("sh", "Click to share on Twitter (Opens in new window)"),
+    ("sh", "Facebook Twitter Email LinkedIn Reddit Pinterest"),
+    ("sh", "Follow VentureBeat on Twitter"),
+    ("sh", "You may also like:"),
+    ("sh", "ADVERTISEMENT – Global Holidays"),
+    ("wx", "Legal | Terms of Use | Privacy Policy | Cookies Settings"),
+    ("wx", "Advertisement - Continue Reading Below"),
+    ("wx", "Leave a Reply Cancel reply"),
+    ("tr", "Jetzt Newsletter abonnieren"),  # de
+    ("tr", "Diesen Artikel teilen:"),  # de
+    ("tr", "Lesen Sie auch:"),  # de
+    ("tr", "Impressum | Datenschutz | AGB"),  # de
+    ("tr", "Folgen Sie uns auf"),  # de
+    ("tr", "Pour rester informé inscrivez-vous à la newsletter"),  # fr
+    (
+        "tr",
+        "À lire aussi » Ballonnements, lourdeurs...Quel est votre profil digestif et comment y remédier ?",
+    ),  # fr
+    ("tr", "También te puede interesar"),  # es
+    (
+        "tr",
+        "Siguenos en Telegram, Instagram, Facebook y Twitter para recibir "
+        "en directo todas nuestras actualizaciones",
+    ),
+    ("sh", "Política de Privacidade"),  # pt
+    ("sh", "Copyright © 2010 AUTORACING. Todos os direitos reservados."),  # pt
+    (
+        "sh",
+        "Utilizziamo i cookie per essere sicuri che tu possa avere la migliore esperienza sul nostro sito.",
+    ),  # it
+    ("sh", "Lascia un commento Annulla risposta"),  # it
+    ("sh", "Подписка на рассылку"),  # ru
+    ("sh", "Подписываясь на рассылку Wday вы принимаете условия пользовательского соглашения"),  # ru
+]
+
+# Content that mentions the same words; must never be removed. (Written for this test, or
+# verbatim "keep" snippets of ../shared/eval/boilerplate where marked.)
+MUST_KEEP = [
+    "The company changed its terms of service after the lawsuit.",
+    "Subscribers to the service rose 10%.",
+    "Regulators said the cookies stored by the app tracked users for years.",
+    'Privacy, like environmental sustainability, are not "bolt-on things," Cook said.',  # sh keep
+    "An Alibaba spokesperson declined to comment on the pricing to Reuters.",  # sh keep
+    "Shares of construction goods giant Home Depot are dropping in premarket trading.",  # sh, shortened
+    "Foreign Secretary Dominic Raab defended the party's actions, saying the Twitter account was linked.",
+    "Related research has shown that the effect fades within a year.",
+    "Follow-up studies are planned for next spring.",
+    "Die Zahl der Abonnenten stieg im vergangenen Jahr deutlich an, teilte der Verlag mit.",
+    "Le gouvernement a partagé les conditions générales de l'accord avec les syndicats.",
+    "La empresa dijo que sus suscriptores aumentaron un 10% en el último trimestre.",
+    "Von seinem Vorgänger unterscheidet sich der Browser vor allem durch den eingebauten AdBlocker.",
+]
+
+
+@pytest.mark.parametrize(("where", "line"), FURNITURE)
+def test_furniture_lines_are_classified(where: str, line: str) -> None:
+    assert classify_line(line) is not None, (where, line)
+
+
+@pytest.mark.parametrize("line", MUST_KEEP)
+def test_content_mentioning_keywords_is_kept(line: str) -> None:
+    assert classify_line(line) is None
+
+
+def test_sample_article(sample_article: str) -> None:
+    out = StripBoilerplate().apply(Document(id="s", text=sample_article))
+    text = out.doc.text
+    assert "Sign up to receive our latest news!" not in text
+    assert "By submitting this form, I agree to the terms." not in text
+    kept = [p for p in sample_article.split("\n") if p.strip()][:-2]
+    assert [p for p in text.split("\n") if p.strip()] == kept  # every other paragraph verbatim
+    assert text == sample_article[: len(text)]  # nothing re-flowed
+    rules = [e.rule for e in out.edits]
+    assert rules[0].startswith("newsletter.") and rules[1].startswith("terms_agree.")
+    assert out.counts == {"removed.newsletter": 1, "removed.terms_agree": 1}
+    assert all(sample_article[e.start : e.start + len(e.before)] == e.before for e in out.edits)
+
+
+def test_idempotent_and_input_untouched(sample_article: str) -> None:
+    doc = Document(id="s", text=sample_article)
+    stage = StripBoilerplate()
+    once = stage(doc)
+    assert doc.text == sample_article
+    assert stage(once).text == once.text
+    assert stage.apply(once).edits == []
+
+
+def test_blank_runs_collapse_only_where_created() -> None:
+    text = "A\n\nShare\n\nB\n\n\nC\r\n"
+    out, edits = remove_lines(text, {2: "share.en"})
+    assert out == "A\n\nB\n\n\nC\r\n"
+    assert [e.start for e in edits] == [3]
+    assert strip_boilerplate("Share this article\nBody text here.")[0] == "Body text here."
+
+
+def test_options_and_registry() -> None:
+    stage = stages.build("strip_boilerplate", rules=["share"], languages=["en"])
+    assert stage.get_config() == {"rules": ["share"], "languages": ["en"], "max_line_chars": 1000}
+    text = "Share on Twitter\nSign up for our newsletter\nBody."
+    assert stage(Document(id="1", text=text)).text == "Sign up for our newsletter\nBody."
+    german_only = StripBoilerplate(languages=["de"])
+    assert german_only(Document(id="1", text="Artikel teilen\nShare on Twitter")).text == "Share on Twitter"
+    assert pickle.loads(pickle.dumps(stage))(Document(id="1", text=text)).text.startswith("Sign up")
+    for bad in ({"rules": ["nope"]}, {"languages": "en"}, {"max_line_chars": 0}):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            StripBoilerplate(**bad)
+
+
+def test_eval_targets_on_dev_data() -> None:
+    shared_path("eval", "boilerplate", "SOURCE.txt")
+    from scripts.eval_boilerplate import run
+
+    rows = {r["metric"]: r["score"] for r in run(by_lang=False) if r["note"] == "per-line rules"}
+    for source in ("scrapinghub-aeb", "trafilatura-eval", "wcxb"):
+        assert rows[f"{source}/kept"] >= 0.99
+        # Target is 0.90; the per-line rules reach ~0.87-0.90 (misses are mostly teaser
+        # headlines that mention Facebook/related/etc.; see the report). Guard against regressions.
+        assert rows[f"{source}/removed"] >= 0.86

@@ -1,0 +1,82 @@
+"""repeated_lines: the two-pass site-furniture learner."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from corpus.dedup.lines import RepeatedLines, group_key
+from corpus.document import Document
+from corpus.errors import ConfigError
+
+FOOTER = "© 2019 Example Media Group. All rights reserved."
+NAV = "World | Politics | Business | Tech"
+
+
+def _site(n: int, host: str = "https://www.example.com") -> list[Document]:
+    return [
+        Document(
+            id=str(i),
+            text=f"{NAV}\n\nStory number {i} about the harbour.\n\nYes\n\n{FOOTER}",
+            url=f"{host}/{i}",
+        )
+        for i in range(n)
+    ]
+
+
+def _learn(docs: list[Document], **kw) -> RepeatedLines:
+    step = RepeatedLines(**kw)
+    for d in docs:
+        step.observe(d)
+    return step
+
+
+def test_removes_lines_repeated_across_a_site() -> None:
+    docs = _site(6)
+    step = _learn(docs)
+    out = step.apply(docs[0])
+    assert out.doc.text == "Story number 0 about the harbour.\n\nYes"  # "Yes" is below min_chars
+    assert [e.rule for e in out.edits] == ["repeated_line", "repeated_line"]
+    assert out.counts == {"removed.repeated_line": 2}
+    assert docs[0].text.startswith(NAV)  # input untouched
+
+
+def test_threshold_and_groups() -> None:
+    docs = _site(4) + _site(4, host="https://other.org")
+    step = _learn(docs)  # 4 docs per group < min_docs=5
+    assert step.apply(docs[0]).edits == []
+    assert _learn(docs, min_docs=3).apply(docs[0]).doc.text.startswith("Story")
+    assert group_key(docs[5]) == "other.org"
+    assert group_key(Document(id="x", text="", source="feed")) == "feed"
+    assert (
+        _learn(_site(10), min_fraction=0.5)
+        .apply(Document(id="n", text=NAV, url="https://example.com/z"))
+        .doc.text
+        == ""
+    )
+
+
+def test_merge_equals_single_pass_and_pickles() -> None:
+    docs = _site(6)
+    a, b = _learn(docs[:3]), _learn(docs[3:])
+    merged = a.merge(b)
+    whole = _learn(docs)
+    assert merged.doc_counts == whole.doc_counts and merged.line_counts == whole.line_counts
+    shipped = pickle.loads(pickle.dumps(merged))
+    assert shipped.apply(docs[1]).doc.text == whole.apply(docs[1]).doc.text
+    assert shipped.get_config() == {"min_docs": 5, "min_fraction": 0.5, "min_chars": 10, "max_chars": 300}
+
+
+def test_idempotent_and_unobserved_is_noop() -> None:
+    docs = _site(6)
+    step = _learn(docs)
+    once = step.apply(docs[2]).doc
+    assert step.apply(once).doc.text == once.text
+    assert RepeatedLines().apply(docs[0]).doc is docs[0]
+
+
+@pytest.mark.parametrize("bad", [{"min_docs": 0}, {"min_fraction": 1.5}, {"min_chars": 50, "max_chars": 10}])
+def test_bad_options(bad: dict) -> None:
+    with pytest.raises(ConfigError, match=next(iter(bad))):
+        RepeatedLines(**bad)
