@@ -3,8 +3,8 @@
 Per-document stages run in the order given. Corpus-level steps (``exact_dedup``,
 ``near_dedup``) run after them on the cleaned text, so a copy that differs only
 in page furniture is caught once the furniture is gone: streaming steps first,
-in their order, then at most one global step (clustering), which sees every
-survivor before it decides. The same object runs in plain Python (``run``) and on an engine
+in their order, then global steps (clustering, repeated lines), each of which
+sees every survivor before it decides. The same object runs in plain Python (``run``) and on an engine
 (``build``); a YAML file and Python code build the same object.
 """
 
@@ -14,9 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus.dedup.base import CorpusStep, GlobalStep, Verdict, apply_verdict
+from corpus.dedup.base import CorpusStep, GlobalStep
 from corpus.document import Document
-from corpus.errors import ConfigError
 from corpus.stages.base import Outcome, Stage
 from corpus.stats import Stats
 
@@ -26,9 +25,6 @@ class Pipeline:
 
     def __init__(self, stages: Sequence[Stage], *, config: dict[str, Any] | None = None) -> None:
         self.stages = list(stages)
-        found = [s.name for s in self.stages if isinstance(s, GlobalStep)]
-        if len(found) > 1:
-            raise ConfigError(f"stages: at most one global corpus step is supported; got {', '.join(found)}")
         self.config = config or {"stages": [{s.name: s.get_config()} for s in self.stages]}
         self._ready = False
 
@@ -38,15 +34,25 @@ class Pipeline:
 
     @property
     def corpus_steps(self) -> list[CorpusStep]:
-        """Streaming corpus steps first (in config order), then the global step if any."""
-        steps = [s for s in self.stages if isinstance(s, CorpusStep)]
-        return [s for s in steps if not isinstance(s, GlobalStep)] + [
-            s for s in steps if isinstance(s, GlobalStep)
-        ]
+        """Streaming corpus steps first (in config order), then the global steps (in config order)."""
+        return self.streaming_steps + self.global_steps
 
     @property
-    def global_step(self) -> GlobalStep | None:
-        return next((s for s in self.stages if isinstance(s, GlobalStep)), None)
+    def streaming_steps(self) -> list[CorpusStep]:
+        return [s for s in self.stages if isinstance(s, CorpusStep) and not isinstance(s, GlobalStep)]
+
+    @property
+    def global_steps(self) -> list[GlobalStep]:
+        return [s for s in self.stages if isinstance(s, GlobalStep)]
+
+    @property
+    def worker_steps(self) -> list[CorpusStep]:
+        """Steps whose fingerprints workers compute: the streaming ones and the first global one.
+
+        Later global steps see text the earlier ones may have changed, so their
+        fingerprints are taken in their own collect pass.
+        """
+        return self.streaming_steps + self.global_steps[:1]
 
     @classmethod
     def from_config(cls, config: dict[str, Any], *, where: str = "config") -> Pipeline:
@@ -91,15 +97,15 @@ class Pipeline:
             if outcome.doc is None:
                 return None, [], f"{stage.name}.{outcome.reason or 'unspecified'}"
             doc = outcome.doc
-        return doc, [step.fingerprint(doc) for step in self.corpus_steps], ""
+        return doc, [step.fingerprint(doc) for step in self.worker_steps], ""
 
     def admit(self, doc: Document, keys: list[Any], stats: Stats) -> tuple[Outcome, str]:
-        """Reduce side, in stable input order: streaming steps decide; the global step collects.
+        """Reduce side, in stable input order: streaming steps decide; the first global step collects.
 
         Returns the outcome and "step.reason" when a step dropped the document, else "".
         """
         outcome = Outcome(doc)
-        for step, key in zip(self.corpus_steps, keys, strict=True):
+        for step, key in zip(self.worker_steps, keys, strict=True):
             if isinstance(step, GlobalStep):
                 step.collect(key, doc)
                 continue
@@ -110,26 +116,37 @@ class Pipeline:
             doc = outcome.doc
         return outcome, ""
 
-    def resolve(self, stats: Stats) -> list[Verdict] | None:
-        """After every document was admitted: the global step's verdicts (None without one)."""
-        step = self.global_step
-        if step is None:
-            return None
-        verdicts = step.resolve()
-        for verdict in verdicts:
-            stats[f"{step.name}.docs_in"] += 1
-            if verdict.keep:
-                stats[f"{step.name}.docs_out"] += 1
-            else:
-                stats[f"{step.name}.dropped.{verdict.reason or 'unspecified'}"] += 1
-        return verdicts
+    def global_pass(
+        self, k: int, docs: Iterable[Document], stats: Stats
+    ) -> Iterator[tuple[Document, Outcome, str]]:
+        """Decide pass of global step ``k`` over the documents it collected, in order.
+
+        Yields (input document, outcome, "step.reason" or ""). Survivors are
+        collected by global step ``k + 1`` as they pass.
+        """
+        step = self.global_steps[k]
+        following = self.global_steps[k + 1] if k + 1 < len(self.global_steps) else None
+        step.prepare()
+        for i, doc in enumerate(docs):
+            outcome = step.decide(i, doc)
+            stats.record(step.name, doc, outcome)
+            if outcome.doc is None:
+                yield doc, outcome, f"{step.name}.{outcome.reason or 'unspecified'}"
+                continue
+            if following is not None:
+                following.collect(following.fingerprint(outcome.doc), outcome.doc)
+            yield doc, outcome, ""
 
     def run(self, docs: Iterable[Document], stats: Stats | None = None) -> Iterator[Document]:
-        """Run everything in this process, yielding the kept documents in input order."""
+        """Run everything in this process, yielding the kept documents in input order.
+
+        With global steps, survivors are held in memory until each has seen them all:
+        fine for the small inputs this is for; the engine spools to disk instead.
+        """
         stats = Stats() if stats is None else stats
         for step in self.corpus_steps:
             step.reset()
-        held: list[Document] = []  # only with a global step, which must see everything first
+        survivors: list[Document] = []
         for doc in docs:
             out, keys, _ = self.process(doc, stats)
             if out is None:
@@ -137,14 +154,13 @@ class Pipeline:
             kept = self.admit(out, keys, stats)[0].doc
             if kept is None:
                 continue
-            if self.global_step is None:
+            if not self.global_steps:
                 yield kept
             else:
-                held.append(kept)
-        verdicts = self.resolve(stats) or []
-        for doc, verdict in zip(held, verdicts, strict=True):
-            if verdict.keep:
-                yield apply_verdict(doc, verdict)
+                survivors.append(kept)
+        for k in range(len(self.global_steps)):
+            survivors = [o.doc for _, o, _ in self.global_pass(k, survivors, stats) if o.doc is not None]
+        yield from survivors if self.global_steps else ()
 
     def build(self, **overrides: Any):  # -> corpus.engines.local.BuildResult
         """Build the dataset described by this pipeline's config with the local engine."""

@@ -77,3 +77,28 @@ class LongestPerFirstWord(GlobalStep):
 
     def admit(self, key: str, doc: Document) -> Outcome:  # streaming form: not used by these tests
         raise NotImplementedError
+
+
+class DropLinesSeenTwice(GlobalStep):
+    """A toy text-rewriting global step: removes lines that occur in two or more documents."""
+
+    name = "drop_lines_seen_twice"
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+
+    def reset(self) -> None:
+        self._counts = {}
+
+    def fingerprint(self, doc: Document) -> set[str]:
+        return set(doc.text.split("\n"))
+
+    def collect(self, key: set[str], doc: Document) -> None:
+        for line in key:
+            self._counts[line] = self._counts.get(line, 0) + 1
+
+    def decide(self, index: int, doc: Document) -> Outcome:
+        kept = [ln for ln in doc.text.split("\n") if self._counts.get(ln, 0) < 2]
+        if not kept:
+            return Outcome.drop("only_repeated_lines")
+        return Outcome(dataclasses.replace(doc, text="\n".join(kept)))

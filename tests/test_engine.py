@@ -118,6 +118,7 @@ def test_python_pipeline_runs_in_process(sample_article):
 
 
 registry.register("longest_per_first_word", "tests.stages_for_tests:LongestPerFirstWord")
+registry.register("drop_lines_seen_twice", "tests.stages_for_tests:DropLinesSeenTwice")
 
 
 @pytest.mark.parametrize("workers", [0, 2])
@@ -147,3 +148,29 @@ def test_global_step_sees_every_document_before_deciding(tmp_path, workers):
     assert [r["id"] for r in ds] == [d.id for d in in_process]
     assert sum(json.loads(r["meta"])["cluster_size"] for r in ds) == 700 - exact
     assert not (tmp_path / "out" / ".spool").exists()
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_global_steps_chain_each_seeing_the_previous_ones_output(tmp_path, workers):
+    src = tmp_path / "in"
+    src.mkdir()
+    # every document ends with the same footer line; once it is gone, "w3 ..." documents share a first word
+    rows = [{"id": f"d{i}", "text": f"w{i % 4} body {i}\nFooter line"} for i in range(300)]
+    (src / "d.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    cfg = {
+        "input": {"paths": [str(src / "d.jsonl")]},
+        "stages": [{"drop_lines_seen_twice": {}}, {"longest_per_first_word": {}}],
+        "output": {"path": str(tmp_path / "out")},
+        "batch_size": 32,
+    }
+    result = Pipeline.from_config(cfg).build(workers=workers, progress=False)
+    assert result.manifest["counts"]["kept"] == 4
+    assert result.manifest["stages"]["drop_lines_seen_twice"]["docs_changed"] == 300
+    in_process = list(Pipeline.from_config(cfg).run(Document.from_dict(r) for r in rows))
+    assert [d.text for d in in_process] == [
+        "w0 body 100",
+        "w1 body 101",
+        "w2 body 102",
+        "w3 body 103",
+    ]  # longest, then earliest
+    assert not list((tmp_path / "out").glob(".spool*"))

@@ -5,10 +5,10 @@ worker process). Then, in the process that holds the step's state (keys only,
 never text), in stable input order:
 
 * a streaming step (``CorpusStep``) decides at once: ``admit(key, doc)``;
-* a global step (``GlobalStep``, e.g. near-duplicate clustering) first
-  ``collect``s every key, then ``resolve()`` returns one ``Verdict`` per
-  collected document, in the same order; the engine applies them in a second
-  pass over the spooled survivors.
+* a global step (``GlobalStep``: near-duplicate clustering, repeated-line
+  learning) first ``collect``s every key, then ``prepare``s, then ``decide``s
+  on each document in a second pass over the spooled survivors. Several global
+  steps chain: each one's decide pass feeds the next one's collect.
 
 Calling a step on a document (``step(doc)``) does the streaming form, so
 ``Pipeline([...])`` works in plain Python too.
@@ -16,11 +16,12 @@ Calling a step on a document (``step(doc)``) does the streaming form, so
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from corpus.document import Document
-from corpus.stages.base import Outcome, Stage
+from corpus.stages.base import Edit, Outcome, Stage
 
 
 class CorpusStep(Stage):
@@ -41,7 +42,7 @@ class CorpusStep(Stage):
 
 @dataclass
 class Verdict:
-    """A global step's decision on one document."""
+    """A global step's decision on one document (the form clustering steps return)."""
 
     keep: bool
     reason: str = ""  # drop reason code when not kept
@@ -49,24 +50,46 @@ class Verdict:
     fields: dict[str, Any] = field(default_factory=dict)  # set on the kept document
 
 
+def apply_verdict(doc: Document, verdict: Verdict) -> Outcome:
+    """The outcome a verdict means: drop with its reason, or keep with its fields set (others to meta)."""
+    if not verdict.keep:
+        out = Outcome.drop(verdict.reason or "unspecified")
+        if verdict.note:
+            out.edits.append(Edit(verdict.reason or "unspecified", before=doc.id, after=verdict.note))
+        return out
+    if not verdict.fields:
+        return Outcome(doc)
+    known = {f.name for f in dataclasses.fields(doc)}
+    direct = {k: v for k, v in verdict.fields.items() if k in known}
+    meta = {k: v for k, v in verdict.fields.items() if k not in known}
+    return Outcome(dataclasses.replace(doc, **direct, meta={**doc.meta, **meta} if meta else doc.meta))
+
+
 class GlobalStep(CorpusStep):
-    """A corpus step that decides only after it has seen every document's key."""
+    """A corpus step that decides only after it has seen every document's key.
+
+    Protocol, in stable input order: ``collect(key, doc)`` for every document,
+    then ``prepare()`` once, then ``decide(i, doc)`` for the i-th collected
+    document, which may drop it, change it or annotate it. A clustering step
+    usually implements ``resolve()`` (one Verdict per document, no text needed)
+    and inherits ``prepare``/``decide``; a step that rewrites text overrides
+    ``decide``.
+    """
+
+    _verdicts: list[Verdict] | None = None
 
     def collect(self, key: Any, doc: Document) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def resolve(self) -> list[Verdict]:  # pragma: no cover - abstract
-        """One verdict per collected document, in collection order."""
-        raise NotImplementedError
+    def resolve(self) -> list[Verdict] | None:
+        """One verdict per collected document, in collection order (None: ``decide`` is overridden)."""
+        return None
 
+    def prepare(self) -> None:
+        """Called once, after the last ``collect`` and before the first ``decide``."""
+        self._verdicts = self.resolve()
 
-def apply_verdict(doc: Document, verdict: Verdict) -> Document:
-    """The kept document with the verdict's fields set (unknown fields go to meta)."""
-    if not verdict.fields:
-        return doc
-    import dataclasses
-
-    known = {f.name for f in dataclasses.fields(doc)}
-    direct = {k: v for k, v in verdict.fields.items() if k in known}
-    meta = {k: v for k, v in verdict.fields.items() if k not in known}
-    return dataclasses.replace(doc, **direct, meta={**doc.meta, **meta} if meta else doc.meta)
+    def decide(self, index: int, doc: Document) -> Outcome:
+        if self._verdicts is None or index >= len(self._verdicts):
+            raise IndexError(f"{self.name}: no verdict for document {index} ({doc.id})")
+        return apply_verdict(doc, self._verdicts[index])

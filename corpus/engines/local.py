@@ -29,7 +29,6 @@ from typing import IO, Any
 from tqdm import tqdm
 
 import corpus
-from corpus.dedup.base import apply_verdict
 from corpus.document import Document
 from corpus.errors import BuildError, ConfigError
 from corpus.io.card import render_card
@@ -204,13 +203,11 @@ def _build_into(
     stats = Stats()
     for step in pipeline.corpus_steps:
         step.reset()
-    global_step = pipeline.global_step
+    global_steps = pipeline.global_steps
 
     writer = DatasetWriter(tmp, out_cfg)
-    # With a global step, survivors wait in a spool until every document has been seen.
-    spool = (
-        ShardWriter(tmp / ".spool", split="spool", compression="none") if global_step is not None else None
-    )
+    # With global steps, survivors wait in a spool until every document has been seen.
+    spool = ShardWriter(tmp / ".spool-0", split="spool", compression="none") if global_steps else None
     with (
         open(tmp / "quarantine.jsonl", "w", encoding="utf-8") as qfh,
         open(tmp / "dropped.jsonl", "w", encoding="utf-8") as dfh,
@@ -243,7 +240,7 @@ def _build_into(
                     sink.keep(outcome.doc)
         bar.close()
         if spool is not None:
-            _apply_verdicts(pipeline, spool, sink, stats)
+            _global_passes(pipeline, spool, sink, stats, tmp)
     shards = writer.close()
     kept = len(sink.lengths)
     drops = sink.drops
@@ -284,26 +281,30 @@ def _build_into(
     return manifest, stats
 
 
-def _apply_verdicts(pipeline: Any, spool: ShardWriter, sink: _Sink, stats: Stats) -> None:
-    """Second pass: stream the spooled survivors in order and apply the global step's verdicts."""
+def _global_passes(pipeline: Any, spool: ShardWriter, sink: _Sink, stats: Stats, tmp: Path) -> None:
+    """One pass over the spooled survivors per global step, in input order; the last feeds the sink."""
     import pyarrow.parquet as pq
 
-    verdicts = pipeline.resolve(stats)
-    name = pipeline.global_step.name
-    parts = spool.close()
-    i = 0
-    for part in parts:
-        for batch in pq.ParquetFile(spool.root / part["path"]).iter_batches():
-            for row in batch.to_pylist():
-                doc, verdict = Document.from_dict(row), verdicts[i]
-                i += 1
-                if verdict.keep:
-                    sink.keep(apply_verdict(doc, verdict))
-                else:
-                    sink.drop(doc.id, f"{name}.{verdict.reason or 'unspecified'}", verdict.note)
-    if i != len(verdicts):
-        raise BuildError(f"{name}: {len(verdicts)} verdicts for {i} spooled documents")
-    shutil.rmtree(spool.root)
+    count = len(pipeline.global_steps)
+    for k in range(count):
+        nxt = (
+            ShardWriter(tmp / f".spool-{k + 1}", split="spool", compression="none") if k + 1 < count else None
+        )
+
+        def spooled(writer: ShardWriter = spool) -> Iterator[Document]:
+            for part in writer.close():
+                for batch in pq.ParquetFile(writer.root / part["path"]).iter_batches():
+                    yield from (Document.from_dict(row) for row in batch.to_pylist())
+
+        for doc, outcome, reason in pipeline.global_pass(k, spooled(), stats):
+            if outcome.doc is None:
+                sink.drop(doc.id, reason, outcome.edits[0].after if outcome.edits else "")
+            elif nxt is not None:
+                nxt.write(outcome.doc)
+            else:
+                sink.keep(outcome.doc)
+        shutil.rmtree(spool.root)
+        spool = nxt
 
 
 def _length_stats(lengths: array) -> dict[str, Any]:
