@@ -80,3 +80,38 @@ def test_idempotent_and_unobserved_is_noop() -> None:
 def test_bad_options(bad: dict) -> None:
     with pytest.raises(ConfigError, match=next(iter(bad))):
         RepeatedLines(**bad)
+
+
+def test_repeated_lines_runs_in_a_build_and_is_counted(tmp_path, sample_article) -> None:
+    import json
+
+    from corpus import Pipeline
+
+    paragraphs = [p for p in sample_article.split("\n\n") if len(p) > 80]
+    footer = "Copyright 2020 Example News Network. All rights reserved worldwide."
+    rows = [
+        {"id": f"p{i}", "text": f"{p}\n{footer}", "url": "https://www.example.org/a"}
+        for i, p in enumerate(paragraphs)
+    ]
+    rows.append(
+        {
+            "id": "other-site",
+            "text": f"{paragraphs[0]} (syndicated)\n{footer}",
+            "url": "https://other.example/x",
+        }
+    )
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    cfg = {
+        "input": {"paths": [str(src)]},
+        "stages": [{"repeated_lines": {"min_docs": 5}}],
+        "output": {"path": str(tmp_path / "out")},
+        "batch_size": 4,
+    }
+    result = Pipeline.from_config(cfg).build(workers=2, progress=False)
+    stats = result.manifest["stages"]["repeated_lines"]
+    assert stats["removed.repeated_line"] == len(paragraphs)  # every example.org page, not the other site
+    import pyarrow.parquet as pq
+
+    texts = pq.read_table(tmp_path / "out" / result.manifest["shards"][0]["path"]).column("text").to_pylist()
+    assert [t for t in texts if footer in t] == [f"{paragraphs[0]} (syndicated)\n{footer}"]

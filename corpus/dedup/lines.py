@@ -6,7 +6,8 @@ documents each normalized line occurs, and removes the lines that pass the thres
 
 Group: the domain of ``doc.url`` (without "www."), or ``doc.source`` when the url is empty.
 
-Two-pass protocol (a runner must follow it; plain ``apply`` without observing removes nothing):
+Two-pass protocol, the GlobalStep one (the engine follows it; in Python, ``observe`` then
+``apply``; plain ``apply`` without observing removes nothing):
 
 1. Observe: call ``observe(doc)`` on every document (after the per-document stages). Only
    8-byte BLAKE2b hashes of normalized lines are kept, once per document, never text. Workers may
@@ -25,15 +26,16 @@ long paragraphs (e.g. a quoted press statement syndicated across a site) out of 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections import Counter
-from typing import ClassVar
 from urllib.parse import urlsplit
 
+from corpus.dedup.base import GlobalStep
 from corpus.document import Document
 from corpus.errors import ConfigError
-from corpus.stages.base import Outcome, Stage
+from corpus.stages.base import Outcome
 from corpus.stages.boilerplate import remove_lines
 
 _SPACE = re.compile(r"\s+")
@@ -69,11 +71,10 @@ def group_key(doc: Document) -> str:
     return host.removeprefix("www.") if host else doc.source
 
 
-class RepeatedLines(Stage):
+class RepeatedLines(GlobalStep):
     """Remove lines that recur verbatim in many documents of the same site (two-pass; see module)."""
 
     name = "repeated_lines"
-    two_pass: ClassVar[bool] = True
 
     def __init__(
         self, *, min_docs: int = 5, min_fraction: float = 0.5, min_chars: int = 10, max_chars: int = 300
@@ -106,12 +107,21 @@ class RepeatedLines(Stage):
             out.append(line_hash(norm) if self.min_chars <= len(norm) <= self.max_chars else None)
         return out
 
+    def fingerprint(self, doc: Document) -> tuple[str, frozenset[bytes]]:
+        """Map side (a worker): the document's group and the hashes of its eligible lines."""
+        return group_key(doc), frozenset(h for h in self._hashes(doc.text) if h is not None)
+
+    def collect(self, key: tuple[str, frozenset[bytes]], doc: Document) -> None:
+        group, hashes = key
+        self.doc_counts[group] += 1
+        self.line_counts.setdefault(group, Counter()).update(hashes)
+
     def observe(self, doc: Document) -> None:
         """Phase 1: count this document's eligible lines (each distinct line once)."""
-        group = group_key(doc)
-        self.doc_counts[group] += 1
-        seen = {h for h in self._hashes(doc.text) if h is not None}
-        self.line_counts.setdefault(group, Counter()).update(seen)
+        self.collect(self.fingerprint(doc), doc)
+
+    def decide(self, index: int, doc: Document) -> Outcome:
+        return self.apply(doc)
 
     def merge(self, other: RepeatedLines) -> RepeatedLines:
         """Add another observer's counts into this one (workers -> parent); returns self."""
@@ -144,7 +154,7 @@ class RepeatedLines(Stage):
             return Outcome(doc)
         text, edits = remove_lines(doc.text, drop)
         return Outcome(
-            doc.__class__(**{**doc.__dict__, "text": text}),
+            dataclasses.replace(doc, text=text),
             edits=edits,
             counts={"removed.repeated_line": len(edits)},
         )

@@ -24,6 +24,7 @@ _REGISTRY: dict[str, str] = {
     "normalize_handles": "corpus.stages.handles:NormalizeHandles",
     "detect_language": "corpus.stages.language:DetectLanguage",
     "exact_dedup": "corpus.dedup.exact:ExactDedup",
+    "repeated_lines": "corpus.dedup.lines:RepeatedLines",
 }
 _CLASSES: dict[str, str] = {target.split(":")[1]: target for target in _REGISTRY.values()}
 
