@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 
 from corpus.dedup.base import CorpusStep
 from corpus.document import Document
 from corpus.stages.base import Edit, Outcome
-
-_SPACE = re.compile(r"\s+")
 
 
 def normalize_for_dedup(text: str, *, lowercase: bool = True) -> str:
@@ -19,8 +16,11 @@ def normalize_for_dedup(text: str, *, lowercase: bool = True) -> str:
     >>> normalize_for_dedup("  Hello\\n\\n  WORLD ")
     'hello world'
     """
-    text = _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
-    return text.lower() if lowercase else text
+    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    if lowercase:
+        text = text.lower()
+    return " ".join(text.split())
 
 
 class ExactDedup(CorpusStep):
