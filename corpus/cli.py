@@ -10,6 +10,7 @@ from typing import Any
 
 from corpus.document import Document
 from corpus.errors import CorpusError
+from corpus.io.readers import READERS
 from corpus.pipeline import Pipeline
 
 DEFAULT_STAGES: list[dict[str, Any]] = [
@@ -42,6 +43,8 @@ def _documents(path: str, fmt: str) -> Iterator[Document]:
 
 def cmd_build(args: argparse.Namespace) -> int:
     pipeline = Pipeline.from_yaml(args.config)
+    if args.format:
+        pipeline.config["input"]["format"] = args.format
     result = pipeline.build(workers=args.workers, output=args.output, progress=False if args.quiet else None)
     print(result.summary())
     return 0
@@ -151,6 +154,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("config")
     p.add_argument("--workers", help="worker processes (default: config, else every core; 0 = in-process)")
     p.add_argument("--output", help="output directory (default: output.path of the config)")
+    p.add_argument("--format", choices=["auto", *READERS], help="input format (default: the config's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_build)
 
@@ -161,7 +165,7 @@ def make_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("file")
         p.add_argument("--config", help="pipeline YAML (default: the default cleaning stages)")
-        p.add_argument("--format", default="auto", choices=["auto", "text", "jsonl"])
+        p.add_argument("--format", default="auto", choices=["auto", *READERS])
         p.set_defaults(func=func)
 
     p = sub.add_parser("verify", help="re-hash a build and check it against its manifest")

@@ -89,7 +89,10 @@ def validate(config: dict[str, Any], *, where: str = "config") -> dict[str, Any]
     inp.setdefault("format", "auto")
     inp.setdefault("text_field", "text")
     inp.setdefault("id_field", "id")
-    inp.setdefault("encoding_errors", "replace")
+    inp.setdefault("url_field", "url")
+    inp.setdefault("split", "file")
+    inp.setdefault("encoding_errors", "repair")
+    inp.setdefault("max_document_bytes", 64 << 20)
     out = config["output"]
     out.setdefault("split", "train")
     out.setdefault("max_shard_rows", 100_000)

@@ -1,8 +1,18 @@
 """Streaming readers: one file at a time, one record at a time, never a whole file in memory.
 
-Each reader yields ``Document`` objects or ``Quarantined`` records (a record that
-could not be read, with file, line and error), so a bad line never stops a build
-and never disappears.
+This module lists the inputs (``expand_inputs``), opens them (``open_binary``: plain, .gz, .bz2,
+.xz, .zst), picks a format (``detect_format``) and dispatches (``read_input``) to one module per
+family of formats:
+
+- ``formats_text``: ``text`` (a file, or blank-line separated blocks) and ``jsonl``;
+- ``formats_table``: ``csv`` (and TSV), ``parquet`` and ``hf`` (datasets saved on disk);
+- ``formats_web``: ``html`` (main text extracted with trafilatura) and ``warc``.
+
+Every reader yields exactly one item per record it saw: a ``Document``, or a ``Quarantined``
+record (the file, the line, row or byte offset, and the error) for a record that could not be
+read, so a bad record never stops a build and never disappears. A whole-file problem (empty,
+binary, truncated, unreadable) is one ``Quarantined`` with ``line=None``; records before it are
+kept. One-document-per-file formats read at most ``max_document_bytes`` of a file.
 """
 
 from __future__ import annotations
@@ -10,46 +20,112 @@ from __future__ import annotations
 import bz2
 import glob
 import gzip
+import importlib
 import io
 import json
 import lzma
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from corpus.document import Document
 from corpus.errors import ConfigError
+from corpus.io.decoding import POLICIES
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+CSV_SUFFIXES = {".csv", ".tsv", ".tab"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+WARC_SUFFIXES = {".warc", ".arc"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
 COMPRESSED = {".gz", ".bz2", ".xz", ".zst"}
+KNOWN_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES | CSV_SUFFIXES | HTML_SUFFIXES | WARC_SUFFIXES
+KNOWN_SUFFIXES |= PARQUET_SUFFIXES | COMPRESSED
 MAX_RAW_KEEP = 1 << 20  # quarantine keeps up to 1 MiB of a bad record
+MAX_DOCUMENT_BYTES = 64 << 20
+SNIFF_BYTES = 8192
+
+READERS = {
+    "text": "corpus.io.formats_text:read_text",
+    "jsonl": "corpus.io.formats_text:read_jsonl",
+    "csv": "corpus.io.formats_table:read_csv",
+    "parquet": "corpus.io.formats_table:read_parquet",
+    "hf": "corpus.io.formats_table:read_hf",
+    "html": "corpus.io.formats_web:read_html",
+    "warc": "corpus.io.formats_web:read_warc",
+}
 
 
 @dataclass
 class Quarantined:
-    """A record that could not be read. ``line`` is 1-based; None for a whole-file problem."""
+    """A record that could not be read.
+
+    ``line`` is 1-based (the row number for Parquet and HF datasets); None for a whole-file
+    problem. ``offset`` is a byte offset where lines mean nothing (WARC records).
+    """
 
     path: str
     line: int | None
     error: str
     raw: str = ""
+    offset: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.path, "line": self.line, "error": self.error, "raw": self.raw}
+        out = {"file": self.path, "line": self.line, "error": self.error, "raw": self.raw}
+        if self.offset is not None:
+            out["offset"] = self.offset
+        return out
 
 
 @dataclass(frozen=True)
 class InputFile:
-    path: str  # as the user named it (relative stays relative)
+    path: str  # as the user named it (relative stays relative); a folder for an HF dataset
     id_prefix: str  # path relative to the pattern's base, without suffixes
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """The ``input`` section's reading options, checked once per file."""
+
+    text_field: str = "text"
+    id_field: str = "id"
+    url_field: str = "url"
+    source: str | None = None
+    encoding_errors: str = "repair"
+    split: str = "file"
+    delimiter: str | None = None
+    extract: dict[str, Any] = field(default_factory=dict)
+    max_document_bytes: int = MAX_DOCUMENT_BYTES
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> ReadOptions:
+        opts = cls(
+            text_field=config.get("text_field", "text"),
+            id_field=config.get("id_field", "id"),
+            url_field=config.get("url_field", "url"),
+            source=config.get("source"),
+            encoding_errors=config.get("encoding_errors", "repair"),
+            split=config.get("split", "file"),
+            delimiter=config.get("delimiter"),
+            extract=dict(config.get("extract") or {}),
+            max_document_bytes=int(config.get("max_document_bytes", MAX_DOCUMENT_BYTES)),
+        )
+        if opts.encoding_errors not in POLICIES:
+            raise ConfigError(f"input.encoding_errors: expected one of {', '.join(POLICIES)}")
+        if opts.split not in ("file", "paragraphs"):
+            raise ConfigError(f"input.split: expected file or paragraphs; got {opts.split!r}")
+        if opts.delimiter is not None and len(opts.delimiter) != 1:
+            raise ConfigError(f"input.delimiter: expected one character; got {opts.delimiter!r}")
+        if opts.max_document_bytes < 1:
+            raise ConfigError("input.max_document_bytes: expected an integer >= 1")
+        return opts
 
 
 def _strip_suffixes(name: str) -> str:
     p = Path(name)
-    while p.suffix.lower() in COMPRESSED | TEXT_SUFFIXES | JSONL_SUFFIXES:
+    while p.suffix.lower() in KNOWN_SUFFIXES:
         p = p.with_suffix("")
     return p.as_posix()
 
@@ -60,16 +136,45 @@ def _glob_base(pattern: str) -> str:
     return str(Path(*base)) if base else "."
 
 
+def is_hf_dataset_dir(path: str | Path) -> bool:
+    """A ``save_to_disk`` folder (state.json + dataset_info.json, or dataset_dict.json) or a Hub
+    layout folder (README.md and data/*.parquet)."""
+    p = Path(path)
+    if not p.is_dir():
+        return False
+    if (p / "dataset_dict.json").is_file():
+        return True
+    if (p / "state.json").is_file() and (p / "dataset_info.json").is_file():
+        return True
+    return (p / "README.md").is_file() and any((p / "data").glob("**/*.parquet"))
+
+
+def _walk(root: str) -> list[str]:
+    """Files under ``root``, sorted; an HF dataset folder inside counts as one input."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        if is_hf_dataset_dir(dirpath):
+            out.append(dirpath)
+            dirnames.clear()
+            continue
+        out += [os.path.join(dirpath, name) for name in filenames]
+    return sorted(Path(p).as_posix() for p in out)
+
+
 def expand_inputs(patterns: list[str]) -> list[InputFile]:
-    """Files, directories (recursively) and glob patterns, in a stable sorted order, each once."""
+    """Files, directories (recursively) and glob patterns, in a stable sorted order, each once.
+
+    A folder holding a Hugging Face dataset (see ``is_hf_dataset_dir``) is one input.
+    """
     seen: set[str] = set()
     out: list[InputFile] = []
     for pattern in patterns:
         if os.path.isdir(pattern):
-            matches = sorted(str(p) for p in Path(pattern).rglob("*") if p.is_file())
-            base = pattern
+            matches = _walk(pattern)
+            base = str(Path(pattern).parent) if matches == [Path(pattern).as_posix()] else pattern
         elif glob.has_magic(pattern):
-            matches = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+            found = sorted(glob.glob(pattern, recursive=True))
+            matches = [p for p in found if os.path.isfile(p) or is_hf_dataset_dir(p)]
             base = _glob_base(pattern)
         else:
             if not os.path.isfile(pattern):
@@ -88,15 +193,73 @@ def expand_inputs(patterns: list[str]) -> list[InputFile]:
 
 
 def detect_format(path: str, fmt: str = "auto") -> str:
+    """The configured format, or one chosen by extension (compression suffixes looked through).
+
+    >>> [detect_format(p) for p in ("a.txt", "b.jsonl.gz", "c.tsv", "d.warc.gz", "e.htm", "f.parquet")]
+    ['text', 'jsonl', 'csv', 'warc', 'html', 'parquet']
+    """
     if fmt != "auto":
         return fmt
+    if os.path.isdir(path):
+        return "hf"
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix in COMPRESSED:
         suffix = p.with_suffix("").suffix.lower()
-    if suffix in JSONL_SUFFIXES:
-        return "jsonl"
+    for suffixes, name in (
+        (JSONL_SUFFIXES, "jsonl"),
+        (CSV_SUFFIXES, "csv"),
+        (HTML_SUFFIXES, "html"),
+        (WARC_SUFFIXES, "warc"),
+        (PARQUET_SUFFIXES, "parquet"),
+    ):
+        if suffix in suffixes:
+            return name
     return "text"
+
+
+class _ZstdReader(io.RawIOBase):
+    """Zstandard frames, one after another; a stream that stops inside a frame raises EOFError
+    (zstandard's own stream_reader ends quietly there, which would lose the break)."""
+
+    def __init__(self, path: str) -> None:
+        import zstandard
+
+        self._zstd = zstandard
+        self._fh = open(path, "rb")
+        self._obj = zstandard.ZstdDecompressor().decompressobj()
+        self._buf = b""
+        self._in_frame = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._buf:
+            chunk = self._fh.read(1 << 16)
+            if not chunk:
+                if self._in_frame:
+                    raise EOFError("zstd stream ends inside a frame (file truncated)")
+                return 0
+            self._in_frame = True
+            while chunk:
+                try:
+                    self._buf += self._obj.decompress(chunk)
+                except self._zstd.ZstdError as exc:
+                    raise OSError(f"corrupt zstd data: {exc}") from None
+                if not self._obj.eof:
+                    break
+                chunk = self._obj.unused_data
+                self._obj = self._zstd.ZstdDecompressor().decompressobj()
+                self._in_frame = bool(chunk)
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
 
 
 def open_binary(path: str) -> IO[bytes]:
@@ -110,105 +273,133 @@ def open_binary(path: str) -> IO[bytes]:
         return lzma.open(path, "rb")
     if suffix == ".zst":
         try:
-            import zstandard
+            import zstandard  # noqa: F401
         except ImportError:
             raise ConfigError(f"{path}: reading .zst needs the 'zstandard' package") from None
-        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
+        return io.BufferedReader(_ZstdReader(path), buffer_size=1 << 16)
     return open(path, "rb")
 
 
-def decode(data: bytes, errors: str) -> tuple[str, bool]:
-    """UTF-8 decode (BOM dropped); returns (text, had_invalid_bytes). ``errors`` as in bytes.decode."""
-    try:
-        return data.decode("utf-8-sig"), False
-    except UnicodeDecodeError:
-        if errors == "strict":
-            raise
-        return data.decode("utf-8-sig", errors="replace"), True
+class _Prefixed(io.RawIOBase):
+    """Bytes already read (the sniffed head), then the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head, self._rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n], self._head = self._head[:n], self._head[n:]
+            return n
+        data = self._rest.read(len(b))
+        b[: len(data)] = data
+        return len(data)
 
 
-def read_text_file(f: InputFile, *, source: str | None = None, errors: str = "replace") -> Iterator[Any]:
-    """One document per file; the id is the file's path relative to its pattern base."""
-    try:
-        with open_binary(f.path) as fh:
-            data = fh.read()
-    except (OSError, EOFError, lzma.LZMAError) as exc:
-        yield Quarantined(f.path, None, f"cannot read file: {exc}")
-        return
-    if b"\x00" in data[:8192]:
-        yield Quarantined(f.path, None, "binary file (NUL bytes) given as text", raw=repr(data[:200]))
-        return
-    try:
-        text, bad = decode(data, errors)
-    except UnicodeDecodeError as exc:
-        yield Quarantined(f.path, None, f"invalid UTF-8 at byte {exc.start}", raw=repr(data[:MAX_RAW_KEEP]))
-        return
-    meta = {"invalid_utf8": True} if bad else {}
-    yield Document(id=f.id_prefix, text=text, source=source or f.path, meta=meta)
+def sniff(fh: IO[bytes]) -> tuple[bytes, IO[bytes], str | None]:
+    """Read the head of a text-like stream: (head, the whole stream again, problem or None)."""
+    head = fh.read(SNIFF_BYTES)
+    stream = io.BufferedReader(_Prefixed(head, fh), buffer_size=1 << 16)
+    if not head:
+        return head, stream, "empty file"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head, stream, "UTF-16 text (byte order mark) is not supported: convert it to UTF-8"
+    if b"\x00" in head:
+        return head, stream, "binary file (NUL bytes) given as text"
+    return head, stream, None
 
 
-def read_jsonl_file(
-    f: InputFile,
-    *,
-    text_field: str = "text",
-    id_field: str = "id",
-    source: str | None = None,
-    errors: str = "replace",
-) -> Iterator[Any]:
-    """One document per line; a bad line is quarantined with its line number and the rest is read."""
-    lineno = 0
-    try:
-        with open_binary(f.path) as raw_fh:
-            fh = io.BufferedReader(raw_fh) if not isinstance(raw_fh, io.BufferedReader) else raw_fh
-            for lineno, raw in enumerate(fh, start=1):
-                if not raw.strip():
-                    continue
-                yield _parse_jsonl_line(raw, f, lineno, text_field, id_field, source, errors)
-    except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
-        yield Quarantined(f.path, lineno + 1, f"file ends early or is corrupt after line {lineno}: {exc}")
+def read_line(fh: IO[bytes], limit: int) -> tuple[bytes, bool]:
+    """One line of at most ``limit`` bytes: (line, too_long). A longer line is skipped, not kept."""
+    line = fh.readline(limit + 1)
+    if len(line) <= limit or line.endswith(b"\n"):
+        return line, False
+    while line and not line.endswith(b"\n"):
+        line = fh.readline(1 << 20)
+    return b"", True
 
 
-def _parse_jsonl_line(
-    raw: bytes, f: InputFile, lineno: int, text_field: str, id_field: str, source: str | None, errors: str
-) -> Any:
-    try:
-        line, bad = decode(raw, errors)
-        obj = json.loads(line)
-    except UnicodeDecodeError as exc:
-        return Quarantined(f.path, lineno, f"invalid UTF-8 at byte {exc.start}", raw=repr(raw[:MAX_RAW_KEEP]))
-    except json.JSONDecodeError as exc:
-        return Quarantined(f.path, lineno, f"malformed JSON: {exc.msg} at column {exc.colno}", _keep(raw))
-    if not isinstance(obj, dict):
-        return Quarantined(f.path, lineno, f"expected a JSON object, got {type(obj).__name__}", _keep(raw))
-    text = obj.pop(text_field, None)
+def keep_raw(raw: bytes | str) -> str:
+    if isinstance(raw, str):
+        return raw[:MAX_RAW_KEEP].rstrip("\r\n")
+    return raw[:MAX_RAW_KEEP].decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "source": (str,),
+    "url": (str,),
+    "lang": (str,),
+    "lang_score": (float, int),
+    "meta": (dict, str),
+}
+
+
+def record_to_document(
+    obj: dict[str, Any], f: InputFile, n: int, opts: ReadOptions, path: str | None = None
+) -> Document | Quarantined:
+    """A record (a JSON object, CSV row, table row) as a Document; other fields go into meta.
+
+    ``n`` is the record's line or row number, used for the id when the record has none.
+    """
+    text = obj.pop(opts.text_field, None)
     if not isinstance(text, str):
         what = "missing" if text is None else f"not a string ({type(text).__name__})"
-        return Quarantined(f.path, lineno, f"field {text_field!r} is {what}", _keep(raw))
-    doc_id = obj.pop(id_field, None)
+        return Quarantined(path or f.path, n, f"field {opts.text_field!r} is {what}")
+    doc_id = obj.pop(opts.id_field, None)
+    url = obj.pop(opts.url_field, None)
+    obj = {k: _jsonable(v) for k, v in obj.items()}
     obj["text"] = text
-    obj["id"] = str(doc_id) if doc_id is not None else f"{f.id_prefix}:{lineno}"
-    obj.setdefault("source", source or f.path)
-    doc = Document.from_dict(obj)
-    if bad:
-        doc.meta["invalid_utf8"] = True
-    return doc
+    obj["id"] = str(doc_id) if doc_id not in (None, "") else f"{f.id_prefix}:{n}"
+    if isinstance(url, str):
+        obj["url"] = url
+    elif url is not None:
+        obj[opts.url_field] = _jsonable(url)
+    obj.setdefault("source", opts.source or f.path)
+    for name, types in _FIELD_TYPES.items():
+        if name in obj and obj[name] is not None and not isinstance(obj[name], types):
+            return Quarantined(
+                path or f.path, n, f"field {name!r} is {type(obj[name]).__name__}, not {types[0].__name__}"
+            )
+    try:
+        return Document.from_dict(obj)
+    except (ValueError, TypeError) as exc:
+        return Quarantined(path or f.path, n, f"bad record: {exc}")
 
 
-def _keep(raw: bytes) -> str:
-    return raw[:MAX_RAW_KEEP].decode("utf-8", errors="replace").rstrip("\n")
+def _guarded(f: InputFile, items: Iterator[Any]) -> Iterator[Any]:
+    """Whatever a reader raises while reading becomes one Quarantined naming the file."""
+    n = 0
+    try:
+        for item in items:
+            n += 1
+            yield item
+    except ConfigError:
+        raise
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        yield Quarantined(f.path, None, f"file ends early or is corrupt after {n} records: {exc}")
+    except Exception as exc:
+        yield Quarantined(f.path, None, f"cannot read further after {n} records: {type(exc).__name__}: {exc}")
 
 
 def read_input(f: InputFile, config: dict[str, Any]) -> Iterator[Any]:
-    """Dispatch on the configured or detected format."""
+    """Dispatch on the configured or detected format (the ``input`` section of a config)."""
     fmt = detect_format(f.path, config.get("format", "auto"))
-    errors = config.get("encoding_errors", "replace")
-    source = config.get("source")
-    if fmt == "jsonl":
-        return read_jsonl_file(
-            f,
-            text_field=config.get("text_field", "text"),
-            id_field=config.get("id_field", "id"),
-            source=source,
-            errors=errors,
-        )
-    return read_text_file(f, source=source, errors=errors)
+    if fmt not in READERS:
+        raise ConfigError(f"input.format: unknown format {fmt!r}; available: auto, {', '.join(READERS)}")
+    opts = ReadOptions.from_config(config)
+    module, name = READERS[fmt].split(":")
+    reader = getattr(importlib.import_module(module), name)
+    if fmt == "html":
+        from corpus.io.formats_web import check_extract_options
+
+        check_extract_options(opts.extract)
+    return _guarded(f, reader(f, opts))

@@ -1,0 +1,210 @@
+"""Table readers: CSV / TSV, Parquet, and Hugging Face datasets on disk.
+
+The text, id and url columns are named in config (``text_field``, ``id_field``, ``url_field``);
+every other column goes into ``meta``. A record without an id gets ``<path>:<line or row>``.
+
+- ``csv``: the stdlib csv module over decoded lines (so each line goes through the encoding
+  policy); the first row is the header; ``delimiter`` defaults to a tab for .tsv/.tab files and a
+  comma otherwise. A row with the wrong number of fields is quarantined with its line number.
+- ``parquet``: pyarrow, one record batch at a time (memory: one row group).
+- ``hf``: a ``save_to_disk`` folder (Arrow stream files listed in state.json; every split of a
+  dataset_dict.json), or a Hub layout folder (data/**/*.parquet, as this toolkit writes).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from corpus.document import Document
+from corpus.io.decoding import Decoder
+from corpus.io.readers import (
+    COMPRESSED,
+    InputFile,
+    Quarantined,
+    ReadOptions,
+    keep_raw,
+    open_binary,
+    read_line,
+    record_to_document,
+    sniff,
+)
+
+BATCH_ROWS = 64
+
+
+class _DecodedLines:
+    """Decoded lines for csv.reader, noting for the current row what the decoder flagged and
+    whether a line was too long to keep."""
+
+    def __init__(self, fh: IO[bytes], opts: ReadOptions) -> None:
+        self.fh, self.limit = fh, opts.max_document_bytes
+        self.decoder = Decoder(opts.encoding_errors)
+        self.flags: dict[str, Any] = {}
+        self.problem = ""
+        self.raw: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            line, too_long = read_line(self.fh, self.limit)
+            if too_long:
+                self.problem = f"row longer than max_document_bytes ({self.limit})"
+                yield "\n"
+                continue
+            if not line:
+                return
+            try:
+                text, flags = self.decoder.decode(line)
+            except UnicodeDecodeError as exc:
+                self.problem = f"invalid UTF-8 at byte {exc.start}"
+                text, flags = line.decode("utf-8", errors="replace"), {}
+            self.flags.update(flags)
+            if sum(map(len, self.raw)) < 4096:
+                self.raw.append(text)
+            yield text
+
+    def take(self) -> tuple[dict[str, Any], str, str]:
+        out = (self.flags, self.problem, keep_raw("".join(self.raw)))
+        self.flags, self.problem, self.raw = {}, "", []
+        return out
+
+
+def read_csv(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
+    """One document per row; the header names the columns."""
+    delimiter = opts.delimiter or ("\t" if _base_suffix(f.path) in (".tsv", ".tab") else ",")
+    # The csv module's per-field cap (128 KiB by default) would cut long articles; raise it to ours.
+    csv.field_size_limit(max(csv.field_size_limit(), opts.max_document_bytes))
+    with open_binary(f.path) as fh:
+        head, stream, problem = sniff(fh)
+        if problem:
+            yield Quarantined(f.path, None, problem, raw=repr(head[:200]))
+            return
+        lines = _DecodedLines(stream, opts)
+        reader = csv.reader(iter(lines), delimiter=delimiter, strict=True)
+        header: list[str] | None = None
+        last_line, seen = 0, 0
+        while True:
+            start = last_line + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                last_line = reader.line_num
+                seen += 1
+                yield Quarantined(f.path, start, f"malformed CSV: {exc}", lines.take()[2])
+                continue
+            last_line = reader.line_num
+            flags, problem, raw = lines.take()
+            if not row and not problem:
+                continue  # a blank line is no record
+            if header is None:
+                header = row
+                if opts.text_field not in header:
+                    cols = ", ".join(header[:20])
+                    yield Quarantined(f.path, start, f"no column {opts.text_field!r} in the header: {cols}")
+                    return
+                continue
+            seen += 1
+            if problem:
+                yield Quarantined(f.path, start, problem, raw)
+            elif len(row) != len(header):
+                yield Quarantined(f.path, start, f"expected {len(header)} fields, got {len(row)}", raw)
+            else:
+                doc = record_to_document(dict(zip(header, row, strict=True)), f, start, opts)
+                if isinstance(doc, Document):
+                    doc.meta.update(flags)
+                yield doc
+    if not seen:
+        yield Quarantined(f.path, None, "no records (only a header, or nothing)")
+
+
+def _base_suffix(path: str) -> str:
+    p = Path(path)
+    return (p.with_suffix("") if p.suffix.lower() in COMPRESSED else p).suffix.lower()
+
+
+def _table_rows(
+    batches: Iterator[Any], f: InputFile, opts: ReadOptions, path: str, first: int
+) -> Iterator[Document | Quarantined]:
+    n = first
+    for batch in batches:
+        for row in batch.to_pylist():
+            n += 1
+            yield record_to_document(row, f, n, opts, path)
+
+
+def _check_columns(names: list[str], opts: ReadOptions, path: str) -> Quarantined | None:
+    if opts.text_field in names:
+        return None
+    return Quarantined(path, None, f"no column {opts.text_field!r}; columns: {', '.join(names[:20])}")
+
+
+def read_parquet(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
+    """One document per row, one record batch at a time."""
+    if Path(f.path).suffix.lower() in COMPRESSED:
+        yield Quarantined(f.path, None, "compressed Parquet is not supported: Parquet compresses inside")
+        return
+    yield from _parquet_rows(f, opts, f.path, 0)
+
+
+def _parquet_rows(f: InputFile, opts: ReadOptions, path: str, first: int) -> Iterator[Any]:
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as pf:
+        missing = _check_columns(pf.schema_arrow.names, opts, path)
+        if missing:
+            yield missing
+            return
+        yield from _table_rows(pf.iter_batches(batch_size=BATCH_ROWS), f, opts, path, first)
+
+
+def _arrow_rows(f: InputFile, opts: ReadOptions, path: str, first: int) -> Iterator[Any]:
+    import pyarrow as pa
+
+    with pa.memory_map(path) as source, pa.ipc.open_stream(source) as reader:
+        missing = _check_columns(reader.schema.names, opts, path)
+        if missing:
+            yield missing
+            return
+        yield from _table_rows(iter(reader), f, opts, path, first)
+
+
+def hf_data_files(folder: Path) -> list[tuple[str, Path]]:
+    """(kind, file) for each data file of an HF dataset folder, in reading order."""
+    if (folder / "dataset_dict.json").is_file():
+        splits = json.loads((folder / "dataset_dict.json").read_text(encoding="utf-8"))["splits"]
+        return [item for split in splits for item in hf_data_files(folder / split)]
+    if (folder / "state.json").is_file():
+        state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+        return [("arrow", folder / d["filename"]) for d in state.get("_data_files", [])]
+    return [("parquet", p) for p in sorted((folder / "data").glob("**/*.parquet"))]
+
+
+def read_hf(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
+    """Every row of every data file of a Hugging Face dataset folder; ids count rows across files."""
+    folder = Path(f.path)
+    if not folder.is_dir():
+        yield Quarantined(f.path, None, "format hf needs a dataset folder (save_to_disk or Hub layout)")
+        return
+    try:
+        files = hf_data_files(folder)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        yield Quarantined(f.path, None, f"unreadable dataset metadata: {type(exc).__name__}: {exc}")
+        return
+    if not files:
+        yield Quarantined(f.path, None, "no data files (state.json, dataset_dict.json or data/*.parquet)")
+        return
+    n = 0
+    for kind, path in files:
+        rows = _arrow_rows if kind == "arrow" else _parquet_rows
+        try:
+            for item in rows(f, opts, path.as_posix(), n):
+                n += 1
+                yield item
+        except Exception as exc:  # one broken data file must not hide the others
+            error = f"cannot read after {n} rows: {type(exc).__name__}: {exc}"
+            yield Quarantined(path.as_posix(), None, error)

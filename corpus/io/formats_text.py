@@ -1,0 +1,149 @@
+"""Plain text and JSONL / NDJSON readers.
+
+``text``: one document per file (id = the file's path relative to its pattern base), or with
+``split: paragraphs`` one per block of non-blank lines (id = ``<path>:<first line of the block>``).
+``jsonl``: one document per non-blank line; the text, id and url fields are named in config and
+every other field goes into ``meta``. A bad line is quarantined with its line number and the rest
+of the file is read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from corpus.document import Document
+from corpus.io.decoding import Decoder
+from corpus.io.readers import (
+    MAX_RAW_KEEP,
+    InputFile,
+    Quarantined,
+    ReadOptions,
+    keep_raw,
+    open_binary,
+    read_line,
+    record_to_document,
+    sniff,
+)
+
+
+def read_text(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
+    """A text file as one document, or one per blank-line separated block."""
+    with open_binary(f.path) as fh:
+        head, stream, problem = sniff(fh)
+        if problem:
+            yield Quarantined(f.path, None, problem, raw=repr(head[:200]))
+            return
+        if opts.split == "paragraphs":
+            yield from _read_blocks(f, opts, stream)
+            return
+        data = stream.read(opts.max_document_bytes + 1)
+    if len(data) > opts.max_document_bytes:
+        limit = opts.max_document_bytes
+        yield Quarantined(f.path, None, f"document larger than max_document_bytes ({limit})")
+        return
+    if not data.strip():
+        yield Quarantined(f.path, None, "empty file (only whitespace)")
+        return
+    try:
+        text, flags = Decoder(opts.encoding_errors).decode(data)
+    except UnicodeDecodeError as exc:
+        yield Quarantined(f.path, None, f"invalid UTF-8 at byte {exc.start}", raw=repr(data[:MAX_RAW_KEEP]))
+        return
+    yield Document(id=f.id_prefix, text=text, source=opts.source or f.path, meta=flags)
+
+
+def _read_blocks(f: InputFile, opts: ReadOptions, fh: IO[bytes]) -> Iterator[Document | Quarantined]:
+    decoder = Decoder(opts.encoding_errors)
+    block: list[bytes] = []
+    size, start, lineno, too_long, seen = 0, 0, 0, False, 0
+
+    def flush() -> Document | Quarantined:
+        if too_long:
+            limit = opts.max_document_bytes
+            return Quarantined(f.path, start, f"block larger than max_document_bytes ({limit})")
+        data = b"".join(block).rstrip(b"\r\n")
+        try:
+            text, flags = decoder.decode(data)
+        except UnicodeDecodeError as exc:
+            return Quarantined(f.path, start, f"invalid UTF-8 at byte {exc.start}", keep_raw(repr(data)))
+        return Document(id=f"{f.id_prefix}:{start}", text=text, source=opts.source or f.path, meta=flags)
+
+    while True:
+        line, long_line = read_line(fh, opts.max_document_bytes)
+        if not line and not long_line:
+            break
+        lineno += 1
+        if not long_line and not line.strip():
+            if block or too_long:
+                seen += 1
+                yield flush()
+            block, size, too_long = [], 0, False
+            continue
+        if not block and not too_long:
+            start = lineno
+        size += len(line)
+        if long_line or size > opts.max_document_bytes:
+            too_long, block = True, []
+        else:
+            block.append(line)
+    if block or too_long:
+        seen += 1
+        yield flush()
+    if not seen:
+        yield Quarantined(f.path, None, "empty file (only whitespace)")
+
+
+def read_jsonl(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
+    """One document per line; a bad line is quarantined with its line number and the rest is read."""
+    decoder = Decoder(opts.encoding_errors)
+    lineno = 0
+    seen = 0
+    with open_binary(f.path) as fh:
+        head, stream, problem = sniff(fh)
+        if problem:
+            yield Quarantined(f.path, None, problem, raw=repr(head[:200]))
+            return
+        try:
+            while True:
+                raw, too_long = read_line(stream, opts.max_document_bytes)
+                if not raw and not too_long:
+                    break
+                lineno += 1
+                if too_long:
+                    seen += 1
+                    limit = opts.max_document_bytes
+                    yield Quarantined(f.path, lineno, f"line longer than max_document_bytes ({limit})")
+                    continue
+                if not raw.strip():
+                    continue
+                seen += 1
+                yield _parse_jsonl_line(raw, f, lineno, opts, decoder)
+        except (OSError, EOFError, ValueError) as exc:
+            yield Quarantined(f.path, lineno + 1, f"file ends early or is corrupt after line {lineno}: {exc}")
+            return
+    if not seen:
+        yield Quarantined(f.path, None, "empty file (no records)")
+
+
+def _parse_jsonl_line(
+    raw: bytes, f: InputFile, lineno: int, opts: ReadOptions, decoder: Decoder
+) -> Document | Quarantined:
+    try:
+        line, flags = decoder.decode(raw)
+        obj: Any = json.loads(line)
+    except UnicodeDecodeError as exc:
+        return Quarantined(f.path, lineno, f"invalid UTF-8 at byte {exc.start}", raw=repr(raw[:MAX_RAW_KEEP]))
+    except json.JSONDecodeError as exc:
+        return Quarantined(f.path, lineno, f"malformed JSON: {exc.msg} at column {exc.colno}", keep_raw(raw))
+    except RecursionError:
+        return Quarantined(f.path, lineno, "malformed JSON: nested too deeply", keep_raw(raw))
+    if not isinstance(obj, dict):
+        return Quarantined(f.path, lineno, f"expected a JSON object, got {type(obj).__name__}", keep_raw(raw))
+    doc = record_to_document(obj, f, lineno, opts)
+    if isinstance(doc, Quarantined):
+        doc.raw = keep_raw(raw)
+        return doc
+    doc.meta.update(flags)
+    return doc
