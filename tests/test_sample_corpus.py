@@ -48,7 +48,7 @@ def test_seed_article_is_clean_and_otherwise_verbatim(build, sample_article, tmp
 def test_copies_collapse_and_everything_is_accounted_for(build):
     out, result = build
     counts = result.manifest["counts"]
-    assert counts["read"] == 5
+    assert counts["read"] == 6
     assert counts["read"] == counts["kept"] + sum(counts["dropped"].values()) + counts["quarantined"]
     dropped = {json.loads(x)["id"]: json.loads(x) for x in (out / "dropped.jsonl").read_text().splitlines()}
     # the mojibake copy, the exact copy and the copy with other furniture all equal the seed once cleaned
@@ -58,7 +58,20 @@ def test_copies_collapse_and_everything_is_accounted_for(build):
         "pompeo-variant-4-other-footer",
     }
     assert all(d["note"] == "duplicate of pompeo-nagorno-karabakh" for d in dropped.values())
-    assert counts["kept"] == 2  # the seed and the edited copy (a near-duplicate, not an exact one)
+    # the seed, the edited copy and the HTML page (which adds its headline): near-, not exact duplicates
+    assert counts["kept"] == 3
+
+
+def test_html_page_is_a_second_format_with_its_metadata(build, tmp_path):
+    import datasets
+
+    out, _ = build
+    ds = datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf"))
+    page = next(r for r in ds if r["id"] == "pompeo-variant-5-page")
+    assert page["url"] == "https://news.example.org/world/pompeo-nagorno-karabakh"
+    assert json.loads(page["meta"])["site_name"] == "Example News"
+    for furniture in ("cookies", "Related stories", "All rights reserved", *FURNITURE):
+        assert furniture not in page["text"]
 
 
 def test_mojibake_copy_comes_out_equal_to_the_clean_article(sample_article):
@@ -73,9 +86,9 @@ def test_mojibake_copy_comes_out_equal_to_the_clean_article(sample_article):
 def test_manifest_and_card_describe_the_build(build):
     out, _ = build
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["languages"] == {"en": 2}
+    assert manifest["languages"] == {"en": 3}
     assert manifest["stages"]["strip_boilerplate"]["docs_changed"] >= 4
-    assert len(manifest["inputs"]) == 5 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    assert len(manifest["inputs"]) == 6 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
     card = (out / "README.md").read_text()
     assert "language:\n- en" in card and "exact_dedup.exact_duplicate | 3" in card
 
