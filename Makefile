@@ -33,6 +33,18 @@ format: $(STAMP)
 eval: $(STAMP)  ## score the stages on ../shared/eval
 	$(BIN)/python scripts/eval.py
 
+BENCH_VENV := build/bench-venv
+$(BENCH_VENV)/.installed-stamp: pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e ".[bench]"
+	touch $@
+
+build/bench/corpus.jsonl: $(STAMP)
+	$(BIN)/python scripts/make_bench_corpus.py
+
+bench: $(STAMP) $(BENCH_VENV)/.installed-stamp build/bench/corpus.jsonl  ## peers side by side (../shared/bench)
+	$(BIN)/python scripts/bench_neardup.py --peer-python $(BENCH_VENV)/bin/python
+
 publish: $(STAMP)  ## publish BUILD to the Hub (REPO_ID=org/name) or TO=dir-or-url; DRY_RUN=1 only prints the plan
 	$(BIN)/corpus publish $(BUILD) $(if $(TO),--to $(TO),--repo-id $(REPO_ID)) $(if $(PRIVATE),--private) $(if $(REVISION),--revision $(REVISION)) $(if $(DRY_RUN),--dry-run)
 

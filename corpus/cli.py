@@ -41,10 +41,30 @@ def _documents(path: str, fmt: str) -> Iterator[Document]:
         yield item
 
 
+def _with_index(pipeline: Pipeline, path: str, where: str) -> Pipeline:
+    """The pipeline with its near_dedup step deduplicating against an earlier build's index."""
+    from corpus.dedup.near import INDEX_DIR
+    from corpus.errors import ConfigError
+
+    config = pipeline.config
+    items = [item for item in config["stages"] if "near_dedup" in item]
+    if not items:
+        raise ConfigError(f"--dedup-against needs a near_dedup stage in {where}")
+    index = Path(path) / INDEX_DIR if (Path(path) / INDEX_DIR).is_dir() else Path(path)
+    if not (index / "header.json").is_file():
+        raise ConfigError(
+            f"--dedup-against {path}: no near-dedup index there (a build directory or its {INDEX_DIR}/)"
+        )
+    items[0]["near_dedup"] = {**(items[0]["near_dedup"] or {}), "index": index.as_posix()}
+    return Pipeline.from_config(config, where=where)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     pipeline = Pipeline.from_yaml(args.config)
     if args.format:
         pipeline.config["input"]["format"] = args.format
+    if args.dedup_against:
+        pipeline = _with_index(pipeline, args.dedup_against, args.config)
     result = pipeline.build(workers=args.workers, output=args.output, progress=False if args.quiet else None)
     print(result.summary())
     return 0
@@ -155,6 +175,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", help="worker processes (default: config, else every core; 0 = in-process)")
     p.add_argument("--output", help="output directory (default: output.path of the config)")
     p.add_argument("--format", choices=["auto", *READERS], help="input format (default: the config's)")
+    p.add_argument(
+        "--dedup-against",
+        metavar="PATH",
+        help="an earlier build (or its near_dedup_index/) whose stories to keep out",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_build)
 

@@ -85,19 +85,45 @@ class Pipeline:
             doc = outcome.doc
         return steps
 
+    def _clean(self, doc: Document, stats: Stats) -> tuple[Document | None, str]:
+        for stage in self.doc_stages:
+            outcome = stage.apply(doc)
+            stats.record(stage.name, doc, outcome)
+            if outcome.doc is None:
+                return None, f"{stage.name}.{outcome.reason or 'unspecified'}"
+            doc = outcome.doc
+        return doc, ""
+
     def process(self, doc: Document, stats: Stats) -> tuple[Document | None, list[Any], str]:
         """Worker side: per-document stages, then the corpus steps' fingerprints.
 
         Returns (document or None, fingerprints, "stage.reason" when dropped else "").
         """
         self.setup()
-        for stage in self.doc_stages:
-            outcome = stage.apply(doc)
-            stats.record(stage.name, doc, outcome)
-            if outcome.doc is None:
-                return None, [], f"{stage.name}.{outcome.reason or 'unspecified'}"
-            doc = outcome.doc
-        return doc, [step.fingerprint(doc) for step in self.worker_steps], ""
+        out, dropped = self._clean(doc, stats)
+        if out is None:
+            return None, [], dropped
+        return out, [step.fingerprint(out) for step in self.worker_steps], ""
+
+    def process_batch(
+        self, docs: list[Document], stats: Stats
+    ) -> list[tuple[Document | None, list[Any], str]]:
+        """``process`` over a batch, with fingerprints computed batch-wise where a step offers it.
+
+        Gives exactly what ``process`` gives document by document.
+        """
+        self.setup()
+        cleaned = [self._clean(doc, stats) for doc in docs]
+        survivors = [out for out, _ in cleaned if out is not None]
+        columns = []
+        for step in self.worker_steps:
+            batch = getattr(step, "fingerprint_batch", None)
+            if batch is not None and survivors:
+                columns.append(list(batch(survivors)))
+            else:
+                columns.append([step.fingerprint(d) for d in survivors])
+        rows = iter(zip(*columns, strict=True)) if columns else iter([[]] * len(survivors))
+        return [(out, list(next(rows)), "") if out is not None else (None, [], why) for out, why in cleaned]
 
     def admit(self, doc: Document, keys: list[Any], stats: Stats) -> tuple[Outcome, str]:
         """Reduce side, in stable input order: streaming steps decide; the first global step collects.

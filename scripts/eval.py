@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCORERS = ["encoding", "boilerplate", "handles", "language", "extraction"]
+SCORERS = ["encoding", "boilerplate", "handles", "language", "extraction", "neardup"]
 
 
 def load(name: str):

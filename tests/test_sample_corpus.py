@@ -51,27 +51,30 @@ def test_copies_collapse_and_everything_is_accounted_for(build):
     assert counts["read"] == 6
     assert counts["read"] == counts["kept"] + sum(counts["dropped"].values()) + counts["quarantined"]
     dropped = {json.loads(x)["id"]: json.loads(x) for x in (out / "dropped.jsonl").read_text().splitlines()}
-    # the mojibake copy, the exact copy and the copy with other furniture all equal the seed once cleaned
-    assert set(dropped) == {
-        "pompeo-variant-1-mojibake",
-        "pompeo-variant-2-exact-copy",
-        "pompeo-variant-4-other-footer",
+    # the mojibake copy, the exact copy and the copy with other furniture all equal the seed once cleaned;
+    # the edited copy and the HTML page (which adds its headline) are near duplicates of it
+    assert {k: v["dropped_by"] for k, v in dropped.items()} == {
+        "pompeo-variant-1-mojibake": "exact_dedup.exact_duplicate",
+        "pompeo-variant-2-exact-copy": "exact_dedup.exact_duplicate",
+        "pompeo-variant-4-other-footer": "exact_dedup.exact_duplicate",
+        "pompeo-variant-3-edited": "near_dedup.near_duplicate",
+        "pompeo-variant-5-page": "near_dedup.near_duplicate",
     }
-    assert all(d["note"] == "duplicate of pompeo-nagorno-karabakh" for d in dropped.values())
-    # the seed, the edited copy and the HTML page (which adds its headline): near-, not exact duplicates
-    assert counts["kept"] == 3
+    assert all(d["kept_id"] == "pompeo-nagorno-karabakh" for d in dropped.values())
+    assert 0.8 <= dropped["pompeo-variant-3-edited"]["similarity"] < 1
+    assert counts["kept"] == 1
 
 
-def test_html_page_is_a_second_format_with_its_metadata(build, tmp_path):
-    import datasets
+def test_html_page_is_a_second_format_with_its_metadata():
+    from corpus.cli import _documents
 
-    out, _ = build
-    ds = datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "hf"))
-    page = next(r for r in ds if r["id"] == "pompeo-variant-5-page")
-    assert page["url"] == "https://news.example.org/world/pompeo-nagorno-karabakh"
-    assert json.loads(page["meta"])["site_name"] == "Example News"
+    pipeline = Pipeline.from_yaml(ROOT / "configs" / "sample.yaml")
+    (doc,) = _documents(str(SAMPLE / "pompeo-variant-5-page.html"), "auto")
+    page = pipeline.trace(doc)[-1][2].doc
+    assert page.url == "https://news.example.org/world/pompeo-nagorno-karabakh"
+    assert page.meta["site_name"] == "Example News" and page.lang == "en"
     for furniture in ("cookies", "Related stories", "All rights reserved", *FURNITURE):
-        assert furniture not in page["text"]
+        assert furniture not in page.text
 
 
 def test_mojibake_copy_comes_out_equal_to_the_clean_article(sample_article):
@@ -86,11 +89,16 @@ def test_mojibake_copy_comes_out_equal_to_the_clean_article(sample_article):
 def test_manifest_and_card_describe_the_build(build):
     out, _ = build
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["languages"] == {"en": 3}
+    assert manifest["languages"] == {"en": 1}
+    assert [f["path"] for f in manifest["files"]][-2:] == [
+        "near_dedup_index/header.json",
+        "near_dedup_index/signatures.npy",
+    ]
     assert manifest["stages"]["strip_boilerplate"]["docs_changed"] >= 4
     assert len(manifest["inputs"]) == 6 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
     card = (out / "README.md").read_text()
     assert "language:\n- en" in card and "exact_dedup.exact_duplicate | 3" in card
+    assert "near_dedup.near_duplicate | 2" in card
 
 
 def run_cli(*args):
@@ -121,3 +129,18 @@ def test_cli_bad_config_is_a_clear_error(tmp_path):
     proc = run_cli("build", str(bad))
     assert proc.returncode == 2
     assert "unknown stage 'fix_encodin'" in proc.stderr and "bad.yaml" in proc.stderr
+
+
+def test_a_later_build_keeps_out_stories_an_earlier_build_has(build, tmp_path):
+    out, _ = build
+    proc = run_cli(
+        "build", "configs/sample.yaml", "--output", str(tmp_path / "again"), "--dedup-against", str(out)
+    )
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "again" / "manifest.json").read_text())
+    assert manifest["counts"]["kept"] == 0
+    assert manifest["counts"]["dropped"]["near_dedup.near_duplicate"] == 3  # seed, edited copy, page
+    bad = run_cli(
+        "build", "configs/sample.yaml", "--output", str(tmp_path / "x"), "--dedup-against", str(tmp_path)
+    )
+    assert bad.returncode == 2 and "no near-dedup index there" in bad.stderr

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from corpus.document import Document
@@ -48,12 +49,14 @@ class Verdict:
     reason: str = ""  # drop reason code when not kept
     note: str = ""  # human-readable, e.g. "near duplicate of X (J~0.87)"
     fields: dict[str, Any] = field(default_factory=dict)  # set on the kept document
+    details: dict[str, Any] = field(default_factory=dict)  # of a drop, for dropped.jsonl (e.g. kept_id)
 
 
 def apply_verdict(doc: Document, verdict: Verdict) -> Outcome:
     """The outcome a verdict means: drop with its reason, or keep with its fields set (others to meta)."""
     if not verdict.keep:
         out = Outcome.drop(verdict.reason or "unspecified")
+        out.info = dict(verdict.details)
         if verdict.note:
             out.edits.append(Edit(verdict.reason or "unspecified", before=doc.id, after=verdict.note))
         return out
@@ -88,6 +91,10 @@ class GlobalStep(CorpusStep):
     def prepare(self) -> None:
         """Called once, after the last ``collect`` and before the first ``decide``."""
         self._verdicts = self.resolve()
+
+    def save(self, root: Path) -> list[Path]:
+        """Write what a later build needs (e.g. an index) under ``root``; returns the files written."""
+        return []
 
     def decide(self, index: int, doc: Document) -> Outcome:
         if self._verdicts is None or index >= len(self._verdicts):

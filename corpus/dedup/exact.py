@@ -43,6 +43,7 @@ class ExactDedup(CorpusStep):
         kept = self._seen.get(key)
         if kept is not None:
             out = Outcome.drop("exact_duplicate")
+            out.info = {"kept_id": kept}
             out.edits.append(Edit("exact_duplicate", before=doc.id, after=f"duplicate of {kept}"))
             return out
         self._seen[key] = doc.id

@@ -69,11 +69,10 @@ def _init_worker(pipeline: Any) -> None:
 
 def _process_batch(docs: list[Document]) -> tuple[list[tuple[Any, list[Any], str, str]], Stats]:
     stats = Stats()
-    results = []
-    for doc in docs:
-        out, keys, dropped = _WORKER_PIPELINE.process(doc, stats)
-        results.append((out, keys, dropped, doc.id))
-    return results, stats
+    processed = _WORKER_PIPELINE.process_batch(docs, stats)
+    return [
+        (out, keys, dropped, doc.id) for (out, keys, dropped), doc in zip(processed, docs, strict=True)
+    ], stats
 
 
 def _resolve_workers(value: Any) -> int:
@@ -189,9 +188,9 @@ class _Sink:
         self.langs[doc.lang] += 1
         self.lengths.append(len(doc.text))
 
-    def drop(self, doc_id: str, reason: str, note: str = "") -> None:
+    def drop(self, doc_id: str, reason: str, note: str = "", info: dict[str, Any] | None = None) -> None:
         self.drops[reason] += 1
-        record = {"id": doc_id, "dropped_by": reason, **({"note": note} if note else {})}
+        record = {"id": doc_id, "dropped_by": reason, **(info or {}), **({"note": note} if note else {})}
         self.dropped.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
@@ -233,7 +232,8 @@ def _build_into(
                     continue
                 outcome, reason = pipeline.admit(out, keys, stats)
                 if outcome.doc is None:
-                    sink.drop(doc_id, reason, outcome.edits[0].after if outcome.edits else "")
+                    note = outcome.edits[0].after if outcome.edits else ""
+                    sink.drop(doc_id, reason, note, outcome.info)
                 elif spool is not None:
                     spool.write(outcome.doc)
                 else:
@@ -272,10 +272,11 @@ def _build_into(
         "stages": stats.by_stage(),
     }
     (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")
+    names = [name for name in ("README.md", "dropped.jsonl", "quarantine.jsonl") if (tmp / name).exists()]
+    names += [p.relative_to(tmp).as_posix() for step in pipeline.global_steps for p in step.save(tmp)]
     manifest["files"] = [
         {"path": name, "bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
-        for name in ("README.md", "dropped.jsonl", "quarantine.jsonl")
-        if (tmp / name).exists()
+        for name in names
     ]
     write_json(tmp / "manifest.json", manifest)
     return manifest, stats
@@ -298,7 +299,7 @@ def _global_passes(pipeline: Any, spool: ShardWriter, sink: _Sink, stats: Stats,
 
         for doc, outcome, reason in pipeline.global_pass(k, spooled(), stats):
             if outcome.doc is None:
-                sink.drop(doc.id, reason, outcome.edits[0].after if outcome.edits else "")
+                sink.drop(doc.id, reason, outcome.edits[0].after if outcome.edits else "", outcome.info)
             elif nxt is not None:
                 nxt.write(outcome.doc)
             else:

@@ -25,6 +25,7 @@ _REGISTRY: dict[str, str] = {
     "detect_language": "corpus.stages.language:DetectLanguage",
     "exact_dedup": "corpus.dedup.exact:ExactDedup",
     "repeated_lines": "corpus.dedup.lines:RepeatedLines",
+    "near_dedup": "corpus.dedup.near:NearDedup",
 }
 _CLASSES: dict[str, str] = {target.split(":")[1]: target for target in _REGISTRY.values()}
 

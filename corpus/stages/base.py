@@ -45,6 +45,7 @@ class Outcome:
     reason: str | None = None  # stable drop-reason code when doc is None
     edits: list[Edit] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # extra counters, keys without the stage prefix
+    info: dict[str, Any] = field(default_factory=dict)  # details of a drop for the build's drop log
 
     @classmethod
     def drop(cls, reason: str, **counts: int) -> Outcome:

@@ -1,0 +1,406 @@
+"""Near-dedup benchmark: ours vs datasketch MinHashLSH vs datatrove's MinHash dedup, same data, same run.
+
+    .venv/bin/python scripts/make_bench_corpus.py              # once: build/bench/corpus.jsonl
+    .venv/bin/python scripts/bench_neardup.py [--sizes 30000,60000,120000] [--repeats 3]
+
+Each tool runs in its own subprocess on the first N documents of build/bench/corpus.jsonl,
+streaming them from disk (JSON parsing is inside every tool's time), so peak memory is per
+tool: the RSS of the worker's process tree, sampled every 20 ms from /proc; bytes/doc is
+(peak - RSS after imports) / N. Peers use the interpreter of --peer-python (a venv of their
+own; requirement lines for a ``bench`` extra are printed with the table):
+
+* ours: ``NearDedup()`` (14 x 9 LSH, 128 perm, verified at estimated J >= 0.8), one process;
+* datasketch: MinHash(128, seed 1) via update_batch, MinHashLSH(0.8) (9 x 13), query all,
+  candidate linked only if MinHash.jaccard() >= 0.8, union-find ("datasketch+verify");
+* datatrove: the 4 MinHash stages (signatures, buckets, cluster, filter) with 9 x 13
+  (datasketch's choice for 0.8), 2 tasks / 2 workers as on a 2-core machine.
+
+Scoring (same for all): predicted pairs = all pairs inside each output group; precision from
+the exact word-5-gram Jaccard of every predicted pair (>= 0.8 TP, < 0.7 false merge);
+recall over the injected pairs with J >= 0.8 (natural duplicates are not enumerated).
+Time and memory at 1M documents are extrapolated by a least-squares line over the sizes.
+Results: build/bench/neardup.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "build" / "bench"
+CORPUS = OUT / "corpus.jsonl"
+PEER_PYTHON = ROOT / "build" / "bench-venv" / "bin" / "python"
+BENCH_REQUIREMENTS = ["datasketch==2.0.0", "datatrove[processing]==0.10.1", "spacy>=3.8", "orjson>=3.9"]
+TOK = re.compile(r"\w+")
+
+
+def rss_of_tree(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (Linux /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next((int(x.split()[1]) * 1024 for x in f if x.startswith("VmRSS:")), 0)
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def self_rss() -> int:
+    return rss_of_tree(os.getpid())
+
+
+def read_docs(n: int):
+    with open(CORPUS, encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            if i >= n:
+                return
+            yield json.loads(line)
+
+
+# -- workers (run in subprocesses) --------------------------------------------------------
+
+
+def work_ours(n: int) -> list[list[int]]:
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    from corpus.dedup.near import NearDedup
+    from corpus.document import Document
+
+    step = NearDedup()
+    sigs = np.empty((n, step.num_perm), dtype=np.uint32)
+    lengths = np.empty(n, dtype=np.int64)
+    batch: list[Document] = []
+    at = 0
+    for r in read_docs(n):
+        batch.append(Document(id=r["id"], text=r["text"]))
+        if len(batch) == 1024:
+            sigs[at : at + len(batch)] = step.fingerprint_batch(batch)
+            lengths[at : at + len(batch)] = [len(d.text) for d in batch]
+            at += len(batch)
+            batch = []
+    if batch:
+        sigs[at : at + len(batch)] = step.fingerprint_batch(batch)
+        lengths[at : at + len(batch)] = [len(d.text) for d in batch]
+    result = step.cluster(sigs, lengths)
+    groups: dict[int, list[int]] = {}
+    for i, kept in enumerate(result.kept_index.tolist()):
+        groups.setdefault(kept, []).append(i)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def union_groups(n: int, links: list[tuple[int, int]]) -> list[list[int]]:
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def work_datasketch(n: int) -> list[list[int]]:
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=0.8, num_perm=128)
+    hashes = []
+    for i, r in enumerate(read_docs(n)):
+        w = TOK.findall(r["text"].lower())
+        grams = {" ".join(w[k : k + 5]) for k in range(max(1, len(w) - 4))}
+        m = MinHash(num_perm=128, seed=1)
+        m.update_batch([g.encode("utf-8") for g in grams])
+        lsh.insert(i, m)
+        hashes.append(m)
+    links = [
+        (i, j) for i, m in enumerate(hashes) for j in lsh.query(m) if j > i and m.jaccard(hashes[j]) >= 0.8
+    ]
+    return union_groups(len(hashes), links)
+
+
+def work_datatrove(n: int) -> list[list[int]]:
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.dedup.minhash import (
+        MinhashConfig,
+        MinhashDedupBuckets,
+        MinhashDedupCluster,
+        MinhashDedupFilter,
+        MinhashDedupSignature,
+    )
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers import JsonlWriter
+
+    tmp = Path(tempfile.mkdtemp(dir=OUT))
+    order = {}
+    # Input as 2 files, one per task (datatrove shards by file): setup, outside the clock.
+    (tmp / "in").mkdir()
+    half = (n + 1) // 2
+    with open(tmp / "in" / "a.jsonl", "w") as fa, open(tmp / "in" / "b.jsonl", "w") as fb:
+        for i, r in enumerate(read_docs(n)):
+            order[r["id"]] = i
+            (fa if i < half else fb).write(json.dumps(r, ensure_ascii=False) + "\n")
+    started = time.perf_counter()
+    cfg = MinhashConfig(n_grams=5, num_buckets=9, hashes_per_bucket=13)
+    common = {"logging_dir": None, "skip_completed": False}
+    runs = [
+        ([JsonlReader(str(tmp / "in")), MinhashDedupSignature(str(tmp / "sigs"), config=cfg)], 2, 2),
+        ([MinhashDedupBuckets(str(tmp / "sigs"), str(tmp / "buckets"), config=cfg)], 9, 2),
+        (
+            [
+                MinhashDedupCluster(
+                    str(tmp / "buckets"), str(tmp / "remove"), config=cfg, save_cluster_id=True
+                )
+            ],
+            1,
+            1,
+        ),
+        (
+            [
+                JsonlReader(str(tmp / "in")),
+                MinhashDedupFilter(
+                    str(tmp / "remove"),
+                    load_cluster_ids=True,
+                    exclusion_writer=JsonlWriter(str(tmp / "removed"), compression=None),
+                ),
+                JsonlWriter(str(tmp / "kept"), compression=None),
+            ],
+            2,
+            2,
+        ),
+    ]
+    for steps, tasks, workers in runs:
+        LocalPipelineExecutor(pipeline=steps, tasks=tasks, workers=workers, **common).run()
+    elapsed = time.perf_counter() - started
+    clusters: dict[int, list[int]] = {}
+    for f in list((tmp / "kept").glob("*")) + list((tmp / "removed").glob("*")):
+        for line in open(f, encoding="utf-8"):
+            r = json.loads(line)
+            cid = r.get("metadata", {}).get("minhash_cluster_id", -1)
+            if cid != -1:
+                clusters.setdefault(cid, []).append(order[r["id"]])
+    work_datatrove.elapsed = elapsed  # the cluster read-back above is not datatrove's work
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
+    return [sorted(g) for g in clusters.values() if len(g) > 1]
+
+
+WORKERS = {"ours": work_ours, "datasketch": work_datasketch, "datatrove": work_datatrove}
+
+
+def prepare(tool: str) -> None:
+    """Import the tool (and build its constant tables) before the baseline RSS is taken."""
+    if tool == "ours":
+        sys.path.insert(0, str(ROOT))
+        from corpus.dedup import minhash
+
+        minhash.word_table()
+    elif tool == "datasketch":
+        import datasketch  # noqa: F401
+    else:
+        import datatrove.pipeline.dedup.minhash  # noqa: F401
+
+
+def worker_main(tool: str, n: int, out: str) -> None:
+    prepare(tool)
+    base = self_rss()
+    started = time.perf_counter()
+    groups = WORKERS[tool](n)
+    elapsed = getattr(WORKERS[tool], "elapsed", None) or time.perf_counter() - started
+    Path(out).write_text(json.dumps({"seconds": elapsed, "base_rss": base, "groups": groups}))
+
+
+# -- orchestration ------------------------------------------------------------------------
+
+
+def run_tool(tool: str, n: int, python: str) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile(suffix=".json", dir=OUT, delete=False) as f:
+        out = f.name
+    cmd = [python, __file__, "--worker", tool, "--n", str(n), "--groups", out]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, rss_of_tree(proc.pid))
+        time.sleep(0.02)
+    err = proc.stderr.read()
+    if proc.returncode:
+        raise RuntimeError(f"{tool} n={n} failed:\n{err[-3000:]}")
+    data = json.loads(Path(out).read_text())
+    os.unlink(out)
+    return {
+        "seconds": data["seconds"],
+        "peak_rss": peak,
+        "base_rss": data["base_rss"],
+        "groups": data["groups"],
+    }
+
+
+class Scorer:
+    """Exact word-5-gram Jaccard of predicted pairs; recall over injected pairs >= 0.8."""
+
+    def __init__(self, n: int) -> None:
+        docs = list(read_docs(n))
+        self.ids = [d["id"] for d in docs]
+        self.texts = [d["text"] for d in docs]
+        self.sets: dict[int, frozenset[int]] = {}
+        where = {d: i for i, d in enumerate(self.ids)}
+        self.truth = set()
+        with open(OUT / "truth.jsonl", encoding="utf-8") as f:
+            for t in map(json.loads, f):
+                if t["jaccard"] >= 0.8 and t["a"] in where and t["b"] in where:
+                    self.truth.add(tuple(sorted((where[t["a"]], where[t["b"]]))))
+
+    def shingles(self, i: int) -> frozenset[int]:
+        if i not in self.sets:
+            w = TOK.findall(self.texts[i].lower())
+            self.sets[i] = frozenset(hash(" ".join(w[k : k + 5])) for k in range(max(1, len(w) - 4)))
+        return self.sets[i]
+
+    def score(self, groups: list[list[int]]) -> dict[str, Any]:
+        tp = fp = 0
+        found = set()
+        for g in groups:
+            g = sorted(g)
+            for x, a in enumerate(g):
+                for b in g[x + 1 :]:
+                    sa, sb = self.shingles(a), self.shingles(b)
+                    j = len(sa & sb) / len(sa | sb)
+                    tp += j >= 0.8
+                    fp += j < 0.7
+                    found.add((a, b))
+        p = tp / (tp + fp) if tp + fp else 1.0
+        r = len(found & self.truth) / len(self.truth) if self.truth else 1.0
+        return {
+            "precision": p,
+            "recall": r,
+            "f1": 2 * p * r / (p + r) if p + r else 0.0,
+            "false_merges": fp,
+            "largest_group": max(map(len, groups), default=1),
+        }
+
+
+def fit_line(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+    return my - slope * mx, slope
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="30000,60000,120000")
+    ap.add_argument("--repeats", type=int, default=3, help="runs of ours per size (median)")
+    ap.add_argument("--peer-repeats", type=int, default=1)
+    ap.add_argument("--tools", default="ours,datasketch,datatrove")
+    ap.add_argument("--peer-python", default=str(PEER_PYTHON))
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--groups", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker_main(args.worker, args.n, args.groups)
+        return 0
+    if not CORPUS.exists():
+        print(f"{CORPUS} is missing: run scripts/make_bench_corpus.py first", file=sys.stderr)
+        return 2
+    sizes = [int(s) for s in args.sizes.split(",")]
+    tools = args.tools.split(",")
+    cores = {"ours": 1, "datasketch": 1, "datatrove": 2}
+    results: dict[str, dict[int, dict[str, Any]]] = {t: {} for t in tools}
+    for n in sizes:
+        scorer = Scorer(n)
+        for tool in tools:
+            python = sys.executable if tool == "ours" else args.peer_python
+            runs = [
+                run_tool(tool, n, python)
+                for _ in range(args.repeats if tool == "ours" else args.peer_repeats)
+            ]
+            best = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+            peak = statistics.median(r["peak_rss"] for r in runs)
+            row = {
+                "docs": n,
+                "seconds": best["seconds"],
+                "docs_per_s": n / best["seconds"],
+                "docs_per_s_per_core": n / best["seconds"] / cores[tool],
+                "cores": cores[tool],
+                "peak_rss_mb": peak / 2**20,
+                "bytes_per_doc": (peak - best["base_rss"]) / n,
+                "runs": len(runs),
+                **scorer.score(best["groups"]),
+            }
+            results[tool][n] = row
+            print(
+                f"{tool:10s} n={n:>7,}: {row['docs_per_s']:8.0f} docs/s, {row['peak_rss_mb']:7.0f} MB, "
+                f"{row['bytes_per_doc']:6.0f} B/doc, F1 {row['f1']:.3f}",
+                file=sys.stderr,
+            )
+    report = {
+        "sizes": sizes,
+        "machine": f"{os.cpu_count()} cores",
+        "results": results,
+        "extrapolated_1M": {},
+        "bench_extra": BENCH_REQUIREMENTS,
+    }
+    for tool in tools:
+        rows = [results[tool][n] for n in sizes]
+        if len(rows) >= 2:
+            t0, t1 = fit_line(sizes, [r["seconds"] for r in rows])
+            m0, m1 = fit_line(sizes, [r["peak_rss_mb"] for r in rows])
+            report["extrapolated_1M"][tool] = {
+                "seconds": t0 + t1 * 1e6,
+                "peak_rss_mb": m0 + m1 * 1e6,
+                "mb_per_1k_docs": m1 * 1e3,
+            }
+    print(render(report))
+    (OUT / "neardup.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def render(report: dict[str, Any]) -> str:
+    n = max(report["sizes"])
+    rows = {t: r[n] for t, r in report["results"].items()}
+    peers = [t for t in rows if t != "ours"]
+    fastest = max((rows[t]["docs_per_s"] for t in peers), default=None)
+    cols = "tool|docs|docs/s|docs/s/core|peak RSS MB|bytes/doc|P|R|F1|false merges|x fastest peer"
+    head = "| " + " | ".join(cols.split("|")) + " |"
+    lines = [head, "|---" * 11 + "|"]
+    for t, r in rows.items():
+        ratio = f"{r['docs_per_s'] / fastest:.2f}" if fastest else "-"
+        lines.append(
+            f"| {t} | {r['docs']:,} | {r['docs_per_s']:,.0f} | {r['docs_per_s_per_core']:,.0f} | "
+            f"{r['peak_rss_mb']:,.0f} | {r['bytes_per_doc']:,.0f} | {r['precision']:.3f} | "
+            f"{r['recall']:.3f} | {r['f1']:.3f} | {r['false_merges']:,} | {ratio} |"
+        )
+    for t, e in report["extrapolated_1M"].items():
+        lines.append(
+            f"1M docs, {t}: ~{e['seconds'] / 60:,.1f} min, ~{e['peak_rss_mb']:,.0f} MB peak "
+            f"({e['mb_per_1k_docs']:.2f} MB per 1k docs)"
+        )
+    lines.append("bench extra: " + ", ".join(f'"{x}"' for x in report["bench_extra"]))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

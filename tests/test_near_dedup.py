@@ -1,0 +1,191 @@
+"""near_dedup: the sample variants cluster, unrelated texts do not; determinism; keep rules; index."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from corpus import Document, Pipeline
+from corpus.dedup import minhash as mh
+from corpus.dedup.near import NearDedup
+from corpus.errors import ConfigError
+from tests.conftest import shared_path
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+def sample(name: str) -> Document:
+    return Document(id=name, text=(SAMPLE / f"{name}.txt").read_text(encoding="utf-8"))
+
+
+def unrelated() -> list[Document]:
+    """Real, different texts: this repo's own docs, split in paragraphs of some length."""
+    root = Path(__file__).resolve().parents[1]
+    paras = [
+        p
+        for f in ("README.md", "corpus/pipeline.py", "corpus/engines/local.py")
+        for p in (root / f).read_text(encoding="utf-8").split("\n\n")
+        if len(p.split()) > 40
+    ]
+    return [Document(id=f"u{i}", text=p) for i, p in enumerate(paras)]
+
+
+def test_edited_copy_clusters_with_original_and_unrelated_texts_do_not():
+    step = NearDedup()
+    docs = [sample("pompeo-nagorno-karabakh"), *unrelated(), sample("pompeo-variant-3-edited")]
+    result = step.cluster(step.fingerprint_batch(docs), ids=[d.id for d in docs])
+    assert result.keep.tolist() == [True] * (len(docs) - 1) + [False]
+    (removed,) = result.removed()
+    assert removed["id"] == "pompeo-variant-3-edited" and removed["kept_id"] == "pompeo-nagorno-karabakh"
+    assert removed["similarity"] >= 0.8
+    assert result.cluster_size[0] == 2 and (result.cluster_size[1:-1] == 1).all()
+
+
+def test_pipeline_run_drops_the_copies_and_annotates_the_kept_one():
+    docs = [
+        sample("pompeo-nagorno-karabakh"),
+        sample("pompeo-variant-2-exact-copy"),
+        sample("pompeo-variant-3-edited"),
+        *unrelated()[:3],
+    ]
+    kept = list(Pipeline([NearDedup()]).run(docs))
+    assert [d.id for d in kept] == ["pompeo-nagorno-karabakh", "u0", "u1", "u2"]
+    assert kept[0].meta == {"near_dup_cluster": "pompeo-nagorno-karabakh", "near_dup_cluster_size": 3}
+    assert kept[1].meta["near_dup_cluster_size"] == 1
+    assert next(iter(Pipeline([NearDedup(annotate=False)]).run(docs))).meta == {}
+
+
+def test_streaming_admit_keeps_first_and_says_of_what():
+    step = NearDedup()
+    first, copy = sample("pompeo-nagorno-karabakh"), sample("pompeo-variant-3-edited")
+    assert step.apply(first).doc is first
+    out = step.apply(copy)
+    assert out.doc is None and out.reason == "near_duplicate"
+    assert re.fullmatch(r"near duplicate of pompeo-nagorno-karabakh \(J~0\.\d\d\)", out.edits[0].after)
+    assert out.edits[0].before == copy.id
+    step.reset()
+    assert step.apply(copy).doc is copy
+
+
+def test_signatures_are_deterministic_and_batch_equals_single():
+    docs = [
+        sample("pompeo-nagorno-karabakh"),
+        *unrelated()[:5],
+        Document(id="e", text=""),
+        Document(id="s", text="two words"),
+    ]
+    batch = NearDedup().fingerprint_batch(docs)
+    assert batch.shape == (len(docs), 128) and batch.dtype == np.uint32
+    for doc, row in zip(docs, batch, strict=True):
+        assert np.array_equal(NearDedup().fingerprint(doc), row)
+    assert not np.array_equal(NearDedup(seed=1).fingerprint_batch(docs), batch)
+
+
+def test_shingles_are_word_ngrams_of_lowercased_text():
+    text = "The cat, the CAT! sat on the mat; the cat sat on the mat."
+    hashes, offsets = mh.shingle_hashes([text], ngram=5)
+    words = re.findall(r"\w+", text.lower())
+    assert offsets.tolist() == [0, len(words) - 4]
+    grams = [" ".join(words[i : i + 5]) for i in range(len(words) - 4)]
+    assert len(set(hashes.tolist())) == len(set(grams))
+
+
+def test_estimated_jaccard_tracks_exact_jaccard():
+    rng = np.random.default_rng(7)
+    words = [f"w{i}" for i in rng.integers(0, 5000, 600)]
+    a = " ".join(words)
+    b = " ".join(words[:480] + [f"x{i}" for i in range(120)])
+    ga = {" ".join(words[i : i + 5]) for i in range(596)}
+    wb = b.split()
+    gb = {" ".join(wb[i : i + 5]) for i in range(596)}
+    exact = len(ga & gb) / len(ga | gb)
+    sig = NearDedup(num_perm=256).fingerprint_batch([Document("a", a), Document("b", b)])
+    assert abs((sig[0] == sig[1]).mean() - exact) < 0.08
+
+
+def test_keep_rules():
+    short, long_ = sample("pompeo-nagorno-karabakh"), sample("pompeo-variant-3-edited")
+    long_ = Document(id="long", text=long_.text + "\nOne more closing line here.")
+    docs = [short, long_]
+    lengths = np.array([len(d.text) for d in docs])
+    for keep, kept in (("first", [True, False]), ("longest", [False, True])):
+        step = NearDedup(keep=keep)
+        result = step.cluster(step.fingerprint_batch(docs), lengths, [d.id for d in docs])
+        assert result.keep.tolist() == kept
+        assert result.cluster_id.tolist() == [kept.index(True)] * 2
+    with pytest.raises(ConfigError, match="longest"):
+        NearDedup(keep="longest").cluster(NearDedup().fingerprint_batch(docs))
+
+
+def test_index_round_trip_dedups_a_later_build(tmp_path):
+    step = NearDedup()
+    first = [sample("pompeo-nagorno-karabakh"), *unrelated()[:4]]
+    list(Pipeline([step]).run(first))
+    path = step.save_index(tmp_path / "near_dedup_index")
+    sigs, ids = step.load_index(path)
+    assert ids == [d.id for d in first] and np.array_equal(sigs, step.fingerprint_batch(first))
+    later = NearDedup(index=str(path))
+    docs = [sample("pompeo-variant-3-edited"), *unrelated()[4:6]]
+    result = later.cluster(later.fingerprint_batch(docs), ids=[d.id for d in docs])
+    assert result.keep.tolist() == [False, True, True]
+    assert result.kept_id(0) == "pompeo-nagorno-karabakh" and result.offset == len(first)
+    assert later.apply(docs[0]).reason == "near_duplicate"  # streaming form sees the index too
+    with pytest.raises(ConfigError, match="num_perm"):
+        NearDedup(num_perm=64).load_index(path)
+
+
+def test_lsh_parameters():
+    assert mh.optimal_bands(0.8, 128) == (9, 13)  # datasketch's choice for the same inputs
+    assert NearDedup().band_rows == (14, 9)  # false negatives weighted 9:1
+    assert NearDedup(bands=16, rows=8).band_rows == (16, 8)
+    b, r = NearDedup(threshold=0.5).band_rows
+    assert b * r <= 128 and 1 - (1 - 0.5**r) ** b > 0.85
+
+
+@pytest.mark.parametrize(
+    "options, name",
+    [
+        ({"threshold": 1.5}, "threshold"),
+        ({"num_perm": 0}, "num_perm"),
+        ({"keep": "last"}, "keep"),
+        ({"bands": 20, "rows": 10}, "bands"),
+        ({"bands": 4}, "bands"),
+        ({"ngram": "5"}, "ngram"),
+    ],
+)
+def test_bad_options_name_the_option(options, name):
+    with pytest.raises(ConfigError, match=name):
+        NearDedup(**options)
+
+
+def test_connected_components_and_candidates_on_chains():
+    pairs = np.array([[i, i + 1] for i in range(0, 999)])
+    assert (mh.connected_components(1000, pairs) == 0).all()
+    bands = np.zeros((300, 1), dtype=np.uint64)  # one huge bucket: linear work, still connected
+    found = mh.candidate_pairs(bands, window=4)
+    assert len(found) == sum(min(4, 299 - i) for i in range(300))
+    assert (mh.connected_components(300, found) == 0).all()
+
+
+def _eval_module():
+    path = Path(__file__).resolve().parents[1] / "scripts" / "eval_neardup.py"
+    spec = importlib.util.spec_from_file_location("eval_neardup", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_f1_on_the_dev_sets_is_at_least_the_peers():
+    shared_path("eval", "neardup", "natural", "pairs.jsonl.gz")
+    shared_path("bench", "base_text.jsonl.zst")
+    scores = _eval_module().evaluate(NearDedup())
+    # Peers on the same DEV sets (SOURCE.txt, this machine kind): plain datasketch LSH (which, like
+    # datatrove, links unverified candidates) 0.430 natural / 0.966 news; datasketch+verify 0.896 /
+    # 0.968. Ours: 0.877 / 0.986 at seed 0; natural varies with the seed (0.876-0.933 over seeds
+    # 0-7, mean 0.905) because one chained gcloud group dominates its false merges.
+    assert scores["news-variants"]["f1"] >= 0.968
+    assert scores["natural"]["f1"] >= 0.87 > 0.430
