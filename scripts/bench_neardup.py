@@ -164,7 +164,7 @@ def work_datatrove(n: int) -> list[list[int]]:
             (fa if i < half else fb).write(json.dumps(r, ensure_ascii=False) + "\n")
     started = time.perf_counter()
     cfg = MinhashConfig(n_grams=5, num_buckets=9, hashes_per_bucket=13)
-    common = {"logging_dir": None, "skip_completed": False}
+    common = {"logging_dir": str(tmp / "logs"), "skip_completed": False}  # not ./logs in the repo
     runs = [
         ([JsonlReader(str(tmp / "in")), MinhashDedupSignature(str(tmp / "sigs"), config=cfg)], 2, 2),
         ([MinhashDedupBuckets(str(tmp / "sigs"), str(tmp / "buckets"), config=cfg)], 9, 2),
