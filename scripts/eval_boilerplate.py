@@ -14,6 +14,7 @@ plus removal of "other" and "comments" rows (reported, not a target), per source
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import re
 import sys
@@ -127,7 +128,46 @@ def run(*, by_lang: bool = True, errors: str | None = None) -> list[dict]:
                 )
         if errors:
             _print_errors(rows, outs, docs, errors)
+    bench = bench_speed(stage)
+    if bench is not None:
+        dps, n, kb = bench
+        table.append(
+            dict(
+                stage="strip_boilerplate",
+                metric="bench/docs_per_s",
+                score=float("nan"),
+                reference="target >= 3000 docs/s per core",
+                cases=n,
+                docs_per_s=round(dps, 1),
+                note=f"first {n} docs of ../shared/bench/base_text.jsonl.zst (mean {kb:.1f} KB), one core",
+            )
+        )
     return table
+
+
+def bench_speed(stage: StripBoilerplate, n: int = 2000) -> tuple[float, int, float] | None:
+    """docs/s of ``stage`` on the first ``n`` bench documents (None without zstandard or the file)."""
+    path = SHARED / "bench" / "base_text.jsonl.zst"
+    try:
+        import zstandard
+    except ImportError:
+        return None
+    if not path.exists():
+        return None
+    docs = []
+    with path.open("rb") as f:
+        reader = io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(f), encoding="utf-8")
+        for line in reader:
+            docs.append(Document(id=str(len(docs)), text=json.loads(line)["text"]))
+            if len(docs) >= n:
+                break
+    best = 0.0
+    for _ in range(3):  # best of three: the machine is shared
+        t0 = time.perf_counter()
+        for d in docs:
+            stage.apply(d)
+        best = max(best, len(docs) / (time.perf_counter() - t0))
+    return best, len(docs), sum(len(d.text) for d in docs) / len(docs) / 1000
 
 
 def _variants(source, docs, stripped, outs, dps):
@@ -173,7 +213,8 @@ def main() -> None:
             flag = "  < 0.90"
         if row["metric"].split("/")[1:2] == ["kept"] and row["score"] < 0.99:
             flag = "  < 0.99"
-        print(f"{row['metric']:<34} {row['score']:.3f} n={row['cases']:<5} {dps:>15}  {row['note']}{flag}")
+        score = "  -  " if row["score"] != row["score"] else f"{row['score']:.3f}"
+        print(f"{row['metric']:<34} {score} n={row['cases']:<5} {dps:>15}  {row['note']}{flag}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,14 @@ import pytest
 from corpus import stages
 from corpus.document import Document
 from corpus.errors import ConfigError
-from corpus.stages.boilerplate import StripBoilerplate, classify_line, remove_lines, strip_boilerplate
+from corpus.stages.boilerplate import (
+    StripBoilerplate,
+    candidate_lines,
+    classify_line,
+    remove_lines,
+    segment_bar_rule,
+    strip_boilerplate,
+)
 from tests.conftest import shared_path
 
 # Furniture lines, verbatim from the full page text of ../shared/eval/extraction pages
@@ -58,6 +65,24 @@ FURNITURE = [
     ("sh", "Lascia un commento Annulla risposta"),  # it
     ("sh", "Подписка на рассылку"),  # ru
     ("sh", "Подписываясь на рассылку Wday вы принимаете условия пользовательского соглашения"),  # ru
+    # phrase rules (boilerplate_phrases): furniture phrases inside longer lines
+    ("sh", "Email Tariq Malik at tmalik@space.com. Follow us on Twitter @Spacedotcom and on Facebook."),
+    ("sh", "Subscribe to the 9to5Toys YouTube Channel for all of the latest videos, reviews, and more!"),
+    ("sh", "If you buy something through this post, IGN may get a share of the sale. For more, learn more."),
+    (
+        "tr",
+        "Use of this Web site constitutes acceptance of our Terms and Conditions of Use and Privacy Policy.",
+    ),
+    ("tr", "Zachęcamy do regularnych odwiedzin naszej strony. Informujemy, że korzystamy z cookies."),  # pl
+    ("wx", "Thanks for reading! Subscribe for free to receive new posts and support my work."),
+    ("wx", "All gists Back to GitHub Sign in Sign up"),
+    ("wx", "Copyright 2019 | Privacy Policy"),
+    # a sentence glued to a link bar (segment_bar_rule)
+    (
+        "wx",
+        "VAT included in all prices where applicable. "
+        "Privacy Policy | Legal | Accessibility | Refunds | Cookies",
+    ),
 ]
 
 # Content that mentions the same words; must never be removed. (Written for this test, or
@@ -76,6 +101,11 @@ MUST_KEEP = [
     "Le gouvernement a partagé les conditions générales de l'accord avec les syndicats.",
     "La empresa dijo que sus suscriptores aumentaron un 10% en el último trimestre.",
     "Von seinem Vorgänger unterscheidet sich der Browser vor allem durch den eingebauten AdBlocker.",
+    "Police continued to follow him on foot for several blocks.",
+    "If you buy a house now, the agent's commission is negotiable.",
+    "The study found that we use cookies and other snacks as rewards far more often than we think, and "
+    "the authors say the habit starts early.",
+    "He said | she said | they said | we said",
 ]
 
 
@@ -133,13 +163,53 @@ def test_options_and_registry() -> None:
             StripBoilerplate(**bad)
 
 
+def test_segment_bar_needs_a_furniture_label() -> None:
+    from corpus.stages.boilerplate import RULE_CLASSES, compile_rules
+
+    c = compile_rules(RULE_CLASSES, None)
+    assert segment_bar_rule("prices incl. vat. privacy policy | legal | refunds | cookies", c) == "terms.en"
+    assert segment_bar_rule("home | news | sport | weather", c) is None  # generic labels only
+
+
+def test_related_block_is_opt_in() -> None:
+    end = "The article then goes on with a sentence that is long and ends the way prose does."
+    text = f"Body text.\nRelated Stories\nHow Facebook gets the First Amendment backward\n{end}"
+    assert "How Facebook" in strip_boilerplate(text)[0]
+    stage = StripBoilerplate(rules=["related", "related_block"])
+    out = stage.apply(Document(id="1", text=text))
+    assert out.doc.text == f"Body text.\n{end}"
+    assert [e.rule for e in out.edits] == ["related.en", "related_block"]
+    assert out.counts == {"removed.related": 1, "removed.related_block": 1}
+
+
+@pytest.mark.parametrize(("where", "line"), FURNITURE)
+def test_every_classified_line_has_a_cue(where: str, line: str) -> None:
+    assert [i for i, *_ in candidate_lines("body.\n" + line.lower())] == [1], (where, line)
+
+
+def test_cue_prefilter_loses_nothing_on_dev_pages() -> None:
+    """The cue gate is an optimization: on the dev pages it must drop no line a rule classifies."""
+    shared_path("eval", "boilerplate", "SOURCE.txt")
+    from scripts.eval_boilerplate import SOURCES, load_source
+
+    classified = ungated = 0
+    for source in SOURCES:
+        for doc in load_source(source)[0]:
+            low = doc.text.lower()
+            gated = {i for i, *_ in candidate_lines(low)}
+            for i, line in enumerate(doc.text.split("\n")):
+                if classify_line(line) is not None:
+                    classified += 1
+                    ungated += i not in gated
+    # a handful of icon labels ("menu-line") and cookie table rows ("Name: bcookie") only
+    assert ungated <= 0.005 * classified, (ungated, classified)
+
+
 def test_eval_targets_on_dev_data() -> None:
     shared_path("eval", "boilerplate", "SOURCE.txt")
     from scripts.eval_boilerplate import run
 
     rows = {r["metric"]: r["score"] for r in run(by_lang=False) if r["note"] == "per-line rules"}
     for source in ("scrapinghub-aeb", "trafilatura-eval", "wcxb"):
-        assert rows[f"{source}/kept"] >= 0.99
-        # Target is 0.90; the per-line rules reach ~0.87-0.90 (misses are mostly teaser
-        # headlines that mention Facebook/related/etc.; see the report). Guard against regressions.
-        assert rows[f"{source}/removed"] >= 0.86
+        assert rows[f"{source}/kept"] >= 0.99, source
+        assert rows[f"{source}/removed"] >= 0.90, source

@@ -30,6 +30,7 @@ def test_shipped_sample_config_is_valid():
         "normalize_handles",
         "detect_language",
         "exact_dedup",
+        "near_dedup",
     ]
     assert pipeline.config["output"]["split"] == "train"  # defaults filled in
 

@@ -6,9 +6,12 @@ somewhere in it. So "Sign up to receive our latest news!" goes, while "The compa
 terms of service after the lawsuit." stays. Every other line is left byte-identical; blank-line
 runs are collapsed only where a removal created them.
 
-Cheap by construction: only lines of at most ``max_line_chars`` characters are candidates, and
-each candidate is tested against a few combined, precompiled regexes (one per word budget;
-the tables live in ``boilerplate_rules``).
+Cheap by construction: one regex scan of the lowercased document finds the lines holding a cue
+stem (``boilerplate_cues``); only those lines are normalized and tested against a few combined,
+precompiled regexes (one per word budget; tables in ``boilerplate_rules`` and
+``boilerplate_phrases``). Lines that end in a "|"-separated link bar after a sentence are caught by
+``segment_bar_rule``. ``related_block`` (opt-in, not in ``DEFAULT_RULES``) also removes the teaser
+headlines under a related-links heading; on the dev data it cost more content than it removed.
 """
 
 from __future__ import annotations
@@ -20,15 +23,26 @@ from typing import NamedTuple
 
 from corpus.document import Document
 from corpus.errors import ConfigError
+from corpus.stages import boilerplate_cues as C
+from corpus.stages import boilerplate_phrases as P
 from corpus.stages import boilerplate_rules as R
 from corpus.stages.base import Edit, Outcome, Stage
 
 RULE_CLASSES: tuple[str, ...] = tuple(
-    dict.fromkeys([*R.LABELS, *(c for c, *_ in R.LEADS), *(c for c, *_ in R.ANYWHERE)])
+    dict.fromkeys(
+        [
+            *R.LABELS,
+            *(c for c, *_ in R.LEADS),
+            *(c for c, *_ in R.ANYWHERE),
+            *(c for c, *_ in P.PHRASES),
+            "related_block",
+        ]
+    )
 )
 LANGUAGES: tuple[str, ...] = tuple(
     sorted({lang for t in R.LABELS.values() for lang in t} | {lang for _, lang, *_ in R.LEADS})
 )
+DEFAULT_RULES: tuple[str, ...] = tuple(c for c in RULE_CLASSES if c != "related_block")
 _SPACE = re.compile(r"\s+")
 _AFTER = r"(?=[\W\d_]|$)"  # a label ends where letters end
 
@@ -126,17 +140,32 @@ def compile_rules(rules: tuple[str, ...], languages: tuple[str, ...] | None) -> 
     def budget(n: int) -> int:
         return next((b for b in BUDGETS if n <= b), BUDGETS[-1])
 
+    # Anchored rules ("^...", all of LEADS) join one union tried at the line start; of the
+    # others, those that start at a word ("\\b...") share one "\\b" test per position.
+    rows = [(c, lg, n, pat, True) for c, lg, n, pat in R.LEADS]
+    for c, lg, n, pat in R.ANYWHERE + P.PHRASES:
+        rows.append((c, lg, n, pat[1:], True) if pat.startswith("^") else (c, lg, n, pat, False))
     buckets = []  # one union per budget: every rule whose budget admits a line of that length
     for limit in BUDGETS:
-        parts = []
-        for table in (R.LEADS, R.ANYWHERE):
-            alts = [
-                f"(?P<{_gname(c, lg, i)}>{pat})"
-                for i, (c, lg, n, pat) in enumerate(table)
-                if budget(n) >= limit and on(c, lg)
-            ]
-            parts.append(re.compile("|".join(alts)) if alts else None)
-        buckets.append((limit, parts[0], parts[1]))
+        lead, word, other = [], [], []
+        for i, (c, lg, n, pat, anchored) in enumerate(rows):
+            if budget(n) < limit or not on(c, lg):
+                continue
+            if anchored:
+                lead.append(f"(?P<{_gname(c, lg, i)}>{pat})")
+            elif pat.startswith("\\b"):
+                word.append(f"(?P<{_gname(c, lg, i)}>{pat[2:]})")
+            else:
+                other.append(f"(?P<{_gname(c, lg, i)}>{pat})")
+        if word:
+            other.append(f"\\b(?:{'|'.join(word)})")
+        buckets.append(
+            (
+                limit,
+                re.compile("|".join(lead)) if lead else None,
+                re.compile("|".join(other)) if other else None,
+            )
+        )
     return _Compiled(finder_re, buckets)
 
 
@@ -175,7 +204,7 @@ def link_bar_rule(norm: str, labels: dict[str, re.Pattern[str]]) -> str | None:
 def classify_line(
     line: str,
     *,
-    rules: tuple[str, ...] = RULE_CLASSES,
+    rules: tuple[str, ...] = DEFAULT_RULES,
     languages: tuple[str, ...] | None = None,
     max_line_chars: int = 1000,
 ) -> str | None:
@@ -188,13 +217,19 @@ def classify_line(
     >>> classify_line("The company changed its terms of service after the lawsuit.") is None
     True
     """
+    compiled = compile_rules(tuple(rules), None if languages is None else tuple(languages))
+    return _classify(line, compiled, max_line_chars)
+
+
+def _classify(line: str, compiled: _Compiled, max_line_chars: int) -> str | None:
     if len(line) > max_line_chars * 2:  # cheap gate before normalizing
         return None
-    norm = normalize_line(line)
+    norm = " ".join(line.lower().split())
     if not norm or len(norm) > max_line_chars:
         return None
-    compiled = compile_rules(tuple(rules), None if languages is None else tuple(languages))
     words = norm.count(" ") + 1
+    if words > BUDGETS[-1]:
+        return None
     for limit, leads, anywhere in compiled.buckets:
         if words > limit:
             continue
@@ -204,12 +239,42 @@ def classify_line(
         if m is not None:
             return _rule_id(m.lastgroup or "")
         break  # the first admissible bucket holds every rule that applies
-    if words <= 40 and compiled.labels:
-        return link_bar_rule(norm, compiled.labels)
+    if compiled.labels and words <= 40:
+        return link_bar_rule(norm, compiled.labels) or segment_bar_rule(norm, compiled)
+    if compiled.labels:
+        return segment_bar_rule(norm, compiled)
     return None
 
 
-def remove_lines(text: str, drop: dict[int, str]) -> tuple[str, list[Edit]]:
+_SEGMENT_SPLIT = re.compile(r"\s+[|•·]\s+")
+SEGMENT_MIN = 4  # a line needs this many "|"-separated segments to be read as a trailing link bar
+
+
+def segment_bar_rule(norm: str, compiled: _Compiled) -> str | None:
+    """The rule of a line whose "|"-separated tail is a link bar after some prose, or None.
+
+    A footer often glues a sentence to its links: "VAT included where applicable. Privacy Policy |
+    Legal | Cookies". At least ``SEGMENT_MIN`` segments, every segment but the first at most four
+    words, and the segments after the first form a link bar (``link_bar_rule``).
+
+    >>> c = compile_rules(RULE_CLASSES, None)
+    >>> segment_bar_rule("vat included where applicable. privacy policy | legal | refunds | cookies", c)
+    'terms.en'
+    >>> segment_bar_rule("he said | she said | they said | we said", c) is None
+    True
+    """
+    if norm.count("|") + norm.count("•") + norm.count("·") < SEGMENT_MIN - 1:
+        return None
+    parts = _SEGMENT_SPLIT.split(norm)
+    if len(parts) < SEGMENT_MIN or any(p.count(" ") > 3 for p in parts[1:]):
+        return None
+    head = parts[0].rsplit(". ", 1)[-1]  # the link that shares a segment with the prose
+    if head.count(" ") > 3:
+        return None
+    return link_bar_rule(" | ".join([head, *parts[1:]]), compiled.labels)
+
+
+def remove_lines(text: str, drop: dict[int, str], lines: list[str] | None = None) -> tuple[str, list[Edit]]:
     """Remove the lines (split on "\\n") whose index is in ``drop`` (index -> rule id).
 
     The kept lines stay byte-identical. Where removals join blank-line runs, only the longest
@@ -223,48 +288,170 @@ def remove_lines(text: str, drop: dict[int, str]) -> tuple[str, list[Edit]]:
     """
     if not drop:
         return text, []
-    lines = text.split("\n")
-    offsets, pos = [], 0
-    for line in lines:
-        offsets.append(pos)
-        pos += len(line) + 1
-    edits = [Edit(drop[i], before=lines[i], after="", start=offsets[i]) for i in sorted(drop)]
-    blank = [not ln.strip() for ln in lines]
-    keep = [i not in drop for i in range(len(lines))]
-    n, i = len(lines), 0
-    while i < n:  # each maximal gap of blank-or-removed lines that contains a removal
-        if not (blank[i] or not keep[i]):
-            i += 1
+    if lines is None:
+        lines = text.split("\n")
+    order = sorted(drop)
+    edits, pos, prev = [], 0, 0
+    for i in order:  # offsets only up to the removed lines
+        pos += sum(len(ln) + 1 for ln in lines[prev:i])
+        prev = i
+        edits.append(Edit(drop[i], before=lines[i], after="", start=pos))
+    n = len(lines)
+    remove: set[int] = set()
+    done = -1
+    for d in order:  # each maximal gap of blank-or-removed lines that contains a removal
+        if d <= done:
             continue
-        j = i
-        while j < n and (blank[j] or not keep[j]):
+        i = d
+        while i > 0 and (i - 1 in drop or not lines[i - 1].strip()):
+            i -= 1
+        j = d + 1
+        while j < n and (j in drop or not lines[j].strip()):
             j += 1
-        if any(not keep[k] for k in range(i, j)):
-            runs, cur = [], []
-            for k in range(i, j):
-                if keep[k]:
-                    cur.append(k)
-                else:
-                    runs.append(cur)
-                    cur = []
-            runs.append(cur)
-            if i == 0:
-                chosen = runs[0]
-            elif j == n:
-                chosen = runs[-1]
+        done = j - 1
+        runs: list[list[int]] = [[]]
+        for k in range(i, j):
+            if k in drop:
+                runs.append([])
             else:
-                chosen = max(runs, key=len)
-            for k in range(i, j):
-                keep[k] = k in chosen
-        i = j
-    out = [ln for ln, k in zip(lines, keep, strict=True) if k]
-    return "\n".join(out), edits
+                runs[-1].append(k)
+        chosen = runs[0] if i == 0 else runs[-1] if j == n else max(runs, key=len)
+        remove.update(k for k in range(i, j) if k not in chosen)
+    return "\n".join([ln for k, ln in enumerate(lines) if k not in remove]), edits
+
+
+_META = set("\\.^$*+?{}[]()|")
+
+
+def _first_literal(alt: str) -> tuple[str, str]:
+    """Split a regex alternative into its first literal character and the rest ("" if none)."""
+    lit = alt[:2] if alt[:1] == "\\" and alt[1:2] and not alt[1].isalnum() else alt[:1]
+    if not lit or (lit[0] in _META and len(lit) == 1) or alt[len(lit) : len(lit) + 1] in ("?", "*", "+", "{"):
+        return "", alt
+    return lit, alt[len(lit) :]
+
+
+def _by_first_char(alts: list[str]) -> list[str]:
+    groups: dict[str, list[str]] = {}
+    misc: list[str] = []
+    for alt in alts:
+        lit, rest = _first_literal(alt)
+        if lit:
+            groups.setdefault(lit, []).append(rest)
+        else:
+            misc.append(alt)
+    nested = [f"{c}(?:{'|'.join(_by_first_char(v) if len(v) > 1 else v)})" for c, v in groups.items()]
+    return nested + misc
+
+
+def cue_pattern(cues: list[str]) -> str:
+    r"""One alternation of ``cues`` that the regex engine scans fast.
+
+    Stems that start with a letter are matched only at a word start (one ``\b`` test rejects
+    most positions) and grouped into a trie by their leading characters, so the engine compares
+    a few characters per position instead of trying hundreds of alternatives. Cue stems
+    therefore match at word starts ("konto", not "kundenkonto").
+
+    >>> cue_pattern(["share|sign", r"\(c\)|\bjoin|\bjet"])
+    '\\((?:c\\))|\\b(?:s(?:h(?:are)|i(?:gn))|j(?:o(?:in)|e(?:t)))'
+    """
+    plain: list[str] = []
+    word: list[str] = []
+    for block in cues:
+        for alt in _split_alternatives(block):
+            bare = alt[2:] if alt.startswith("\\b") else alt
+            lit = _first_literal(bare)[0]
+            if lit and (lit.isalnum() or lit == "_"):
+                word.append(bare)
+            else:
+                plain.append(alt)
+    parts = _by_first_char(plain)
+    if word:
+        parts.append(f"\\b(?:{'|'.join(_by_first_char(word))})")
+    return "|".join(parts)
+
+
+@lru_cache(maxsize=4)
+def _cue_finder() -> re.Pattern[str]:
+    return re.compile(cue_pattern(C.CUES), re.MULTILINE)
+
+
+_HEADING = re.compile(C.BLOCK_HEADING)
+_SENTENCE_END = re.compile(r"[.!?。…][\"'”’)\]]*$")
+ZONE_MAX_LINES = 40  # non-blank lines a related zone may cover after its heading
+TITLE_MAX_WORDS = 20  # a teaser headline is shorter than this
+
+
+def candidate_lines(low: str) -> list[tuple[int, int, int]]:
+    """(line index, start, end) of the lines of lowercased ``low`` that contain a cue stem.
+
+    One regex search per candidate line over the whole text; a line without any cue cannot
+    match a rule, so it is never normalized.
+
+    >>> candidate_lines("peace talks resumed.\\nshare this article\\nbody.")
+    [(1, 21, 39)]
+    """
+    search = _cue_finder().search
+    out, line_no, pos, n = [], 0, 0, len(low)
+    m = search(low)
+    while m is not None:
+        start = low.rfind("\n", 0, m.start()) + 1
+        end = low.find("\n", m.start())
+        if end < 0:
+            end = n
+        line_no += low.count("\n", pos, start)
+        pos = start
+        out.append((line_no, start, end))
+        m = search(low, end + 1) if end < n else None
+    return out
+
+
+def is_title_like(line: str) -> bool:
+    """A short line without a sentence ending: a headline, a label, a date.
+
+    >>> is_title_like("How Facebook gets the First Amendment backward")
+    True
+    >>> is_title_like("The report claims the display size will remain 13.3 inches, as before.")
+    False
+    """
+    words = line.split()
+    if len(words) >= TITLE_MAX_WORDS:
+        return False
+    return len(words) <= 6 or _SENTENCE_END.search(line.rstrip()) is None
+
+
+def related_zones(lines: list[str], drop: dict[int, str]) -> dict[int, str]:
+    """Lines after a related-block heading ("More Great WIRED Stories", "Lesen Sie auch"), as
+    {index: "related_block"}: the run of title-like lines (and blank lines) that follows it, up to
+    the first prose line, at most ``ZONE_MAX_LINES`` non-blank lines.
+
+    >>> related_zones(["Body text.", "Related stories", "A headline", "", "Another one", "Prose again, "
+    ...     "a long sentence that is clearly part of the article and ends as prose does."], {1: "related.en"})
+    {2: 'related_block', 4: 'related_block'}
+    """
+    out: dict[int, str] = {}
+    for i in sorted(drop):
+        if not drop[i].startswith("related") or i in out:
+            continue
+        norm = " ".join(lines[i].lower().split())
+        if norm.count(" ") >= C.HEADING_MAX_WORDS or not _HEADING.match(norm):
+            continue
+        seen = 0
+        for j in range(i + 1, len(lines)):
+            line = lines[j]
+            if not line.strip() or j in drop:
+                continue
+            if seen >= ZONE_MAX_LINES or not is_title_like(line):
+                break
+            out[j] = "related_block"
+            seen += 1
+    return out
 
 
 def strip_boilerplate(
     text: str,
     *,
-    rules: tuple[str, ...] = RULE_CLASSES,
+    rules: tuple[str, ...] = DEFAULT_RULES,
     languages: tuple[str, ...] | None = None,
     max_line_chars: int = 1000,
 ) -> tuple[str, list[Edit]]:
@@ -273,18 +460,28 @@ def strip_boilerplate(
     >>> strip_boilerplate("Peace talks resumed.\\n\\nSign up to receive our latest news!")[0]
     'Peace talks resumed.'
     """
-    drop = {}
-    for i, line in enumerate(text.split("\n")):
-        rule = classify_line(line, rules=rules, languages=languages, max_line_chars=max_line_chars)
+    compiled = compile_rules(tuple(rules), None if languages is None else tuple(languages))
+    low = text.lower()
+    if len(low) != len(text):  # rare: lowercasing changed lengths; classify the original lines
+        low = "\n".join(line.lower() if len(line.lower()) == len(line) else line for line in text.split("\n"))
+    drop: dict[int, str] = {}
+    for i, start, end in candidate_lines(low):
+        rule = _classify(low[start:end], compiled, max_line_chars)
         if rule is not None:
             drop[i] = rule
-    return remove_lines(text, drop)
+    if not drop:
+        return text, []
+    lines = text.split("\n")
+    if "related_block" in rules and any(r.startswith("related") for r in drop.values()):
+        drop.update(related_zones(lines, drop))  # opt-in: not in DEFAULT_RULES
+    return remove_lines(text, drop, lines)
 
 
 class StripBoilerplate(Stage):
     """Remove whole furniture lines; each Edit names its rule ("newsletter.en", "terms_agree.de").
 
-    Options: ``rules`` (rule classes to enable, default all of ``RULE_CLASSES``), ``languages``
+    Options: ``rules`` (rule classes to enable, default ``DEFAULT_RULES``: all of ``RULE_CLASSES``
+    but the opt-in ``related_block``), ``languages``
     (ISO codes whose patterns to enable, default all), ``max_line_chars`` (longer lines are
     never candidates). Counts: ``removed.<class>`` per rule class.
     """
@@ -316,12 +513,12 @@ class StripBoilerplate(Stage):
             raise ConfigError(
                 f"strip_boilerplate: option 'max_line_chars' must be a positive int, got {max_line_chars!r}"
             )
-        self._rules = tuple(rules) if rules is not None else RULE_CLASSES
+        self._rules = tuple(rules) if rules is not None else DEFAULT_RULES
         self._languages = tuple(languages) if languages is not None else None
 
     def setup(self) -> None:
         if not hasattr(self, "_rules"):  # after unpickling
-            self._rules = tuple(self.rules) if self.rules is not None else RULE_CLASSES
+            self._rules = tuple(self.rules) if self.rules is not None else DEFAULT_RULES
             self._languages = tuple(self.languages) if self.languages is not None else None
         compile_rules(self._rules, self._languages)
 
