@@ -1,0 +1,172 @@
+"""The reduce phase: corpus-level steps over the committed chunks, in input order, then the output.
+
+Streaming steps (exact dedup) decide document by document; global steps
+(near dedup, repeated lines) collect every survivor, then decide in one more
+pass each over a spool; the last pass feeds the shard writer. Everything is
+written into a temporary directory (``tmp``); the caller swaps it into place.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow.parquet as pq
+
+import corpus
+from corpus.document import Document
+from corpus.engines.checkpoint import WorkDir
+from corpus.errors import BuildError
+from corpus.io.card import render_card
+from corpus.io.manifest import config_hash, dependency_versions, write_json
+from corpus.io.shards import DatasetWriter, ShardWriter, sha256_file
+from corpus.stats import Stats
+
+Event = Callable[[str, int], None]
+
+
+class Sink:
+    """Where decided documents go: shards for kept ones, dropped.jsonl for the others, with counts."""
+
+    def __init__(self, writer: DatasetWriter, dropped: IO[str]) -> None:
+        self.writer = writer
+        self.dropped = dropped
+        self.drops: Counter[str] = Counter()
+        self.langs: Counter[str] = Counter()
+        self.splits: Counter[str] = Counter()
+        self.lengths = array("q")
+
+    def keep(self, doc: Document) -> None:
+        self.splits[self.writer.write(doc)] += 1
+        self.langs[doc.lang] += 1
+        self.lengths.append(len(doc.text))
+
+    def drop(self, doc_id: str, reason: str, note: str = "", info: dict[str, Any] | None = None) -> None:
+        self.drops[reason] += 1
+        record = {"id": doc_id, "dropped_by": reason, **(info or {}), **({"note": note} if note else {})}
+        self.dropped.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def reduce_build(
+    pipeline: Any, work: WorkDir, chunks: int, inputs: list[dict[str, Any]], tmp: Path, event: Event
+) -> tuple[dict[str, Any], Stats]:
+    """Run the corpus-level steps over chunks 0..chunks-1 and write the whole build into ``tmp``."""
+    config = pipeline.config
+    stats = Stats()
+    for step in pipeline.corpus_steps:
+        step.reset()
+    writer = DatasetWriter(tmp, config["output"])
+    spool = (
+        ShardWriter(tmp / ".spool-0", split="spool", compression="none") if pipeline.global_steps else None
+    )
+    read = quarantined = invalid = 0
+    with (
+        open(tmp / "quarantine.jsonl", "w", encoding="utf-8") as qfh,
+        open(tmp / "dropped.jsonl", "w", encoding="utf-8") as dfh,
+    ):
+        sink = Sink(writer, dfh)
+        for i in range(chunks):
+            event("reduce_chunk", i)
+            part = work.load(i)
+            stats.update(part.stats)
+            read += part.read
+            invalid += part.invalid_utf8
+            quarantined += len(part.quarantine)
+            for record in part.quarantine:
+                qfh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            for record in part.drops:
+                sink.drop(record["id"], record["dropped_by"])
+            for doc, keys in zip(work.survivors(i), part.keys, strict=True):
+                outcome, reason = pipeline.admit(doc, keys, stats)
+                if outcome.doc is None:
+                    sink.drop(doc.id, reason, outcome.edits[0].after if outcome.edits else "", outcome.info)
+                elif spool is not None:
+                    spool.write(outcome.doc)
+                else:
+                    sink.keep(outcome.doc)
+        if spool is not None:
+            _global_passes(pipeline, spool, sink, stats, tmp, event)
+    event("final_write", 0)
+    shards = writer.close()
+    kept = len(sink.lengths)
+    if read != kept + sum(sink.drops.values()) + quarantined:
+        raise BuildError(
+            f"accounting does not close: read {read} != kept {kept} + dropped {sum(sink.drops.values())} "
+            f"+ quarantined {quarantined}"
+        )
+    for name in ("quarantine.jsonl", "dropped.jsonl"):
+        if (tmp / name).stat().st_size == 0:
+            (tmp / name).unlink()
+    manifest = {
+        "toolkit_version": corpus.__version__,
+        "dependencies": dependency_versions(),
+        "config": config,
+        "config_sha256": config_hash(config),
+        "inputs": inputs,
+        "shards": shards,
+        "counts": {
+            "read": read,
+            "kept": kept,
+            "dropped": dict(sorted(sink.drops.items())),
+            "quarantined": quarantined,
+            "invalid_utf8_replaced": invalid,
+            "splits": {name: sink.splits[name] for name in writer.ratios},
+        },
+        "languages": dict(sorted(sink.langs.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "length_chars": _length_stats(sink.lengths),
+        "stages": stats.by_stage(),
+    }
+    (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")
+    names = [name for name in ("README.md", "dropped.jsonl", "quarantine.jsonl") if (tmp / name).exists()]
+    names += [p.relative_to(tmp).as_posix() for step in pipeline.global_steps for p in step.save(tmp)]
+    manifest["files"] = [
+        {"path": name, "bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
+        for name in names
+    ]
+    write_json(tmp / "manifest.json", manifest)
+    return manifest, stats
+
+
+def _global_passes(
+    pipeline: Any, spool: ShardWriter, sink: Sink, stats: Stats, tmp: Path, event: Event
+) -> None:
+    """One pass over the spooled survivors per global step, in input order; the last feeds the sink."""
+    count = len(pipeline.global_steps)
+    for k in range(count):
+        event("global_pass", k)
+        nxt = (
+            ShardWriter(tmp / f".spool-{k + 1}", split="spool", compression="none") if k + 1 < count else None
+        )
+
+        def spooled(writer: ShardWriter = spool) -> Iterator[Document]:
+            for part in writer.close():
+                for batch in pq.ParquetFile(writer.root / part["path"]).iter_batches():
+                    yield from (Document.from_dict(row) for row in batch.to_pylist())
+
+        for doc, outcome, reason in pipeline.global_pass(k, spooled(), stats):
+            if outcome.doc is None:
+                sink.drop(doc.id, reason, outcome.edits[0].after if outcome.edits else "", outcome.info)
+            elif nxt is not None:
+                nxt.write(outcome.doc)
+            else:
+                sink.keep(outcome.doc)
+        shutil.rmtree(spool.root)
+        spool = nxt
+
+
+def _length_stats(lengths: array) -> dict[str, Any]:
+    if not lengths:
+        return {"min": 0, "max": 0, "mean": 0, "median": 0, "total": 0}
+    return {
+        "min": min(lengths),
+        "max": max(lengths),
+        "mean": round(sum(lengths) / len(lengths), 1),
+        "median": statistics.median(lengths),
+        "total": sum(lengths),
+    }
