@@ -5,7 +5,7 @@ published or measured, cases, and docs/s. Each stage's scorer lives in
 scripts/eval_<stage>.py and exposes ``run() -> list[dict]``. Results also go to
 build/eval.json so runs can be compared over time.
 
-    python scripts/eval.py [stage ...]
+    python scripts/eval.py [--all] [stage ...]
 """
 
 from __future__ import annotations
@@ -51,19 +51,25 @@ def render(rows: list[dict]) -> str:
         for r in rows
     ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
-    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |" for row in table]
+    lines = [
+        "| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in table
+    ]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
+    show_all = "--all" in argv
+    argv = [a for a in argv if a != "--all"]
     names = argv or SCORERS
     rows: list[dict] = []
     for name in names:
         started = time.perf_counter()
         rows.extend(load(name).run())
         print(f"scored {name} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-    print(render(rows))
+    print(render(rows if show_all else [r for r in rows if not r.get("detail")]))
+    if not show_all and any(r.get("detail") for r in rows):
+        print("(headline rows; per-language and diagnostic rows: --all, or build/eval.json)")
     out = HERE.parent / "build" / "eval.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -124,6 +124,10 @@ def run(*, by_lang: bool = True, errors: str | None = None) -> list[dict]:
                         cases=n,
                         docs_per_s=round(speed, 1) if lang == "all" and speed else None,
                         note=variant,
+                        # headline: the targets (removed, kept) of the stage itself; the rest is detail
+                        detail=lang != "all"
+                        or metric not in ("removed", "kept")
+                        or variant != "per-line rules",
                     )
                 )
         if errors:

@@ -50,8 +50,19 @@ FTFY_LIKE: dict[str, Any] = dict(
 )
 
 
+DETAIL = (
+    "gate off",
+    "known failures",
+    "negatives (gold",
+    "defect rows",
+    "cosmetics off",
+    "negative, == encoding",
+)
+
+
 def _row(metric: str, score: float, cases: int, note: str = "", **kw: Any) -> dict[str, Any]:
     return {
+        "detail": any(d in metric for d in DETAIL),
         "stage": STAGE,
         "metric": metric,
         "score": round(float(score), 4),

@@ -167,6 +167,7 @@ def run(max_pages: int | None = MAX_PAGES) -> list[dict[str, Any]]:
                 "cases": cases,
                 "docs_per_s": round(speed, 1),
                 "note": f"{note}; {extra}",
+                "detail": "(" in metric,  # per page type
             }
         )
 

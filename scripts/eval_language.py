@@ -46,6 +46,8 @@ SLOW_STEP = {"langdetect": 4}  # every n-th DEV line, unless --full
 
 def _row(metric: str, score: float, cases: int, note: str, **kw: Any) -> dict[str, Any]:
     return {
+        # headline: the default backend, and langdetect's speed it is measured against
+        "detail": not (metric.startswith("langdetect_rs ") or metric == "langdetect long docs"),
         "stage": STAGE,
         "metric": metric,
         "score": round(score, 2),

@@ -31,7 +31,8 @@ PAGE = """<!DOCTYPE html>
   <meta property="article:published_time" content="2020-10-23T18:00:00Z">
 </head>
 <body>
-  <div class="cookie-banner">We use cookies to improve your experience. <a href="/privacy">Accept all cookies</a></div>
+  <div class="cookie-banner">We use cookies to improve your experience.
+    <a href="/privacy">Accept all cookies</a></div>
   <header><nav><ul><li><a href="/world">World</a></li><li><a href="/politics">Politics</a></li>
     <li><a href="/subscribe">Subscribe</a></li></ul></nav></header>
   <main><article>
@@ -39,7 +40,8 @@ PAGE = """<!DOCTYPE html>
     <div class="share">Share on Facebook | Share on Twitter</div>
 {paragraphs}
   </article>
-  <aside class="related"><h2>Related stories</h2><ul><li><a href="/world/minsk-group">What is the Minsk Group?</a></li></ul></aside>
+  <aside class="related"><h2>Related stories</h2>
+    <ul><li><a href="/world/minsk-group">What is the Minsk Group?</a></li></ul></aside>
   </main>
   <footer><p>&copy; 2020 Example News. All rights reserved.</p><a href="/terms">Terms of use</a></footer>
 </body>
