@@ -4,8 +4,9 @@ Per-document stages run in the order given. Corpus-level steps (``exact_dedup``,
 ``near_dedup``) run after them on the cleaned text, so a copy that differs only
 in page furniture is caught once the furniture is gone: streaming steps first,
 in their order, then global steps (clustering, repeated lines), each of which
-sees every survivor before it decides. The same object runs in plain Python (``run``) and on an engine
-(``build``); a YAML file and Python code build the same object.
+sees every survivor before it decides. The same object runs in plain Python
+(``run``) and on an engine (``build``); a YAML file and Python code build the
+same object.
 """
 
 from __future__ import annotations
