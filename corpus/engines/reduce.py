@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 import corpus
 from corpus.document import Document
-from corpus.engines.checkpoint import WorkDir
+from corpus.engines.checkpoint import READ_BATCH_ROWS, WorkDir
 from corpus.errors import BuildError
 from corpus.io.card import render_card
 from corpus.io.manifest import config_hash, dependency_versions, write_json
@@ -146,7 +146,9 @@ def _global_passes(
 
         def spooled(writer: ShardWriter = spool) -> Iterator[Document]:
             for part in writer.close():
-                for batch in pq.ParquetFile(writer.root / part["path"]).iter_batches():
+                for batch in pq.ParquetFile(writer.root / part["path"]).iter_batches(
+                    batch_size=READ_BATCH_ROWS
+                ):
                     yield from (Document.from_dict(row) for row in batch.to_pylist())
 
         for doc, outcome, reason in pipeline.global_pass(k, spooled(), stats):
