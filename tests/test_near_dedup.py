@@ -189,3 +189,25 @@ def test_f1_on_the_dev_sets_is_at_least_the_peers():
     # 0-7, mean 0.905) because one chained gcloud group dominates its false merges.
     assert scores["news-variants"]["f1"] >= 0.968
     assert scores["natural"]["f1"] >= 0.87 > 0.430
+
+
+def test_star_clustering_keeps_the_edited_copy_with_its_original_and_checks_options():
+    """cluster_by="star": the sample's edited copy still joins the seed; an unknown value is a ConfigError."""
+    from corpus import ConfigError
+    from corpus.dedup.near import NearDedup
+    from tests.conftest import ROOT
+
+    sample = ROOT / "data" / "sample"
+    texts = [
+        (sample / "pompeo-nagorno-karabakh.txt").read_text(encoding="utf-8"),
+        (sample / "pompeo-variant-3-edited.txt").read_text(encoding="utf-8"),
+        "An unrelated text about the weather in Lisbon, sunny with a light breeze all week long.",
+    ]
+    from corpus import Document
+
+    step = NearDedup(cluster_by="star")
+    docs = [Document(id=str(i), text=t) for i, t in enumerate(texts)]
+    result = step.cluster(step.fingerprint_batch(docs), ids=[d.id for d in docs])
+    assert result.keep.tolist() == [True, False, True]
+    with pytest.raises(ConfigError, match="cluster_by"):
+        NearDedup(cluster_by="chain")

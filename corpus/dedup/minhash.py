@@ -284,6 +284,28 @@ def connected_components(n: int, pairs: np.ndarray) -> np.ndarray:
             parent = jumped
 
 
+def star_clusters(n: int, pairs: np.ndarray, sims: np.ndarray) -> np.ndarray:
+    """Label of each of ``n`` nodes = the earlier centre it joined, or itself (a centre).
+
+    In index order, a node joins the most similar earlier centre among its verified pairs (ties
+    to the earliest); a node with none becomes a centre. Unlike connected components, a chain
+    a~b~c does not put a and c together unless c is itself close to a centre.
+
+    >>> star_clusters(4, np.array([[0, 1], [1, 2], [2, 3]]), np.array([0.9, 0.9, 0.95])).tolist()
+    [0, 0, 2, 2]
+    """
+    labels = np.arange(n, dtype=np.int64)
+    if len(pairs) == 0:
+        return labels
+    lo, hi = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+    order = np.lexsort((lo, -np.asarray(sims), hi))  # by node, then most similar, then earliest
+    centre = np.ones(n, dtype=bool)
+    for a, b in zip(lo[order].tolist(), hi[order].tolist(), strict=True):
+        if centre[b] and labels[b] == b and centre[a]:
+            labels[b], centre[b] = a, False
+    return labels
+
+
 def choose_kept(labels: np.ndarray, keep: str = "first", lengths: np.ndarray | None = None) -> np.ndarray:
     """Index of the document kept for each document's cluster.
 
