@@ -1,4 +1,4 @@
-"""The `corpus` command: build | clean | explain | verify | publish | stages | validate."""
+"""The `corpus` command: build | clean | explain | dedup | report | verify | publish | stages | validate."""
 
 from __future__ import annotations
 
@@ -117,6 +117,43 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dedup(args: argparse.Namespace) -> int:
+    """Deduplicate inputs as they are (no cleaning): exact copies, then near-duplicates."""
+    config = {
+        "name": "deduplicated",
+        "input": {"paths": args.paths, "format": args.format},
+        "stages": [{"exact_dedup": {}}, {"near_dedup": {"threshold": args.threshold}}],
+        "output": {"path": args.output},
+    }
+    pipeline = Pipeline.from_config(config, where="corpus dedup")
+    if args.dedup_against:
+        pipeline = _with_index(pipeline, args.dedup_against, "corpus dedup")
+    result = pipeline.build(workers=args.workers, progress=False if args.quiet else None)
+    print(result.summary())
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """What a finished build holds, from its manifest: counts, drops by reason, stages, languages."""
+    import json
+
+    from corpus.engines.local import BuildResult
+    from corpus.errors import ConfigError
+    from corpus.stats import Stats
+
+    path = Path(args.build_dir) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: not a build's manifest: {exc}") from None
+    print(BuildResult(Path(args.build_dir), manifest, Stats()).summary())
+    langs = ", ".join(f"{k or 'none'} {v}" for k, v in manifest["languages"].items())
+    print(f"  languages: {langs}")
+    length = manifest["length_chars"]
+    print(f"  length (chars): median {length['median']}, mean {length['mean']}, total {length['total']}")
+    return 0
+
+
 def cmd_stages(args: argparse.Namespace) -> int:
     from corpus import stages
 
@@ -192,6 +229,20 @@ def make_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", help="pipeline YAML (default: the default cleaning stages)")
         p.add_argument("--format", default="auto", choices=["auto", *READERS])
         p.set_defaults(func=func)
+
+    p = sub.add_parser("dedup", help="remove exact and near duplicates from inputs, without cleaning")
+    p.add_argument("paths", nargs="+", help="files, directories or globs")
+    p.add_argument("--output", required=True)
+    p.add_argument("--format", default="auto", choices=["auto", *READERS])
+    p.add_argument("--threshold", type=float, default=0.8, help="near-duplicate Jaccard threshold")
+    p.add_argument("--dedup-against", metavar="PATH", help="an earlier build whose stories to keep out")
+    p.add_argument("--workers")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_dedup)
+
+    p = sub.add_parser("report", help="summarize a finished build from its manifest")
+    p.add_argument("build_dir")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("verify", help="re-hash a build and check it against its manifest")
     p.add_argument("build_dir")

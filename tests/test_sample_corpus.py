@@ -144,3 +144,22 @@ def test_a_later_build_keeps_out_stories_an_earlier_build_has(build, tmp_path):
         "build", "configs/sample.yaml", "--output", str(tmp_path / "x"), "--dedup-against", str(tmp_path)
     )
     assert bad.returncode == 2 and "no near-dedup index there" in bad.stderr
+
+
+def test_report_summarizes_a_finished_build(build):
+    out, _ = build
+    proc = run_cli("report", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"built {out}: read 6, kept 1, dropped 5, quarantined 0")
+    assert "near_dedup.near_duplicate: 2" in proc.stdout and "languages: en 1" in proc.stdout
+    assert run_cli("report", str(out / "data")).returncode == 2
+
+
+def test_dedup_command_removes_copies_without_cleaning(tmp_path):
+    proc = run_cli("dedup", "data/sample", "--output", str(tmp_path / "d"), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "d" / "manifest.json").read_text())
+    # no cleaning: the mojibake copy is not a copy yet; the exact copy, the other-footer copy,
+    # the edited copy and the HTML page are
+    assert manifest["counts"]["kept"] == 2
+    assert manifest["counts"]["dropped"] == {"exact_dedup.exact_duplicate": 1, "near_dedup.near_duplicate": 3}

@@ -70,8 +70,9 @@ class BuildResult:
     def summary(self) -> str:
         c = self.manifest["counts"]
         resumed = f" (resumed: {self.resumed_chunks} chunks reused)" if self.resumed_chunks else ""
+        took = f" in {self.seconds:.1f}s" if self.seconds else ""
         lines = [
-            f"built {self.output} in {self.seconds:.1f}s{resumed}: read {c['read']}, kept {c['kept']}, "
+            f"built {self.output}{took}{resumed}: read {c['read']}, kept {c['kept']}, "
             f"dropped {sum(c['dropped'].values())}, quarantined {c['quarantined']}",
         ]
         lines += [f"  dropped {reason}: {n}" for reason, n in c["dropped"].items()]
