@@ -213,3 +213,30 @@ def test_eval_targets_on_dev_data() -> None:
     for source in ("scrapinghub-aeb", "trafilatura-eval", "wcxb"):
         assert rows[f"{source}/kept"] >= 0.99, source
         assert rows[f"{source}/removed"] >= 0.90, source
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # lines of Debian manual pages and HTML documentation (../shared/bench, sources man and htmldoc)
+        # that hold furniture words but are command lines, code, paths or section titles
+        "      --membership=MEMBERSHIP",
+        "      -c, --comment COMMENT",
+        "      --advertisement-mode=MODE",
+        "struct fscache_cookie *cookie",
+        "/usr/share",
+        "9.2. Remote Login",
+        "14.1. Defining a Security Policy",
+        "login(1), nologin(5).",
+    ],
+)
+def test_code_command_lines_and_section_titles_are_never_furniture(line):
+    assert classify_line(line) is None
+
+
+def test_the_code_guard_keeps_web_furniture_with_numbers_and_urls():
+    assert classify_line("1.977 commentaires") is not None
+    assert (
+        classify_line("Abonnieren Sie jetzt den apolut-Newsletter: https://apolut.net/newsletter/")
+        is not None
+    )

@@ -221,8 +221,22 @@ def classify_line(
     return _classify(line, compiled, max_line_chars)
 
 
+# Lines that read as code, command lines or numbered section titles are never page furniture,
+# whatever words they hold: "struct fscache_cookie *cookie", "--membership=MEMBERSHIP",
+# "/usr/share", "14.1. Defining a Security Policy" (man pages and documentation).
+_CODE_LIKE = re.compile(
+    r"(?:^|\s)--\w"  # a command-line flag
+    r"|\w \*\w"  # a C pointer declaration
+    r"|(?<![:/\w.])/\w+/"  # a file path (not inside a URL)
+    r"|[{}]|\w\(\d?\)"  # braces, a call or a man-page reference: f(), login.defs(5)
+    r"|^\s*\d+(?:\.\d+)+\.\s+\S"  # a numbered section title: "14.1. Defining a Security Policy"
+)
+
+
 def _classify(line: str, compiled: _Compiled, max_line_chars: int) -> str | None:
     if len(line) > max_line_chars * 2:  # cheap gate before normalizing
+        return None
+    if _CODE_LIKE.search(line):
         return None
     norm = " ".join(line.lower().split())
     if not norm or len(norm) > max_line_chars:
