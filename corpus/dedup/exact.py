@@ -49,10 +49,6 @@ class ExactDedup(CorpusStep):
         self._seen[key] = doc.id
         return Outcome(doc)
 
-    def duplicate_of(self, key: bytes) -> str | None:
-        """The id of the kept document with this key, if any."""
-        return self._seen.get(key)
-
     def reset(self) -> None:
         self._seen = {}
 

@@ -31,10 +31,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.document import Document, features
+from corpus.io.shards import read_documents
 from corpus.stats import Stats
 
 RUN_FILE = "run.json"
-READ_BATCH_ROWS = 1_000  # rows read back at a time: memory is bounded by this, not by a chunk
 
 
 @dataclass
@@ -83,8 +83,7 @@ class WorkDir:
 
     def survivors(self, index: int) -> Iterator[Document]:
         """A committed chunk's survivors, in input order, a record batch at a time."""
-        for batch in pq.ParquetFile(self.path(index, ".parquet")).iter_batches(batch_size=READ_BATCH_ROWS):
-            yield from (Document.from_dict(row) for row in batch.to_pylist())
+        return read_documents(self.path(index, ".parquet"))
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

@@ -13,19 +13,18 @@ import shutil
 import statistics
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-import pyarrow.parquet as pq
-
 import corpus
 from corpus.document import Document
-from corpus.engines.checkpoint import READ_BATCH_ROWS, WorkDir
+from corpus.engines.checkpoint import WorkDir
 from corpus.errors import BuildError
 from corpus.io.card import render_card
 from corpus.io.manifest import config_hash, dependency_versions, write_json
-from corpus.io.shards import DatasetWriter, ShardWriter, sha256_file
+from corpus.io.shards import DatasetWriter, ShardWriter, read_documents, sha256_file
+from corpus.stages.base import Outcome
 from corpus.stats import Stats
 
 Event = Callable[[str, int], None]
@@ -46,6 +45,15 @@ class Sink:
         self.splits[self.writer.write(doc)] += 1
         self.langs[doc.lang] += 1
         self.lengths.append(len(doc.text))
+
+    def route(self, doc_id: str, outcome: Outcome, reason: str, spool: ShardWriter | None) -> None:
+        """A decided document: to the drop log, to the next pass's spool, or to the shards."""
+        if outcome.doc is None:
+            self.drop(doc_id, reason, outcome.edits[0].after if outcome.edits else "", outcome.info)
+        elif spool is not None:
+            spool.write(outcome.doc)
+        else:
+            self.keep(outcome.doc)
 
     def drop(self, doc_id: str, reason: str, note: str = "", info: dict[str, Any] | None = None) -> None:
         self.drops[reason] += 1
@@ -84,12 +92,7 @@ def reduce_build(
                 sink.drop(record["id"], record["dropped_by"])
             for doc, keys in zip(work.survivors(i), part.keys, strict=True):
                 outcome, reason = pipeline.admit(doc, keys, stats)
-                if outcome.doc is None:
-                    sink.drop(doc.id, reason, outcome.edits[0].after if outcome.edits else "", outcome.info)
-                elif spool is not None:
-                    spool.write(outcome.doc)
-                else:
-                    sink.keep(outcome.doc)
+                sink.route(doc.id, outcome, reason, spool)
         if spool is not None:
             _global_passes(pipeline, spool, sink, stats, tmp, event)
     event("final_write", 0)
@@ -144,20 +147,10 @@ def _global_passes(
             ShardWriter(tmp / f".spool-{k + 1}", split="spool", compression="none") if k + 1 < count else None
         )
 
-        def spooled(writer: ShardWriter = spool) -> Iterator[Document]:
-            for part in writer.close():
-                for batch in pq.ParquetFile(writer.root / part["path"]).iter_batches(
-                    batch_size=READ_BATCH_ROWS
-                ):
-                    yield from (Document.from_dict(row) for row in batch.to_pylist())
-
-        for doc, outcome, reason in pipeline.global_pass(k, spooled(), stats):
-            if outcome.doc is None:
-                sink.drop(doc.id, reason, outcome.edits[0].after if outcome.edits else "", outcome.info)
-            elif nxt is not None:
-                nxt.write(outcome.doc)
-            else:
-                sink.keep(outcome.doc)
+        root, parts = spool.root, spool.close()
+        spooled = (doc for part in parts for doc in read_documents(root / part["path"]))
+        for doc, outcome, reason in pipeline.global_pass(k, spooled, stats):
+            sink.route(doc.id, outcome, reason, nxt)
         shutil.rmtree(spool.root)
         spool = nxt
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,12 @@ def assign_split(doc_id: str, ratios: dict[str, float]) -> str:
             return name
         point -= share
     return name
+
+
+def read_documents(path: str | Path, batch_rows: int = 1_000) -> Iterator[Document]:
+    """The Documents of a shard or spool file, in order, ``batch_rows`` at a time (bounded memory)."""
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+        yield from (Document.from_dict(row) for row in batch.to_pylist())
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
