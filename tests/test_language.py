@@ -196,3 +196,21 @@ def test_lingua_sentences(code: str) -> None:
     stage = _stage("langdetect_rs")
     hits = sum(stage.detect(line)[0] == code for line in lines)
     assert hits >= 46, f"{hits}/50"
+
+
+def test_langdetect_rs_one_pass_equals_the_library_path(sample_article: str) -> None:
+    """Our single core call (``_rs_probabilities``) against langdetect-rs's own two-call path."""
+    from corpus.stages.langid_backends import LangdetectBackend
+
+    texts = [*SENTENCES.values(), EN_THEN_DE, sample_article, "", "1234 !!", "a", "http://example.com", "é"]
+    for code in ("de", "ja", "ru", "ar"):
+        path = shared_path("eval", "langid", "lingua", "sentences", f"{code}.txt")
+        texts += path.read_text(encoding="utf-8").splitlines()[:100]
+    ours = LangdetectBackend(module="langdetect_rs", max_chars=10_000)
+    ours.load()
+    library = LangdetectBackend(module="langdetect_rs", max_chars=10_000)
+    library.load()
+    library.module = "langdetect_rs (library path)"  # anything else takes get_probabilities()
+    got = [ours.detect(t) for t in texts]
+    assert got == [library.detect(t) for t in texts]
+    assert ("und", 0.0) in got and len(set(got)) > 20

@@ -72,6 +72,35 @@ class Backend(Protocol):
 _LOCK = threading.Lock()
 
 
+def _rs_probabilities(detector: Any) -> list[Any]:
+    """langdetect-rs's ``get_probabilities`` in one pass of its core instead of two.
+
+    Its ``_detect_block`` first runs the core with no trials only to learn whether the text
+    has features (a third of the time on 6 KB documents), then runs it again with the
+    trials; the run with trials reports "features" the same way. Defaults only (no prior
+    map; alpha and trial count from the detector): what this backend sets. The result is
+    the same list (tested against the library's own path).
+    """
+    from langdetect_rs.detector import seed_state
+
+    detector.cleaning_text()
+    langprob, error = detector._core.detect_block(
+        detector.text, detector.alpha, detector.n_trial, None, seed_state(detector.seed)
+    )
+    if error == "features":
+        raise _no_features()
+    if error is not None:
+        raise error
+    detector.langprob = langprob
+    return detector._sort_probability(langprob)
+
+
+def _no_features() -> Exception:
+    from langdetect_rs.detector import _no_features as make
+
+    return make()
+
+
 @functools.cache
 def _sorted_profiles() -> tuple[str, ...]:
     """langdetect's 55 language profiles (JSON text) in file-name order."""
@@ -126,7 +155,10 @@ class LangdetectBackend:
         detector.set_max_text_length(len(text) + 1)  # we cut above; langdetect's own cap is 10,000
         detector.append(text)
         try:
-            probabilities = detector.get_probabilities()
+            if self.module == "langdetect_rs":
+                probabilities = _rs_probabilities(detector)
+            else:
+                probabilities = detector.get_probabilities()
         except self._error:  # "No features in text": nothing langdetect can read
             return UNDETERMINED, 0.0
         code = normalize_code(probabilities[0].lang) if probabilities else None
