@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus.dedup.base import CorpusStep, GlobalStep
+from corpus.dedup.base import CorpusStep, GlobalStep, fold
 from corpus.document import Document
 from corpus.stages.base import Outcome, Stage
 from corpus.stats import Stats
@@ -114,17 +114,43 @@ class Pipeline:
         Gives exactly what ``process`` gives document by document.
         """
         self.setup()
-        cleaned = [self._clean(doc, stats) for doc in docs]
-        survivors = [out for out, _ in cleaned if out is not None]
+        # Stage by stage over the batch (each stage's apply_batch sees the survivors of the last).
+        current: list[Document | None] = list(docs)
+        why = [""] * len(docs)
+        alive = list(range(len(docs)))
+        for stage in self.doc_stages:
+            if not alive:
+                break
+            outcomes = stage.apply_batch([current[i] for i in alive])
+            still = []
+            for i, outcome in zip(alive, outcomes, strict=True):
+                stats.record(stage.name, current[i], outcome)
+                if outcome.doc is None:
+                    current[i] = None
+                    why[i] = f"{stage.name}.{outcome.reason or 'unspecified'}"
+                else:
+                    current[i] = outcome.doc
+                    still.append(i)
+            alive = still
+        survivors = [current[i] for i in alive]
         columns = []
+        folded: list[str] | None = None
         for step in self.worker_steps:
-            batch = getattr(step, "fingerprint_batch", None)
-            if batch is not None and survivors:
+            if not survivors:
+                columns.append([])
+            elif step.takes_folded:  # the text folded once for every step that starts from it
+                if folded is None:
+                    folded = [fold(d.text) for d in survivors]
+                columns.append(list(step.fingerprint_folded(folded)))
+            elif (batch := getattr(step, "fingerprint_batch", None)) is not None:
                 columns.append(list(batch(survivors)))
             else:
                 columns.append([step.fingerprint(d) for d in survivors])
-        rows = iter(zip(*columns, strict=True)) if columns else iter([[]] * len(survivors))
-        return [(out, list(next(rows)), "") if out is not None else (None, [], why) for out, why in cleaned]
+        keys = dict(zip(alive, zip(*columns, strict=True) if columns else [()] * len(alive), strict=True))
+        return [
+            (current[i], list(keys[i]), "") if current[i] is not None else (None, [], why[i])
+            for i in range(len(docs))
+        ]
 
     def admit(self, doc: Document, keys: list[Any], stats: Stats) -> tuple[Outcome, str]:
         """Reduce side, in stable input order: streaming steps decide; the first global step collects.

@@ -209,7 +209,12 @@ def work_profile(config: str, repeats: int) -> dict[str, Any]:
     for stage in pipeline.doc_stages:
         inputs = current
         outs = timed(
-            "stage", f"{stage.name}.apply", lambda s=stage, xs=inputs: [s.apply(d) for d in xs], inputs
+            "stage",
+            f"{stage.name}.apply_batch",
+            lambda s=stage, xs=inputs: [
+                o for i in range(0, len(xs), batch_size) for o in s.apply_batch(xs[i : i + batch_size])
+            ],
+            inputs,
         )
         where = [w for w, o in zip(where, outs, strict=True) if o.doc is not None]
         current = [o.doc for o in outs if o.doc is not None]
@@ -223,8 +228,23 @@ def work_profile(config: str, repeats: int) -> dict[str, Any]:
     timed("check", "pipeline.process_batch: the worker's whole job, stats included", whole_worker, docs)
     batches = [survivors[i : i + batch_size] for i in range(0, len(survivors), batch_size)]
     keys: list[list[Any]] = [[] for _ in survivors]
+    sharing = [s.name for s in pipeline.worker_steps if s.takes_folded]
+    folded_batches: list[list[str]] = []
+    if sharing:
+        from corpus.dedup.base import fold
+
+        folded_batches = timed(
+            "stage",
+            f"fold text once (NFKC, lower case; shared by {', '.join(sharing)})",
+            lambda: [[fold(d.text) for d in b] for b in batches],
+            survivors,
+        )
     for step in pipeline.worker_steps:
-        if hasattr(step, "fingerprint_batch"):
+        if step.takes_folded:
+
+            def fp(s=step) -> list[Any]:
+                return [k for b in folded_batches for k in s.fingerprint_folded(b)]
+        elif hasattr(step, "fingerprint_batch"):
 
             def fp(s=step) -> list[Any]:
                 return [k for b in batches for k in s.fingerprint_batch(b)]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Sequence
 
-from corpus.dedup.base import CorpusStep
+from corpus.dedup.base import CorpusStep, fold
 from corpus.document import Document
 from corpus.stages.base import Edit, Outcome
 
@@ -16,11 +17,15 @@ def normalize_for_dedup(text: str, *, lowercase: bool = True) -> str:
     >>> normalize_for_dedup("  Hello\\n\\n  WORLD ")
     'hello world'
     """
+    if lowercase:
+        return " ".join(fold(text).split())
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    if lowercase:
-        text = text.lower()
     return " ".join(text.split())
+
+
+def _key(norm: str) -> bytes:
+    return hashlib.blake2b(norm.encode("utf-8"), digest_size=16).digest()
 
 
 class ExactDedup(CorpusStep):
@@ -35,9 +40,15 @@ class ExactDedup(CorpusStep):
         self.lowercase = lowercase
         self._seen: dict[bytes, str] = {}
 
+    @property
+    def takes_folded(self) -> bool:  # fold() lowercases: only the default form can share it
+        return self.lowercase
+
     def fingerprint(self, doc: Document) -> bytes:
-        norm = normalize_for_dedup(doc.text, lowercase=self.lowercase)
-        return hashlib.blake2b(norm.encode("utf-8"), digest_size=16).digest()
+        return _key(normalize_for_dedup(doc.text, lowercase=self.lowercase))
+
+    def fingerprint_folded(self, folded: Sequence[str]) -> list[bytes]:
+        return [_key(" ".join(text.split())) for text in folded]
 
     def admit(self, key: bytes, doc: Document) -> Outcome:
         kept = self._seen.get(key)

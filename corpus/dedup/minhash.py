@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
+
+from corpus.dedup.base import fold
 
 U64 = np.uint64
 _FMIX1 = U64(0xFF51AFD7ED558CCD)
@@ -77,13 +78,16 @@ def normalize(text: str) -> str:
     >>> normalize("Ｃａｆé  ＡＢＣ")
     'café  abc'
     """
-    return unicodedata.normalize("NFKC", text).lower()
+    return fold(text)
 
 
-def shingle_hashes(texts: Sequence[str], ngram: int = 5) -> tuple[np.ndarray, np.ndarray]:
+def shingle_hashes(
+    texts: Sequence[str], ngram: int = 5, *, normalized: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """64-bit hashes of the word n-grams of every text, and per-text offsets into them.
 
-    Texts are normalized as for exact dedup (NFKC, lower case); words are ``\\w+`` runs.
+    Texts are normalized as for exact dedup (NFKC, lower case; ``normalized=True`` says the
+    caller did it with ``normalize``); words are ``\\w+`` runs.
     A text with fewer than ``ngram`` words has one shingle of all its words (so an
     empty text has one, too). Hashes of a text do not depend on the batch around it.
 
@@ -91,7 +95,7 @@ def shingle_hashes(texts: Sequence[str], ngram: int = 5) -> tuple[np.ndarray, np
     >>> off.tolist(), bool(h[1] == h[2]), len(set(h.tolist()))
     ([0, 2, 3, 4], True, 3)
     """
-    norm = [normalize(t) for t in texts]
+    norm = list(texts) if normalized else [normalize(t) for t in texts]
     n_docs = len(norm)
     char_start = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum([len(t) + 1 for t in norm], out=char_start[1:])

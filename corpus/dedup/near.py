@@ -19,6 +19,7 @@ document are removed as its near duplicates.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,15 @@ class NearDedup(GlobalStep):
         if not docs:
             return np.zeros((0, self.num_perm), dtype=np.uint32)
         hashes, offsets = mh.shingle_hashes([d.text for d in docs], self.ngram)
+        return mh.signatures(hashes, offsets, *self._perm())
+
+    takes_folded = True
+
+    def fingerprint_folded(self, folded: Sequence[str]) -> np.ndarray:
+        """``fingerprint_batch`` of documents given as ``fold(text)``."""
+        if not folded:
+            return np.zeros((0, self.num_perm), dtype=np.uint32)
+        hashes, offsets = mh.shingle_hashes(folded, self.ngram, normalized=True)
         return mh.signatures(hashes, offsets, *self._perm())
 
     def fingerprint(self, doc: Document) -> np.ndarray:
