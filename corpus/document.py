@@ -8,6 +8,7 @@ every written dataset are both derived from it (``json_schema()`` and
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, NamedTuple
@@ -73,6 +74,54 @@ class Document:
         return row
 
 
+def _meta_json(meta: dict[str, Any]) -> str:
+    return json.dumps(meta, sort_keys=True, ensure_ascii=False) if meta else "{}"
+
+
+def to_table(docs: list[Document], schema: Any):  # -> pyarrow.Table
+    """Documents as an Arrow table of ``schema`` (FIELDS' columns), built column by column.
+
+    The same table as ``pa.Table.from_pylist([d.to_row() for d in docs], schema=schema)``,
+    without a dict per row (the engine writes every document two or three times).
+    """
+    import pyarrow as pa
+
+    columns = {
+        "id": [d.id for d in docs],
+        "text": [d.text for d in docs],
+        "source": [d.source for d in docs],
+        "url": [d.url for d in docs],
+        "lang": [d.lang for d in docs],
+        "lang_score": [d.lang_score for d in docs],
+        "meta": [_meta_json(d.meta) for d in docs],
+    }
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+def from_batch(batch: Any) -> list[Document]:
+    """The Documents of an Arrow record batch or table of the written schema, column by column.
+
+    What ``Document.from_dict`` gives row by row (nulls take the field default; meta is
+    parsed from its JSON string), without a dict per row.
+    """
+    names = batch.schema.names
+    if names != [f.name for f in FIELDS]:  # another layout (extra columns): the general path
+        return [Document.from_dict(row) for row in batch.to_pylist()]
+    ids, texts, sources, urls, langs, scores, metas = (batch.column(i).to_pylist() for i in range(7))
+    return [
+        Document(
+            "" if i is None else str(i),
+            "" if t is None else t,
+            "" if s is None else s,
+            "" if u is None else u,
+            "" if lang is None else lang,
+            0.0 if score is None else score,
+            json.loads(m) if m and m != "{}" else {},
+        )
+        for i, t, s, u, lang, score, m in zip(ids, texts, sources, urls, langs, scores, metas, strict=True)
+    ]
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a Document, derived from FIELDS."""
     props: dict[str, Any] = {}
@@ -92,6 +141,7 @@ def json_schema() -> dict[str, Any]:
     }
 
 
+@functools.cache
 def arrow_schema():  # -> pyarrow.Schema
     """The Arrow schema of written shards, derived from FIELDS."""
     import pyarrow as pa

@@ -43,3 +43,25 @@ def test_from_dict_roundtrip_and_extra_keys_go_to_meta():
     doc = Document.from_dict({"id": 7, "text": "t", "meta": '{"x": 1}', "title": "T"})
     assert doc.id == "7" and doc.meta == {"x": 1, "title": "T"}
     assert Document.from_dict(doc.to_dict()) == doc
+
+
+def test_columnar_table_and_batch_equal_the_row_forms(sample_article: str) -> None:
+    import pyarrow as pa
+
+    from corpus.document import from_batch, to_table
+
+    docs = [
+        Document("a", sample_article, source="data/sample", lang="en", lang_score=0.9999),
+        Document("b", "Zweite Zeile.\nÜber 2 €.", meta={"near_dup_cluster": "a", "ö": [1, 2]}),
+        Document("c", "", url="https://example.com/x"),
+    ]
+    schema = features().arrow_schema
+    table = to_table(docs, schema)
+    rows = pa.Table.from_pylist([d.to_row() for d in docs], schema=schema)
+    assert table.equals(rows) and table.schema.equals(rows.schema, check_metadata=True)
+    assert from_batch(table) == docs == [Document.from_dict(r) for r in rows.to_pylist()]
+    # Nulls (a file written by another tool) take the field defaults, as from_dict does.
+    nulls = pa.table(
+        {f.name: pa.array([None], type=arrow_schema().field(f.name).type) for f in FIELDS}
+    ).set_column(0, "id", pa.array(["z"]))
+    assert from_batch(nulls) == [Document.from_dict({"id": "z", "text": ""})]

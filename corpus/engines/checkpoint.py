@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.document import Document, features
+from corpus.document import Document, features, to_table
 from corpus.io.shards import read_documents
 from corpus.stats import Stats
 
@@ -101,7 +100,7 @@ class ChunkWriter:
 
     def add(self, docs: list[Document]) -> None:
         if docs:
-            self._writer.write_table(pa.Table.from_pylist([d.to_row() for d in docs], schema=self._schema))
+            self._writer.write_table(to_table(docs, self._schema))
 
     def commit(self) -> None:
         """Survivors first, then the metadata (the commit mark), each renamed into place atomically."""

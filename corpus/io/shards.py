@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.document import Document, features
+from corpus.document import Document, features, from_batch, to_table
 from corpus.errors import ConfigError
 
 ROW_GROUP_ROWS = 2_000
@@ -66,7 +66,7 @@ def assign_split(doc_id: str, ratios: dict[str, float]) -> str:
 def read_documents(path: str | Path, batch_rows: int = 1_000) -> Iterator[Document]:
     """The Documents of a shard or spool file, in order, ``batch_rows`` at a time (bounded memory)."""
     for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
-        yield from (Document.from_dict(row) for row in batch.to_pylist())
+        yield from from_batch(batch)
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -99,13 +99,13 @@ class ShardWriter:
         self._writer: pq.ParquetWriter | None = None
         self._sink: Any = None
         self._rows_in_part = 0
-        self._buffer: list[dict[str, Any]] = []
+        self._buffer: list[Document] = []
         self._buffered_bytes = 0
         self.group_bytes = min(ROW_GROUP_BYTES, max_bytes // 4) if max_bytes else ROW_GROUP_BYTES
         (self.root / "data").mkdir(parents=True, exist_ok=True)
 
     def write(self, doc: Document) -> None:
-        self._buffer.append(doc.to_row())
+        self._buffer.append(doc)
         self._buffered_bytes += len(doc.text)
         if (
             len(self._buffer) >= ROW_GROUP_ROWS
@@ -134,9 +134,7 @@ class ShardWriter:
                 self._open_part()
             room = min(self.max_rows - self._rows_in_part, ROW_GROUP_ROWS)
             rows, self._buffer = self._buffer[:room], self._buffer[room:]
-            self._writer.write_table(
-                pa.Table.from_pylist(rows, schema=self.schema), row_group_size=ROW_GROUP_ROWS
-            )
+            self._writer.write_table(to_table(rows, self.schema), row_group_size=ROW_GROUP_ROWS)
             self._rows_in_part += len(rows)
             self._parts[-1] = (self._parts[-1][0], self._rows_in_part)
             full = self._rows_in_part >= self.max_rows
