@@ -72,6 +72,21 @@ def _powers(base: int, n: int) -> np.ndarray:
     return (high[:, None] * low[None, :]).ravel()[:n]
 
 
+_POWERS: list[np.ndarray] = []
+
+
+def _token_powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``B**j`` and ``B**-j`` (mod 2**64) for ``j < n``: kept for the largest batch so far.
+
+    Every batch needs them for its length; computed once (and again only when a longer batch
+    comes, at twice its length) they cost nothing per batch.
+    """
+    if not _POWERS or len(_POWERS[0]) < n:
+        size = max(n, 2 * len(_POWERS[0]) if _POWERS else 1 << 16)
+        _POWERS[:] = [_powers(_TOKEN_BASE, size), _powers(_TOKEN_BASE_INV, size)]
+    return _POWERS[0], _POWERS[1]
+
+
 def normalize(text: str) -> str:
     """NFKC and lower case: what exact dedup does, minus whitespace folding (words ignore it).
 
@@ -101,15 +116,17 @@ def shingle_hashes(
     np.cumsum([len(t) + 1 for t in norm], out=char_start[1:])
     joined = " ".join(norm) + " "
     cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    is_word = word_table()[cp]
-    edges = np.diff(is_word.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
+    # Word edges: where \\w-ness changes. The text ends in a space, so with a non-word
+    # before the first character the edges alternate start, end, start, end...
+    is_word = np.zeros(len(cp) + 1, dtype=bool)
+    word_table().take(cp, out=is_word[1:])
+    edges = np.flatnonzero(is_word[1:] != is_word[:-1])
+    starts, ends = edges[0::2], edges[1::2]
     # Token hash = sum(c_j * B**(j - start)) over its characters, from prefix sums.
-    pw = _powers(_TOKEN_BASE, len(cp) + 1)
+    pw, inv = _token_powers(len(cp) + 1)
     prefix = np.zeros(len(cp) + 1, dtype=U64)
-    np.cumsum(cp.astype(U64) * pw[:-1], out=prefix[1:])
-    inv = _powers(_TOKEN_BASE_INV, len(cp) + 1)
+    np.multiply(cp, pw[: len(cp)], out=prefix[1:])
+    np.cumsum(prefix[1:], out=prefix[1:])
     tokens = fmix64((prefix[ends] - prefix[starts]) * inv[starts])
     # Word n-grams never cross a document boundary.
     doc_tokens = np.diff(np.searchsorted(starts, char_start))
