@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from corpus.dedup.base import GlobalStep, Verdict
+from corpus.dedup.base import CorpusStep, GlobalStep, Verdict
 from corpus.document import Document
 from corpus.stages.base import Edit, Outcome, Stage
 
@@ -102,3 +102,17 @@ class DropLinesSeenTwice(GlobalStep):
         if not kept:
             return Outcome.drop("only_repeated_lines")
         return Outcome(dataclasses.replace(doc, text="\n".join(kept)))
+
+
+class TagOddLength(CorpusStep):
+    """A toy streaming step that changes some documents: odd-length texts get ``meta.odd``."""
+
+    name = "tag_odd_length"
+
+    def fingerprint(self, doc: Document) -> int:
+        return len(doc.text) % 2
+
+    def admit(self, key: int, doc: Document) -> Outcome:
+        if key:
+            return Outcome(dataclasses.replace(doc, meta={**doc.meta, "odd": True}))
+        return Outcome(doc)

@@ -174,3 +174,30 @@ def test_global_steps_chain_each_seeing_the_previous_ones_output(tmp_path, worke
         "w3 body 103",
     ]  # longest, then earliest
     assert not list((tmp_path / "out").glob(".spool*"))
+
+
+registry.register("tag_odd_length", "tests.stages_for_tests:TagOddLength")
+
+
+def test_global_pass_reads_chunks_again_and_spools_only_changed_documents(tmp_path):
+    """Streaming steps keep some documents as they are and change others; the global step sees both."""
+    src = tmp_path / "in"
+    src.mkdir()
+    rows = [{"id": f"d{i}", "text": f"w{i % 5} " + "y" * (i % 9) + "z" * (i % 5 < 2)} for i in range(500)]
+    (src / "d.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    cfg = {
+        "input": {"paths": [str(src / "d.jsonl")]},
+        "stages": [{"tag_odd_length": {}}, {"exact_dedup": {}}, {"longest_per_first_word": {}}],
+        "output": {"path": str(tmp_path / "out")},
+        "batch_size": 40,
+        "checkpoint_docs": 120,
+    }
+    result = Pipeline.from_config(cfg).build(workers=0, progress=False)
+    import datasets
+
+    ds = datasets.load_dataset(str(tmp_path / "out"), split="train", cache_dir=str(tmp_path / "hf"))
+    in_process = list(Pipeline.from_config(cfg).run(Document.from_dict(r) for r in rows))
+    assert [(r["id"], json.loads(r["meta"])) for r in ds] == [(d.id, d.meta) for d in in_process]
+    assert any(d.meta.get("odd") for d in in_process) and any(not d.meta.get("odd") for d in in_process)
+    assert result.manifest["counts"]["kept"] == 5
+    assert not list((tmp_path / "out").glob(".spool*"))

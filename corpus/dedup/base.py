@@ -107,12 +107,12 @@ class GlobalStep(CorpusStep):
     ``decide``.
     """
 
-    _verdicts: list[Verdict] | None = None
+    _verdicts: Sequence[Verdict] | None = None
 
     def collect(self, key: Any, doc: Document) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def resolve(self) -> list[Verdict] | None:
+    def resolve(self) -> Sequence[Verdict] | None:
         """One verdict per collected document, in collection order (None: ``decide`` is overridden)."""
         return None
 

@@ -13,7 +13,7 @@ import shutil
 import statistics
 from array import array
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -70,7 +70,11 @@ def reduce_build(
     for step in pipeline.corpus_steps:
         step.reset()
     writer = DatasetWriter(tmp, config["output"])
-    spool = (
+    # With global steps, the first decide pass reads the survivors again from the chunk files
+    # (``passed`` says which of them the streaming steps kept); only a document a streaming
+    # step changed is spooled.
+    passed: list[bytearray] | None = [] if pipeline.global_steps else None
+    changed = (
         ShardWriter(tmp / ".spool-0", split="spool", compression="none") if pipeline.global_steps else None
     )
     read = quarantined = invalid = 0
@@ -90,11 +94,21 @@ def reduce_build(
                 qfh.write(json.dumps(record, ensure_ascii=False) + "\n")
             for record in part.drops:
                 sink.drop(record["id"], record["dropped_by"])
+            flags = bytearray()
             for doc, keys in zip(work.survivors(i), part.keys, strict=True):
                 outcome, reason = pipeline.admit(doc, keys, stats)
-                sink.route(doc.id, outcome, reason, spool)
-        if spool is not None:
-            _global_passes(pipeline, spool, sink, stats, tmp, event)
+                if passed is None or outcome.doc is None:
+                    sink.route(doc.id, outcome, reason, None)
+                    flags.append(_DROPPED)
+                elif outcome.doc is doc:
+                    flags.append(_PASSED)
+                else:
+                    flags.append(_CHANGED)
+                    changed.write(outcome.doc)
+            if passed is not None:
+                passed.append(flags)
+        if passed is not None:
+            _global_passes(pipeline, _first_pass_input(work, passed, changed), sink, stats, tmp, event)
     event("final_write", 0)
     shards = writer.close()
     kept = len(sink.lengths)
@@ -136,23 +150,47 @@ def reduce_build(
     return manifest, stats
 
 
+_DROPPED, _PASSED, _CHANGED = 0, 1, 2
+
+
+def _first_pass_input(work: WorkDir, passed: list[bytearray], changed: ShardWriter) -> Iterator[Document]:
+    """What the streaming steps kept, in input order: from the chunk files, changed ones from the spool."""
+    root, parts = changed.root, changed.close()
+    spooled = (doc for part in parts for doc in read_documents(root / part["path"]))
+    for i, flags in enumerate(passed):
+        if flags.count(_DROPPED) < len(flags):  # a chunk with nothing left is not read again
+            for doc, flag in zip(work.survivors(i), flags, strict=True):
+                if flag == _PASSED:
+                    yield doc
+                elif flag == _CHANGED:
+                    yield next(spooled)
+    shutil.rmtree(root)
+
+
 def _global_passes(
-    pipeline: Any, spool: ShardWriter, sink: Sink, stats: Stats, tmp: Path, event: Event
+    pipeline: Any, docs: Iterator[Document], sink: Sink, stats: Stats, tmp: Path, event: Event
 ) -> None:
-    """One pass over the spooled survivors per global step, in input order; the last feeds the sink."""
+    """One pass over the survivors per global step, in input order; the last feeds the sink.
+
+    The first pass reads ``docs``; each later one the spool the pass before it wrote.
+    """
     count = len(pipeline.global_steps)
     for k in range(count):
         event("global_pass", k)
         nxt = (
             ShardWriter(tmp / f".spool-{k + 1}", split="spool", compression="none") if k + 1 < count else None
         )
-
-        root, parts = spool.root, spool.close()
-        spooled = (doc for part in parts for doc in read_documents(root / part["path"]))
-        for doc, outcome, reason in pipeline.global_pass(k, spooled, stats):
+        for doc, outcome, reason in pipeline.global_pass(k, docs, stats):
             sink.route(doc.id, outcome, reason, nxt)
-        shutil.rmtree(spool.root)
-        spool = nxt
+        if nxt is not None:
+            root, parts = nxt.root, nxt.close()
+            docs = (doc for part in parts for doc in read_documents(root / part["path"]))
+            docs = _then_remove(docs, root)
+
+
+def _then_remove(docs: Iterator[Document], root: Path) -> Iterator[Document]:
+    yield from docs
+    shutil.rmtree(root)
 
 
 def _length_stats(lengths: array) -> dict[str, Any]:
