@@ -57,7 +57,7 @@ class Document:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
         """Build from a dict; unknown keys go into ``meta``; a JSON-string meta is parsed."""
-        known = {f.name for f in fields(cls)}
+        known = _NAMES
         kwargs = {k: v for k, v in data.items() if k in known and v is not None}
         meta = kwargs.get("meta", {})
         if isinstance(meta, str):
@@ -72,6 +72,9 @@ class Document:
         row = self.to_dict()
         row["meta"] = json.dumps(self.meta, sort_keys=True, ensure_ascii=False)
         return row
+
+
+_NAMES = frozenset(f.name for f in fields(Document))
 
 
 def _meta_json(meta: dict[str, Any]) -> str:

@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpus.document import Document
+from corpus.document import FIELDS, Document
 from corpus.stages.base import Edit, Outcome, Stage
+
+FIELD_NAMES = frozenset(f.name for f in FIELDS)
 
 
 def fold(text: str) -> str:
@@ -90,7 +92,7 @@ def apply_verdict(doc: Document, verdict: Verdict) -> Outcome:
         return out
     if not verdict.fields:
         return Outcome(doc)
-    known = {f.name for f in dataclasses.fields(doc)}
+    known = FIELD_NAMES
     direct = {k: v for k, v in verdict.fields.items() if k in known}
     meta = {k: v for k, v in verdict.fields.items() if k not in known}
     return Outcome(dataclasses.replace(doc, **direct, meta={**doc.meta, **meta} if meta else doc.meta))
