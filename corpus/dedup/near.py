@@ -75,6 +75,20 @@ class NearDupResult:
         ]
 
 
+def verdict(keep: bool, kept_id: str, cluster_size: int, similarity: float, *, annotate: bool) -> Verdict:
+    """The verdict on one clustered document; shared by ``NearDedup.resolve`` and the Ray engine.
+
+    >>> verdict(False, "a", 2, 0.87654, annotate=True).details
+    {'kept_id': 'a', 'similarity': 0.8765}
+    """
+    if keep:
+        fields = {"near_dup_cluster": kept_id, "near_dup_cluster_size": cluster_size} if annotate else {}
+        return Verdict(True, fields=fields)
+    sim = round(similarity, 4)
+    note = f"near duplicate of {kept_id} (J~{sim:.2f})"
+    return Verdict(False, "near_duplicate", note, details={"kept_id": kept_id, "similarity": sim})
+
+
 def save_index(path: str | Path, signatures: np.ndarray, ids: list[str], params: dict[str, Any]) -> Path:
     """Write ``signatures.npy`` and ``header.json`` (format, params, ids) into directory ``path``."""
     path = Path(path)
@@ -256,22 +270,16 @@ class NearDedup(GlobalStep):
         sigs = self._sigs[: self._count]
         result = self.cluster(sigs, np.array(self._lengths, dtype=np.int64), self._ids)
         self.last_result, self._last_sigs = result, sigs
-        verdicts = []
-        for i in range(self._count):
-            if result.keep[i]:
-                fields = {}
-                if self.annotate:
-                    fields = {
-                        "near_dup_cluster": result.kept_id(i),
-                        "near_dup_cluster_size": int(result.cluster_size[i]),
-                    }
-                verdicts.append(Verdict(True, fields=fields))
-            else:
-                kept, sim = result.kept_id(i), round(float(result.similarity[i]), 4)
-                note = f"near duplicate of {kept} (J~{sim:.2f})"
-                details = {"kept_id": kept, "similarity": sim}
-                verdicts.append(Verdict(False, "near_duplicate", note, details=details))
-        return verdicts
+        return [
+            verdict(
+                bool(result.keep[i]),
+                result.kept_id(i),
+                int(result.cluster_size[i]),
+                float(result.similarity[i]),
+                annotate=self.annotate,
+            )
+            for i in range(self._count)
+        ]
 
     def save_index(
         self, path: str | Path, signatures: np.ndarray | None = None, ids: list[str] | None = None
