@@ -36,6 +36,7 @@ from corpus.errors import BuildError
 log = logging.getLogger(__name__)
 
 MAX_ROUNDS = 200  # large-star/small-star converges in O(log^2 n) rounds; a guard, never reached
+GROUPS_PER_PARTITION = 8  # shuffle groups per partition; each holds many keys
 
 SURVIVOR = pa.schema([("idx", pa.int64()), ("id", pa.string()), ("sig", pa.binary()), ("length", pa.int64())])
 EXACT_IN = SURVIVOR.append(pa.field("ekey", pa.string()))
@@ -54,7 +55,13 @@ ATTACH = pa.schema(
     ]
 )
 MEMBER = pa.schema(
-    [("c", pa.int64()), ("node", pa.int64()), ("id", pa.string()), ("sig", pa.binary()), ("length", pa.int64())]
+    [
+        ("c", pa.int64()),
+        ("node", pa.int64()),
+        ("id", pa.string()),
+        ("sig", pa.binary()),
+        ("length", pa.int64()),
+    ]
 )
 DECISION = pa.schema([("idx", pa.int64()), ("payload", pa.binary())])
 
@@ -75,23 +82,66 @@ def _np(table: pa.Table, name: str) -> np.ndarray:
     return table[name].to_numpy()
 
 
+def _runs(*keys: np.ndarray) -> np.ndarray:
+    """Start positions of the runs of equal keys in sorted arrays (always includes 0)."""
+    n = len(keys[0])
+    change = np.zeros(n, dtype=bool)
+    change[:1] = True
+    for k in keys:
+        change[1:] |= k[1:] != k[:-1]
+    return np.flatnonzero(change)
+
+
+def _run_ids(starts: np.ndarray, n: int) -> np.ndarray:
+    """For each position, the number of its run."""
+    ids = np.zeros(n, dtype=np.int64)
+    ids[starts[1:]] = 1
+    return np.cumsum(ids)
+
+
+def grouped(ds: Any, key: str, fn: Any, partitions: int, **fn_kwargs: Any) -> Any:
+    """``fn`` over every group of equal ``key``, with many keys per call.
+
+    Rows are grouped by a hash of the key into ``GROUPS_PER_PARTITION x partitions`` groups
+    (``groupby().map_groups``: a group always arrives whole), and ``fn`` groups by the key itself
+    inside, vectorized: a per-key call would cost a Python call per document.
+    """
+    groups = np.uint64(GROUPS_PER_PARTITION * partitions)
+
+    def bucket(t: pa.Table) -> pa.Table:
+        values = t[key].to_numpy().astype(np.int64).view(np.uint64)
+        return t.append_column("_g", pa.array((mh.fmix64(values) % groups).astype(np.int64)))
+
+    return (
+        ds.map_batches(bucket, batch_format="pyarrow")
+        .groupby("_g", num_partitions=partitions)
+        .map_groups(fn, batch_format="pyarrow", fn_kwargs=fn_kwargs)
+    )
+
+
 # -- exact dedup ------------------------------------------------------------------------
 
 
-def _exact_group(t: pa.Table) -> pa.Table:
-    t = t.sort_by("idx")
-    ids = t["id"].to_pylist()
-    dup_of = [""] + [ids[0]] * (len(ids) - 1)
-    return t.select(SURVIVOR.names).append_column("dup_of", pa.array(dup_of, pa.string()))
+def _exact_groups(t: pa.Table) -> pa.Table:
+    """Within each run of equal digests, in input order, the first is kept; the others name it."""
+    t = t.sort_by([("ekey", "ascending"), ("idx", "ascending")])
+    ekey = np.asarray(t["ekey"].to_pylist(), dtype=object)
+    ids = np.asarray(t["id"].to_pylist(), dtype=object)
+    starts = _runs(ekey)
+    first = starts[_run_ids(starts, len(ekey))]
+    dup_of = np.where(first == np.arange(len(ekey)), "", ids[first])
+    return t.select(SURVIVOR.names).append_column("dup_of", pa.array(dup_of.tolist(), pa.string()))
 
 
 def exact_dedup(survivors: Any, partitions: int) -> tuple[Any, Any]:
     """(decision rows of the duplicates, the first copies as SURVIVOR rows); ``survivors`` has EXACT_IN."""
-    grouped = (
-        survivors.groupby("ekey", num_partitions=partitions)
-        .map_groups(_exact_group, batch_format="pyarrow")
-        .materialize()
-    )
+
+    def prefix(t: pa.Table) -> pa.Table:
+        head = [int(e[:15] or "0", 16) for e in t["ekey"].to_pylist()]
+        return t.append_column("_k", pa.array(head, pa.int64()))
+
+    keyed = survivors.map_batches(prefix, batch_format="pyarrow")
+    done = grouped(keyed, "_k", _exact_groups, partitions).materialize()
 
     def decisions(t: pa.Table) -> pa.Table:
         t = t.filter(pc.not_equal(t["dup_of"], ""))
@@ -102,8 +152,8 @@ def exact_dedup(survivors: Any, partitions: int) -> tuple[Any, Any]:
         return t.filter(pc.equal(t["dup_of"], "")).select(SURVIVOR.names)
 
     return (
-        grouped.map_batches(decisions, batch_format="pyarrow"),
-        grouped.map_batches(firsts, batch_format="pyarrow"),
+        done.map_batches(decisions, batch_format="pyarrow"),
+        done.map_batches(firsts, batch_format="pyarrow"),
     )
 
 
@@ -124,15 +174,26 @@ def _band_rows(t: pa.Table, bands: int, rows: int, num_perm: int) -> pa.Table:
 
 
 def _bucket_edges(t: pa.Table, threshold: float, window: int, num_perm: int) -> pa.Table:
-    """Verified pairs of one bucket: each member with the next ``window`` members, in input order."""
-    n = t.num_rows
-    if n < 2:
+    """Verified pairs of the buckets: members in input order, each with the next ``window`` members.
+
+    The pairing is ``minhash.candidate_pairs``'s, bucket by bucket.
+    """
+    t = t.sort_by([("band", "ascending"), ("h", "ascending"), ("idx", "ascending")])
+    band, h, idx = _np(t, "band"), _np(t, "h"), _np(t, "idx")
+    left, right = [], []
+    for d in range(1, window + 1):
+        hit = (band[d:] == band[:-d]) & (h[d:] == h[:-d])
+        if not hit.any():
+            break
+        pos = np.flatnonzero(hit)
+        left.append(pos)
+        right.append(pos + d)
+    if not left:
         return EDGE.empty_table()
-    t = t.sort_by("idx")
-    idx, sigs = _np(t, "idx"), sig_matrix(t["sig"], num_perm)
-    dists = range(1, min(window, n - 1) + 1)
-    left = np.concatenate([np.arange(n - d) for d in dists])
-    right = np.concatenate([np.arange(d, n) for d in dists])
+    left, right = np.concatenate(left), np.concatenate(right)
+    rows = np.unique(np.concatenate([left, right]))
+    sigs = np.zeros((len(t), num_perm), dtype=np.uint32)
+    sigs[rows] = sig_matrix(t["sig"].take(pa.array(rows)), num_perm)
     ok = mh.estimate_jaccard(sigs, left, right) >= threshold
     return _table(EDGE, u=idx[left[ok]], v=idx[right[ok]], flag=np.zeros(int(ok.sum()), dtype=np.int8))
 
@@ -146,23 +207,34 @@ def _both_directions(t: pa.Table) -> pa.Table:
     return _table(HALF, k=np.concatenate([u, v]), n=np.concatenate([v, u]))
 
 
-def _large_star(t: pa.Table) -> pa.Table:
-    """Node k links every larger neighbour to the smallest of its closed neighbourhood.
+def _adjacency(t: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Unique (k, n) sorted, the start of each k's run, and each row's run number."""
+    pairs = np.unique(np.stack([_np(t, "k"), _np(t, "n")], axis=1), axis=0)
+    k, n = pairs[:, 0], pairs[:, 1]
+    starts = _runs(k)
+    return k, n, starts, _run_ids(starts, len(k))
 
-    Adds a row with ``flag`` 1 unless k is already settled (the centre of its star, or a
-    leaf with a single, smaller neighbour): no flags means the graph is all stars.
+
+def _large_star(t: pa.Table) -> pa.Table:
+    """Each node k links its larger neighbours to the smallest of its closed neighbourhood.
+
+    Adds a row with ``flag`` 1 for each k not yet settled (the centre of its star, or a leaf
+    with a single, smaller neighbour): no flags means the graph is all stars.
     """
-    k = int(t["k"][0].as_py())
-    nbrs = np.unique(_np(t, "n"))
-    m = min(int(nbrs[0]), k)
-    big = nbrs[nbrs > k]
-    settled = m == k or len(nbrs) == 1
-    u = np.append(big, -1) if not settled else big
-    v = np.append(np.full(len(big), m), -1) if not settled else np.full(len(big), m)
-    flag = np.zeros(len(u), dtype=np.int8)
-    if not settled:
-        flag[-1] = 1
-    return _table(EDGE, u=u, v=v, flag=flag)
+    if t.num_rows == 0:
+        return EDGE.empty_table()
+    k, n, starts, run = _adjacency(t)
+    m = np.minimum(n[starts], k[starts])  # neighbours sorted: the first is the smallest
+    sizes = np.diff(np.append(starts, len(k)))
+    settled = (m == k[starts]) | (sizes == 1)
+    big = n > k
+    unsettled = int((~settled).sum())
+    return _table(
+        EDGE,
+        u=np.concatenate([n[big], np.full(unsettled, -1)]),
+        v=np.concatenate([m[run[big]], np.full(unsettled, -1)]),
+        flag=np.concatenate([np.zeros(int(big.sum()), np.int8), np.ones(unsettled, np.int8)]),
+    )
 
 
 def _smaller_side(t: pa.Table) -> pa.Table:
@@ -172,12 +244,15 @@ def _smaller_side(t: pa.Table) -> pa.Table:
 
 
 def _small_star(t: pa.Table) -> pa.Table:
-    """Node k and its smaller neighbours all link to the smallest of them."""
-    k = int(t["k"][0].as_py())
-    nbrs = np.unique(_np(t, "n"))
-    m = int(nbrs[0])
-    u = np.append(nbrs[nbrs != m], k)
-    return _table(EDGE, u=u, v=np.full(len(u), m), flag=np.zeros(len(u), dtype=np.int8))
+    """Each node k and its smaller neighbours all link to the smallest of them."""
+    if t.num_rows == 0:
+        return EDGE.empty_table()
+    k, n, starts, run = _adjacency(t)
+    m = n[starts]
+    mine = n != m[run]
+    u = np.concatenate([n[mine], k[starts]])
+    v = np.concatenate([m[run[mine]], m])
+    return _table(EDGE, u=u, v=v, flag=np.zeros(len(u), dtype=np.int8))
 
 
 def connected_components(edges: Any, partitions: int) -> tuple[Any, int]:
@@ -187,20 +262,12 @@ def connected_components(edges: Any, partitions: int) -> tuple[Any, int]:
     """
     current = edges
     for rounds in range(1, MAX_ROUNDS + 1):
-        large = (
-            current.map_batches(_both_directions, batch_format="pyarrow")
-            .groupby("k", num_partitions=partitions)
-            .map_groups(_large_star, batch_format="pyarrow")
-            .materialize()
-        )
+        halves = current.map_batches(_both_directions, batch_format="pyarrow")
+        large = grouped(halves, "k", _large_star, partitions).materialize()
         if not (large.sum("flag") or 0):
             return large, rounds
-        current = (
-            large.map_batches(_smaller_side, batch_format="pyarrow")
-            .groupby("k", num_partitions=partitions)
-            .map_groups(_small_star, batch_format="pyarrow")
-            .materialize()
-        )
+        halves = large.map_batches(_smaller_side, batch_format="pyarrow")
+        current = grouped(halves, "k", _small_star, partitions).materialize()
     raise BuildError(f"near_dedup: connected components did not converge in {MAX_ROUNDS} rounds")
 
 
@@ -236,28 +303,48 @@ def _star_side(t: pa.Table) -> pa.Table:
 
 
 def _attach(t: pa.Table) -> pa.Table:
-    """A node's id, signature and length, addressed to its component's centre (singletons: nothing)."""
-    roles = _np(t, "role")
-    if len(roles) == 1:
-        return MEMBER.empty_table()
-    me = t.filter(pc.equal(t["role"], 0))
-    leaf = t.filter(pc.equal(t["role"], 1))
-    key = int(t["key"][0].as_py())
-    centre = int(leaf["other"][0].as_py()) if leaf.num_rows else key
-    return _table(MEMBER, c=[centre], node=[key], id=me["id"], sig=me["sig"], length=me["length"])
+    """Each clustered node's id, signature and length, addressed to its component's centre.
+
+    Per node: its own row (role 0), and from the stars a leaf row (role 1, naming the centre)
+    or centre rows (role 2). Nodes alone in their cluster have only their own row: nothing.
+    """
+    t = t.sort_by([("key", "ascending"), ("role", "ascending")])
+    key, role, other = _np(t, "key"), _np(t, "role"), _np(t, "other")
+    starts = _runs(key)
+    ends = np.append(starts[1:], len(key))
+    clustered = np.flatnonzero(ends - starts > 1)
+    own = starts[clustered]  # role 0 sorts first
+    nxt = own + 1  # the leaf row if there is one (role 1 sorts before role 2), else a centre row
+    centre = np.where(role[nxt] == 1, other[nxt], key[own])
+    rows = pa.array(own)
+    return _table(
+        MEMBER,
+        c=centre,
+        node=key[own],
+        id=t["id"].take(rows),
+        sig=t["sig"].take(rows),
+        length=_np(t, "length")[own],
+    )
 
 
-def _component(t: pa.Table, keep: str, num_perm: int) -> pa.Table:
-    """Verdict rows of one component: the kept document, its size, each member's similarity to it."""
-    t = t.sort_by("node")
-    nodes, lengths, ids = _np(t, "node"), _np(t, "length"), t["id"].to_pylist()
+def _components(t: pa.Table, keep: str, num_perm: int) -> pa.Table:
+    """Verdict rows of each component: the kept document, its size, each member's similarity to it."""
+    t = t.sort_by([("c", "ascending"), ("node", "ascending")])
+    c, nodes, lengths, ids = _np(t, "c"), _np(t, "node"), _np(t, "length"), t["id"].to_pylist()
     sigs = sig_matrix(t["sig"], num_perm)
-    kept = 0 if keep == "first" else int(np.lexsort((nodes, -lengths))[0])
-    sims = mh.estimate_jaccard(sigs, np.arange(len(nodes)), np.full(len(nodes), kept))
-    size = len(nodes)
+    starts = _runs(c)
+    ends = np.append(starts[1:], len(c))
+    kept = starts.copy()  # keep first: the centre, the smallest node
+    if keep == "longest":
+        for r, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            kept[r] = lo + int(np.lexsort((nodes[lo:hi], -lengths[lo:hi]))[0])
+    run = _run_ids(starts, len(c))
+    kept_row = kept[run]
+    sims = mh.estimate_jaccard(sigs, np.arange(len(c)), kept_row)
+    size = (ends - starts)[run]
     payload = [
-        pickle.dumps(("near", i == kept, ids[kept], size, 1.0 if i == kept else float(sims[i])))
-        for i in range(size)
+        pickle.dumps(("near", i == j, ids[j], int(s), 1.0 if i == j else float(sim)))
+        for i, (j, s, sim) in enumerate(zip(kept_row.tolist(), size.tolist(), sims, strict=True))
     ]
     return _table(DECISION, idx=nodes, payload=payload)
 
@@ -270,32 +357,28 @@ def near_dedup(survivors: Any, step: Any, partitions: int) -> tuple[Any | None, 
     """
     bands, rows = step.band_rows
     num_perm = step.num_perm
-    edges = (
-        survivors.map_batches(
-            _band_rows, batch_format="pyarrow", fn_kwargs={"bands": bands, "rows": rows, "num_perm": num_perm}
-        )
-        .groupby(["band", "h"], num_partitions=partitions)
-        .map_groups(
-            _bucket_edges,
-            batch_format="pyarrow",
-            fn_kwargs={"threshold": step.threshold, "window": mh.PAIR_WINDOW, "num_perm": num_perm},
-        )
-        .materialize()
+    band_rows = survivors.map_batches(
+        _band_rows, batch_format="pyarrow", fn_kwargs={"bands": bands, "rows": rows, "num_perm": num_perm}
     )
+    edges = grouped(
+        band_rows,
+        "h",
+        _bucket_edges,
+        partitions,
+        threshold=step.threshold,
+        window=mh.PAIR_WINDOW,
+        num_perm=num_perm,
+    ).materialize()
     n_edges = edges.count()
     figures = {"verified_edges": n_edges, "rounds": 0}
     if n_edges == 0:
         return None, figures
     stars, figures["rounds"] = connected_components(edges, partitions)
-    members = (
-        survivors.map_batches(_survivor_side, batch_format="pyarrow")
-        .union(stars.map_batches(_star_side, batch_format="pyarrow"))
-        .groupby("key", num_partitions=partitions)
-        .map_groups(_attach, batch_format="pyarrow")
+    attach = survivors.map_batches(_survivor_side, batch_format="pyarrow").union(
+        stars.map_batches(_star_side, batch_format="pyarrow")
     )
-    verdicts = members.groupby("c", num_partitions=partitions).map_groups(
-        _component, batch_format="pyarrow", fn_kwargs={"keep": step.keep, "num_perm": num_perm}
-    )
+    members = grouped(attach, "key", _attach, partitions)
+    verdicts = grouped(members, "c", _components, partitions, keep=step.keep, num_perm=num_perm)
     return verdicts, figures
 
 

@@ -57,7 +57,9 @@ QUARANTINED, DROPPED, SURVIVED = 0, 1, 2
 READ_ROWS = 1_000  # records per block a read task yields
 FILE_SHIFT = 40  # idx = file << 40 | record: 2**40 records per file, 2**23 files
 
-RECORD = pa.schema([("idx", pa.int64()), ("kind", pa.int8()), ("payload", pa.binary()), ("invalid", pa.bool_())])
+RECORD = pa.schema(
+    [("idx", pa.int64()), ("kind", pa.int8()), ("payload", pa.binary()), ("invalid", pa.bool_())]
+)
 MAPPED = pa.schema(
     [
         ("idx", pa.int64()),
@@ -78,10 +80,14 @@ def check_supported(pipeline: Any) -> tuple[ExactDedup | None, NearDedup | None]
     streaming, global_steps = pipeline.streaming_steps, pipeline.global_steps
     for step in streaming:
         if not isinstance(step, ExactDedup):
-            raise ConfigError(f"engine ray: stage {step.name!r} has no distributed form yet; use engine local")
+            raise ConfigError(
+                f"engine ray: stage {step.name!r} has no distributed form yet; use engine local"
+            )
     for step in global_steps:
         if not isinstance(step, NearDedup):
-            raise ConfigError(f"engine ray: stage {step.name!r} has no distributed form yet; use engine local")
+            raise ConfigError(
+                f"engine ray: stage {step.name!r} has no distributed form yet; use engine local"
+            )
     if len(streaming) > 1 or len(global_steps) > 1:
         raise ConfigError("engine ray: at most one exact_dedup and one near_dedup stage; use engine local")
     near = global_steps[0] if global_steps else None
@@ -168,7 +174,12 @@ def _read_files(batch: dict[str, np.ndarray], files: list[Any], config: dict[str
 def _records(rows: list[tuple[int, int, bytes, bool]]) -> pa.Table:
     idx, kind, payload, invalid = zip(*rows, strict=True)
     return pa.table(
-        [pa.array(idx, pa.int64()), pa.array(kind, pa.int8()), pa.array(payload, pa.binary()), pa.array(invalid)],
+        [
+            pa.array(idx, pa.int64()),
+            pa.array(kind, pa.int8()),
+            pa.array(payload, pa.binary()),
+            pa.array(invalid),
+        ],
         schema=RECORD,
     )
 
@@ -393,7 +404,9 @@ def run_build(
         wanted = workers if workers is not None else config.get("workers", "auto")
         actors = cpus if wanted in (None, "auto") else max(1, int(wanted))
         mapped = (
-            ray.data.from_items([{"file": i} for i in range(len(files))], override_num_blocks=max(1, len(files)))
+            ray.data.from_items(
+                [{"file": i} for i in range(len(files))], override_num_blocks=max(1, len(files))
+            )
             .map_batches(
                 _read_files,
                 batch_size=1,
