@@ -255,6 +255,15 @@ def _small_star(t: pa.Table) -> pa.Table:
     return _table(EDGE, u=u, v=v, flag=np.zeros(len(u), dtype=np.int8))
 
 
+def _total(ds: Any, column: str) -> int:
+    """Sum of an integer column: one partial sum per block comes to the driver, nothing else."""
+
+    def partial(t: pa.Table) -> pa.Table:
+        return pa.table({"s": [int(pc.sum(t[column]).as_py() or 0)]})
+
+    return sum(row["s"] for row in ds.map_batches(partial, batch_format="pyarrow").take_all())
+
+
 def connected_components(edges: Any, partitions: int) -> tuple[Any, int]:
     """Star edges ``(leaf, centre)`` of the components of ``edges`` (EDGE rows), and the rounds taken.
 
@@ -264,7 +273,7 @@ def connected_components(edges: Any, partitions: int) -> tuple[Any, int]:
     for rounds in range(1, MAX_ROUNDS + 1):
         halves = current.map_batches(_both_directions, batch_format="pyarrow")
         large = grouped(halves, "k", _large_star, partitions).materialize()
-        if not (large.sum("flag") or 0):
+        if not _total(large, "flag"):
             return large, rounds
         halves = large.map_batches(_smaller_side, batch_format="pyarrow")
         current = grouped(halves, "k", _small_star, partitions).materialize()
