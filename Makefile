@@ -5,13 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= configs/sample.yaml
 
-.PHONY: setup corpus test lint format eval bench bench-neardup publish clean
+.PHONY: setup corpus test lint format eval bench bench-neardup bench-ray publish clean
 BUILD  ?= build/sample
 REPO_ID ?= corpus-sample
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,fasttext]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,fasttext,ray]"
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv and install the project with its dev extras
@@ -52,6 +52,9 @@ bench: $(STAMP) $(BENCH_VENV)/.installed-stamp  ## whole pipeline vs datatrove, 
 
 bench-neardup: $(STAMP) $(BENCH_VENV)/.installed-stamp build/bench/corpus.jsonl  ## near dedup vs datasketch, datatrove
 	$(BIN)/python scripts/bench_neardup.py --peer-python $(BENCH_VENV)/bin/python
+
+bench-ray: $(STAMP)  ## docs/s of engine local vs engine ray on 1 and 2 CPUs (~3 min)
+	$(BIN)/python scripts/bench_ray.py
 
 publish: $(STAMP)  ## publish BUILD to the Hub (REPO_ID=org/name) or TO=dir-or-url; DRY_RUN=1 only prints the plan
 	$(BIN)/corpus publish $(BUILD) $(if $(TO),--to $(TO),--repo-id $(REPO_ID)) $(if $(PRIVATE),--private) $(if $(REVISION),--revision $(REVISION)) $(if $(DRY_RUN),--dry-run)

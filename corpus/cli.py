@@ -65,7 +65,13 @@ def cmd_build(args: argparse.Namespace) -> int:
         pipeline.config["input"]["format"] = args.format
     if args.dedup_against:
         pipeline = _with_index(pipeline, args.dedup_against, args.config)
-    result = pipeline.build(workers=args.workers, output=args.output, progress=False if args.quiet else None)
+    result = pipeline.build(
+        workers=args.workers,
+        output=args.output,
+        progress=False if args.quiet else None,
+        engine=args.engine,
+        address=args.address,
+    )
     print(result.summary())
     return 0
 
@@ -218,6 +224,14 @@ def make_parser() -> argparse.ArgumentParser:
         help="an earlier build (or its near_dedup_index/) whose stories to keep out",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--engine", choices=["local", "ray"], help="local (worker processes) or ray (default: the config's)"
+    )
+    p.add_argument(
+        "--address",
+        help="engine ray: the cluster to use, e.g. auto, HOST:6379 or ray://HOST:10001 "
+        "(default: ray.address of the config, else $RAY_ADDRESS, else a local Ray)",
+    )
     p.set_defaults(func=cmd_build)
 
     for name, func, text in (

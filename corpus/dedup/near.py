@@ -77,6 +77,20 @@ class NearDupResult:
         ]
 
 
+def verdict(keep: bool, kept_id: str, cluster_size: int, similarity: float, *, annotate: bool) -> Verdict:
+    """The verdict on one clustered document; shared by ``NearDedup.resolve`` and the Ray engine.
+
+    >>> verdict(False, "a", 2, 0.87654, annotate=True).details
+    {'kept_id': 'a', 'similarity': 0.8765}
+    """
+    if keep:
+        fields = {"near_dup_cluster": kept_id, "near_dup_cluster_size": cluster_size} if annotate else {}
+        return Verdict(True, fields=fields)
+    sim = round(similarity, 4)
+    note = f"near duplicate of {kept_id} (J~{sim:.2f})"
+    return Verdict(False, "near_duplicate", note, details={"kept_id": kept_id, "similarity": sim})
+
+
 def save_index(path: str | Path, signatures: np.ndarray, ids: list[str], params: dict[str, Any]) -> Path:
     """Write ``signatures.npy`` and ``header.json`` (format, params, ids) into directory ``path``."""
     path = Path(path)
@@ -115,17 +129,13 @@ class _Verdicts(Sequence):
         result = self.result
         if not -len(self) <= i < len(self):
             raise IndexError(i)
-        if result.keep[i]:
-            if not self.annotate:
-                return Verdict(True)
-            fields = {
-                "near_dup_cluster": result.kept_id(i),
-                "near_dup_cluster_size": int(result.cluster_size[i]),
-            }
-            return Verdict(True, fields=fields)
-        kept, sim = result.kept_id(i), round(float(result.similarity[i]), 4)
-        note = f"near duplicate of {kept} (J~{sim:.2f})"
-        return Verdict(False, "near_duplicate", note, details={"kept_id": kept, "similarity": sim})
+        return verdict(
+            bool(result.keep[i]),
+            result.kept_id(i),
+            int(result.cluster_size[i]),
+            float(result.similarity[i]),
+            annotate=self.annotate,
+        )
 
 
 class NearDedup(GlobalStep):

@@ -110,6 +110,27 @@ def reduce_build(
         if passed is not None:
             _global_passes(pipeline, _first_pass_input(work, passed, changed), sink, stats, tmp, event)
     event("final_write", 0)
+    saved = [p for step in pipeline.global_steps for p in step.save(tmp)]
+    counts = {"read": read, "quarantined": quarantined, "invalid_utf8_replaced": invalid}
+    return finish_build(config, inputs, writer, sink, stats, counts, tmp, saved), stats
+
+
+def finish_build(
+    config: dict[str, Any],
+    inputs: list[dict[str, Any]],
+    writer: DatasetWriter,
+    sink: Sink,
+    stats: Stats,
+    counts: dict[str, int],
+    tmp: Path,
+    saved: list[Path],
+) -> dict[str, Any]:
+    """Close the shards, check the accounting, write the card and the manifest into ``tmp``.
+
+    Shared by the engines so their outputs are the same bytes. ``counts`` holds ``read``,
+    ``quarantined`` and ``invalid_utf8_replaced``; ``saved`` the files global steps wrote.
+    """
+    read, quarantined, invalid = counts["read"], counts["quarantined"], counts["invalid_utf8_replaced"]
     shards = writer.close()
     kept = len(sink.lengths)
     if read != kept + sum(sink.drops.values()) + quarantined:
@@ -141,13 +162,13 @@ def reduce_build(
     }
     (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")
     names = [name for name in ("README.md", "dropped.jsonl", "quarantine.jsonl") if (tmp / name).exists()]
-    names += [p.relative_to(tmp).as_posix() for step in pipeline.global_steps for p in step.save(tmp)]
+    names += [p.relative_to(tmp).as_posix() for p in saved]
     manifest["files"] = [
         {"path": name, "bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
         for name in names
     ]
     write_json(tmp / "manifest.json", manifest)
-    return manifest, stats
+    return manifest
 
 
 _DROPPED, _PASSED, _CHANGED = 0, 1, 2

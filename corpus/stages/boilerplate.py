@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -59,11 +60,15 @@ def normalize_line(line: str) -> str:
 BUDGETS: tuple[int, ...] = (4, 6, 12, 25, 60, 150)  # rule word budgets are rounded up to one of these
 MIN_LABEL_COVER = 0.6  # share of a line's letters that labels must cover for a link bar
 _LETTER = re.compile(r"[^\W\d_]")
+_NOT_LETTER = re.compile(r"[\W\d_]+")  # the complement of _LETTER: removing it leaves the letters
 
 
 class _Compiled(NamedTuple):
     labels: dict[str, re.Pattern[str]]  # first letter ("" = any) -> labels, one group per label
     buckets: list[tuple[int, re.Pattern[str] | None, re.Pattern[str] | None]]  # (max_words, leads, anywhere)
+    # Speed-ups that give the same results (see ``_detector`` and ``_label_scanner``):
+    detectors: list[tuple[re.Pattern[str] | None, re.Pattern[str] | None]]  # per bucket: (leads, anywhere)
+    label_scan: re.Pattern[str] | None  # every label at once, for ``finditer`` over a line
 
 
 def _gname(cls: str, lang: str, i: int) -> str:
@@ -99,6 +104,124 @@ def _rule_id(group: str) -> str:
     return f"{cls}.{lang}"
 
 
+def _class_end(pattern: str, i: int) -> int:
+    """Index just past the character class that opens at ``pattern[i] == "["``."""
+    j = i + 1
+    if pattern[j : j + 1] == "^":
+        j += 1
+    if pattern[j : j + 1] == "]":
+        j += 1
+    while j < len(pattern) and pattern[j] != "]":
+        j += 2 if pattern[j] == "\\" else 1
+    return j + 1
+
+
+def _split_top(pattern: str) -> list[str]:
+    """Split a regex on its top-level "|", skipping escapes and character classes.
+
+    >>> _split_top(r"a(?=[:|])|b(?:c|d)")
+    ['a(?=[:|])', 'b(?:c|d)']
+    """
+    out, depth, start, i = [], 0, 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            i = _class_end(pattern, i)
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    out.append(pattern[start:])
+    return out
+
+
+def _expand(alt: str, limit: int = 256) -> list[str]:
+    """Alternatives equivalent to ``alt`` with a leading "(?:a|b)" group multiplied out.
+
+    "(?:a|b)c" matches at a position exactly when "ac" or "bc" does; multiplied out, each
+    alternative starts with a literal that ``_by_first_char`` can dispatch on.
+
+    >>> _expand(r"\\b(?:ab|c)d")
+    ['\\\\babd', '\\\\bcd']
+    """
+    prefix = "\\b" if alt.startswith("\\b") else ""
+    body = alt[len(prefix) :]
+    if not body.startswith("(?:"):
+        return [alt]
+    depth, i = 0, 0
+    while i < len(body):  # find the end of the leading group
+        ch = body[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            i = _class_end(body, i)
+            continue
+        depth += (ch == "(") - (ch == ")")
+        i += 1
+        if depth == 0:
+            break
+    rest = body[i:]
+    if rest[:1] in ("?", "*", "+", "{"):
+        return [alt]
+    out = [prefix + e for inner in _split_top(body[3 : i - 1]) for e in _expand(inner + rest, limit)]
+    return out if len(out) <= limit else [alt]
+
+
+def _detector(patterns: list[str]) -> re.Pattern[str] | None:
+    """One regex that matches at exactly the positions where one of ``patterns`` matches.
+
+    The rule unions try their named alternatives one by one at every position, which is what
+    made a line cost tens of microseconds. This copy has no group names, so its alternatives
+    can be regrouped into a trie on their first characters (``_by_first_char``): it only tells
+    *where* the union matches; the union itself is then run at that one position, so the rule
+    (the first alternative that matches there) is the same as before.
+    """
+    if not patterns:
+        return None
+    words: list[str] = []
+    others: list[str] = []
+    for pat in patterns:
+        for alt in _split_top(pat):
+            for e in _expand(alt):
+                if e.startswith("\\b"):
+                    words.append(e[2:])
+                else:
+                    others.append(e)
+    parts = _by_first_char(others)
+    if words:
+        parts.append(f"\\b(?:{'|'.join(_by_first_char(words))})")
+    return re.compile("|".join(parts))
+
+
+def _label_scanner(keyed: dict[str, list[str]]) -> re.Pattern[str] | None:
+    """All labels in one regex for ``finditer``, equivalent to ``link_bar_rule``'s word loop.
+
+    That loop tries, at each start of a letter run at or after the end of the previous label,
+    the labels that begin with its first letter, then the others (``misc``), and continues
+    after a match. ``finditer`` does the same in one call: the lookbehind admits only letter-run
+    starts, and each first letter leads to its own labels in their original order (a literal
+    first letter rules out the other groups at once), so every match has the same extent. The
+    scanner has no named groups (with hundreds, each group the engine enters costs a pass over
+    all of them); the label pattern of the match's first letter names the rule afterwards.
+    """
+    if not keyed:
+        return None
+    parts = [f"{k}(?:{'|'.join(alt[1:] for alt in v)})" for k, v in keyed.items() if k]
+    if keyed.get(""):
+        parts.append(f"(?=[^\\W\\d_])(?:{'|'.join(keyed[''])})")
+    scanner = re.compile(f"(?<![^\\W\\d_])(?:{'|'.join(parts)}){_AFTER}")
+    return scanner if scanner.groups == 0 else None  # findall must return whole matches
+
+
 @lru_cache(maxsize=32)
 def compile_rules(rules: tuple[str, ...], languages: tuple[str, ...] | None) -> _Compiled:
     """Compile the enabled rule classes and languages into a few combined regexes (cached).
@@ -126,12 +249,14 @@ def compile_rules(rules: tuple[str, ...], languages: tuple[str, ...] | None) -> 
         if languages is None or lang in languages
     ]
     finder: dict[str, list[str]] = {}
+    keyed: dict[str, list[str]] = {}  # the same labels, without group names
     if any(c != "generic" for c, _, _ in labels):
         labels.sort(key=lambda x: -len(x[2]))  # longest first: "privacy policy" before "privacy"
         for i, (c, lg, alt) in enumerate(labels):
             plain = alt[:1].isalpha() and alt[1:2] not in ("?", "*", "+", "{")
             name = f"generic{i}" if c == "generic" else _gname(c, lg, i)
             finder.setdefault(alt[0] if plain else "", []).append(f"(?P<{name}>{alt})")
+            keyed.setdefault(alt[0] if plain else "", []).append(alt)
     misc = finder.pop("", [])
     finder_re = {k: re.compile(f"(?:{'|'.join(v + misc)}){_AFTER}") for k, v in finder.items()}
     if misc:
@@ -146,17 +271,22 @@ def compile_rules(rules: tuple[str, ...], languages: tuple[str, ...] | None) -> 
     for c, lg, n, pat in R.ANYWHERE + P.PHRASES:
         rows.append((c, lg, n, pat[1:], True) if pat.startswith("^") else (c, lg, n, pat, False))
     buckets = []  # one union per budget: every rule whose budget admits a line of that length
+    detectors = []
     for limit in BUDGETS:
         lead, word, other = [], [], []
+        lead_raw, any_raw = [], []  # the same rules without group names, for the detectors
         for i, (c, lg, n, pat, anchored) in enumerate(rows):
             if budget(n) < limit or not on(c, lg):
                 continue
             if anchored:
                 lead.append(f"(?P<{_gname(c, lg, i)}>{pat})")
+                lead_raw.append(pat)
             elif pat.startswith("\\b"):
                 word.append(f"(?P<{_gname(c, lg, i)}>{pat[2:]})")
+                any_raw += [f"\\b{alt}" for alt in _split_top(pat[2:])]
             else:
                 other.append(f"(?P<{_gname(c, lg, i)}>{pat})")
+                any_raw.append(pat)
         if word:
             other.append(f"\\b(?:{'|'.join(word)})")
         buckets.append(
@@ -166,7 +296,8 @@ def compile_rules(rules: tuple[str, ...], languages: tuple[str, ...] | None) -> 
                 re.compile("|".join(other)) if other else None,
             )
         )
-    return _Compiled(finder_re, buckets)
+        detectors.append((_detector(lead_raw), _detector(any_raw)))
+    return _Compiled(finder_re, buckets, detectors, _label_scanner(keyed))
 
 
 _WORD = re.compile(r"[^\W\d_]+")
@@ -201,6 +332,32 @@ def link_bar_rule(norm: str, labels: dict[str, re.Pattern[str]]) -> str | None:
     return _rule_id(first)
 
 
+def _link_bar(norm: str, compiled: _Compiled) -> str | None:
+    """``link_bar_rule(norm, compiled.labels)``, with one ``finditer`` instead of a loop over words.
+
+    The scanner gives the same label extents, so the coverage is known before any rule name is;
+    most lines fail it and never run the named label patterns. Otherwise the first label that
+    is not generic names the rule, as in the loop.
+    """
+    scan, labels = compiled.label_scan, compiled.labels
+    if scan is None:
+        return link_bar_rule(norm, labels)
+    found = scan.findall(norm)  # the label texts, in order (the scanner has no groups)
+    if not found:
+        return None
+    covered = len(_NOT_LETTER.sub("", "".join(found)))  # letters, as len(_LETTER.findall(...))
+    if covered < MIN_LABEL_COVER * len(_NOT_LETTER.sub("", norm)):
+        return None
+    misc = labels.get("")
+    for f in scan.finditer(norm):
+        m = labels.get(norm[f.start()], misc).match(norm, f.start())  # type: ignore[union-attr]
+        if m is None or m.end() != f.end() or m.end() == m.start():
+            return link_bar_rule(norm, labels)  # cannot happen (same alternatives); the loop decides
+        if not (m.lastgroup or "").startswith("generic"):
+            return _rule_id(m.lastgroup or "")
+    return None
+
+
 def classify_line(
     line: str,
     *,
@@ -233,10 +390,22 @@ _CODE_LIKE = re.compile(
 )
 
 
+def _code_like(line: str) -> bool:
+    """``_CODE_LIKE.search(line)``, skipped when ``line`` lacks the characters every branch needs.
+
+    Each branch needs "--", " *", "/", a brace or "(", or (the section title) a decimal digit
+    after the leading whitespace; most lines have none, and ``in`` tests are far cheaper than a
+    regex tried at every position.
+    """
+    if "--" in line or " *" in line or "/" in line or "{" in line or "}" in line or "(" in line:
+        return _CODE_LIKE.search(line) is not None
+    return line.lstrip()[:1].isdecimal() and _CODE_LIKE.search(line) is not None
+
+
 def _classify(line: str, compiled: _Compiled, max_line_chars: int) -> str | None:
     if len(line) > max_line_chars * 2:  # cheap gate before normalizing
         return None
-    if _CODE_LIKE.search(line):
+    if _code_like(line):
         return None
     norm = " ".join(line.lower().split())
     if not norm or len(norm) > max_line_chars:
@@ -244,17 +413,21 @@ def _classify(line: str, compiled: _Compiled, max_line_chars: int) -> str | None
     words = norm.count(" ") + 1
     if words > BUDGETS[-1]:
         return None
-    for limit, leads, anywhere in compiled.buckets:
+    for (limit, leads, anywhere), (find_lead, find_any) in zip(
+        compiled.buckets, compiled.detectors, strict=True
+    ):
         if words > limit:
             continue
-        m = leads.match(norm) if leads is not None else None
+        # The detectors say whether (and where) the union matches; the union then names the rule.
+        m = leads.match(norm) if leads is not None and find_lead.match(norm) is not None else None
         if m is None and anywhere is not None:
-            m = anywhere.search(norm)
+            at = find_any.search(norm)
+            m = anywhere.match(norm, at.start()) if at is not None else None
         if m is not None:
             return _rule_id(m.lastgroup or "")
         break  # the first admissible bucket holds every rule that applies
     if compiled.labels and words <= 40:
-        return link_bar_rule(norm, compiled.labels) or segment_bar_rule(norm, compiled)
+        return _link_bar(norm, compiled) or segment_bar_rule(norm, compiled)
     if compiled.labels:
         return segment_bar_rule(norm, compiled)
     return None
@@ -285,7 +458,7 @@ def segment_bar_rule(norm: str, compiled: _Compiled) -> str | None:
     head = parts[0].rsplit(". ", 1)[-1]  # the link that shares a segment with the prose
     if head.count(" ") > 3:
         return None
-    return link_bar_rule(" | ".join([head, *parts[1:]]), compiled.labels)
+    return _link_bar(" | ".join([head, *parts[1:]]), compiled)
 
 
 def remove_lines(text: str, drop: dict[int, str], lines: list[str] | None = None) -> tuple[str, list[Edit]]:
@@ -307,7 +480,7 @@ def remove_lines(text: str, drop: dict[int, str], lines: list[str] | None = None
     order = sorted(drop)
     edits, pos, prev = [], 0, 0
     for i in order:  # offsets only up to the removed lines
-        pos += sum(len(ln) + 1 for ln in lines[prev:i])
+        pos += sum(map(len, lines[prev:i])) + i - prev
         prev = i
         edits.append(Edit(drop[i], before=lines[i], after="", start=pos))
     n = len(lines)
@@ -331,7 +504,10 @@ def remove_lines(text: str, drop: dict[int, str], lines: list[str] | None = None
                 runs[-1].append(k)
         chosen = runs[0] if i == 0 else runs[-1] if j == n else max(runs, key=len)
         remove.update(k for k in range(i, j) if k not in chosen)
-    return "\n".join([ln for k, ln in enumerate(lines) if k not in remove]), edits
+    kept = lines[:]
+    for k in sorted(remove, reverse=True):  # a few removals: deleting beats filtering every line
+        del kept[k]
+    return "\n".join(kept), edits
 
 
 _META = set("\\.^$*+?{}[]()|")
@@ -369,6 +545,15 @@ def cue_pattern(cues: list[str]) -> str:
     >>> cue_pattern(["share|sign", r"\(c\)|\bjoin|\bjet"])
     '\\((?:c\\))|\\b(?:s(?:h(?:are)|i(?:gn))|j(?:o(?:in)|e(?:t)))'
     """
+    plain, word = _cue_alternatives(cues)
+    parts = _by_first_char(plain)
+    if word:
+        parts.append(f"\\b(?:{'|'.join(_by_first_char(word))})")
+    return "|".join(parts)
+
+
+def _cue_alternatives(cues: list[str]) -> tuple[list[str], list[str]]:
+    """The cue alternatives that start with a symbol, and (without "\\b") those that start a word."""
     plain: list[str] = []
     word: list[str] = []
     for block in cues:
@@ -379,15 +564,60 @@ def cue_pattern(cues: list[str]) -> str:
                 word.append(bare)
             else:
                 plain.append(alt)
-    parts = _by_first_char(plain)
-    if word:
-        parts.append(f"\\b(?:{'|'.join(_by_first_char(word))})")
-    return "|".join(parts)
+    return plain, word
 
 
 @lru_cache(maxsize=4)
 def _cue_finder() -> re.Pattern[str]:
     return re.compile(cue_pattern(C.CUES), re.MULTILINE)
+
+
+def _char_class(pred: Callable[[str], bool]) -> str:
+    """A regex class of the BMP characters for which ``pred`` holds (as ranges)."""
+    out, start = [], None
+    for i in range(0x10001):
+        if i < 0x10000 and pred(chr(i)):
+            start = i if start is None else start
+        elif start is not None:
+            a, b = re.escape(chr(start)), re.escape(chr(i - 1))
+            out.append(a if start == i - 1 else f"{a}-{b}")
+            start = None
+    return f"[{''.join(out)}]"
+
+
+# Word-initial letters by frequency in running text: trie branches tried in this order fail sooner.
+_INITIALS = "tasoicpwbfmhdelrngyuvkjqxz"
+
+
+@lru_cache(maxsize=4)
+def _cue_skipper() -> re.Pattern[str] | None:
+    """A regex that, matched at a position, runs up to just before the next cue (same cues).
+
+    ``_cue_finder().search`` tries the cue alternation at every position of the document, and
+    the ``\\w``/``\\W`` tests behind ``\\b`` look up Unicode tables for each character. This
+    loop instead consumes a word and the non-word run after it per step, with explicit BMP
+    classes (bitmap lookups), and tries the cue trie only where a word starts, i.e. where
+    ``\\b`` holds. It stops at a symbol that starts a cue ("©"), at a word start where a cue
+    matches (then at the start of the word before it) or at the end. ``_cue_finder`` then finds
+    the cue itself a few characters on. Astral characters (emoji, math letters) take a slower
+    branch that tests ``\\w`` directly. None when a cue does not fit this scheme.
+    """
+    plain, word = _cue_alternatives(C.CUES)
+    stops = set()
+    for alt in plain:
+        lit = _first_literal(alt)[0]
+        if not lit or lit[-1].isalnum() or lit[-1] == "_":
+            return None
+        stops.add(lit[-1])
+    trie = _by_first_char(word)
+    if any(not t[:1].isalnum() or ord(t[0]) > 0xFFFF for t in trie):
+        return None
+    trie.sort(key=lambda t: _INITIALS.find(t[0]) % 64)  # unknown initials (-1) last
+    cue = f"(?:{'|'.join(trie)})"
+    w = _char_class(lambda c: c.isalnum() or c == "_")  # exactly \w, as the regex engine has it
+    nw = _char_class(lambda c: not (c.isalnum() or c == "_") and c not in stops)
+    astral = "[\U00010000-\U0010ffff]"
+    return re.compile(f"(?:{w}*+(?:{nw}++(?!{cue})|{astral}(?:(?<=\\w)|(?!{cue}))))*+", re.MULTILINE)
 
 
 _HEADING = re.compile(C.BLOCK_HEADING)
@@ -405,9 +635,14 @@ def candidate_lines(low: str) -> list[tuple[int, int, int]]:
     >>> candidate_lines("peace talks resumed.\\nshare this article\\nbody.")
     [(1, 21, 39)]
     """
-    search = _cue_finder().search
+    finder, skipper = _cue_finder(), _cue_skipper()
+    search = finder.search
     out, line_no, pos, n = [], 0, 0, len(low)
-    m = search(low)
+    if skipper is None:
+        m = search(low)
+    else:  # the skipper cannot see a cue at 0 (no "\\b" test there): match it first
+        skip = skipper.match
+        m = finder.match(low) or search(low, skip(low).end())
     while m is not None:
         start = low.rfind("\n", 0, m.start()) + 1
         end = low.find("\n", m.start())
@@ -416,7 +651,10 @@ def candidate_lines(low: str) -> list[tuple[int, int, int]]:
         line_no += low.count("\n", pos, start)
         pos = start
         out.append((line_no, start, end))
-        m = search(low, end + 1) if end < n else None
+        if end >= n:
+            break
+        # from the newline: the skipper checks the next line's first word after it
+        m = search(low, end + 1) if skipper is None else search(low, skip(low, end).end())
     return out
 
 

@@ -1,0 +1,396 @@
+"""Exact and near deduplication as Ray Data steps, giving exactly what the local engine gives.
+
+Every document is named by ``idx``, an int64 that sorts in stable input order, so "the
+first copy" and "the smallest node" mean the same thing as in the local engine. Each
+step is a map (``map_batches``) and a shuffle (``groupby(...).map_groups``); nothing is
+gathered on the driver:
+
+* ``exact_dedup``: group by the normalized-text digest; the smallest ``idx`` of a group is
+  kept, the others are duplicates of it.
+* ``near_dedup``: band keys computed in the map (``minhash.band_hashes``); group by (band,
+  key): a bucket's members in input order, each paired with the next ``PAIR_WINDOW``
+  members (``minhash.candidate_pairs``'s rule), pairs verified by estimated Jaccard in the
+  bucket (the signature travels with the band key); then connected components of the
+  verified edges by alternating large-star / small-star rounds (Kiveris et al. 2014) until
+  the graph is a set of stars centred on each component's smallest ``idx``; then each
+  component's members are gathered by their centre to choose the kept document, the
+  cluster size and every member's similarity to the kept one.
+
+Decisions come back as rows ``(idx, payload)``: ``("exact", kept_id)`` or ``("near", keep,
+kept_id, cluster_size, similarity)``; a document with no near row is alone in its cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from corpus.dedup import minhash as mh
+from corpus.errors import BuildError
+
+log = logging.getLogger(__name__)
+
+MAX_ROUNDS = 200  # large-star/small-star converges in O(log^2 n) rounds; a guard, never reached
+GROUPS_PER_PARTITION = 8  # shuffle groups per partition; each holds many keys
+
+SURVIVOR = pa.schema([("idx", pa.int64()), ("id", pa.string()), ("sig", pa.binary()), ("length", pa.int64())])
+EXACT_IN = SURVIVOR.append(pa.field("ekey", pa.string()))
+EXACT_OUT = SURVIVOR.append(pa.field("dup_of", pa.string()))
+BAND = pa.schema([("band", pa.int64()), ("h", pa.int64()), ("idx", pa.int64()), ("sig", pa.binary())])
+EDGE = pa.schema([("u", pa.int64()), ("v", pa.int64()), ("flag", pa.int8())])
+HALF = pa.schema([("k", pa.int64()), ("n", pa.int64())])
+ATTACH = pa.schema(
+    [
+        ("key", pa.int64()),
+        ("role", pa.int8()),
+        ("other", pa.int64()),
+        ("id", pa.string()),
+        ("sig", pa.binary()),
+        ("length", pa.int64()),
+    ]
+)
+MEMBER = pa.schema(
+    [
+        ("c", pa.int64()),
+        ("node", pa.int64()),
+        ("id", pa.string()),
+        ("sig", pa.binary()),
+        ("length", pa.int64()),
+    ]
+)
+DECISION = pa.schema([("idx", pa.int64()), ("payload", pa.binary())])
+
+
+def sig_matrix(column: Any, num_perm: int) -> np.ndarray:
+    """A binary column of uint32 signatures as an ``(n, num_perm)`` array."""
+    values = column.to_pylist() if hasattr(column, "to_pylist") else list(column)
+    if not values:
+        return np.zeros((0, num_perm), dtype=np.uint32)
+    return np.frombuffer(b"".join(values), dtype=np.uint32).reshape(len(values), num_perm)
+
+
+def _table(schema: pa.Schema, **columns: Any) -> pa.Table:
+    return pa.table({f.name: pa.array(columns[f.name], type=f.type) for f in schema}, schema=schema)
+
+
+def _np(table: pa.Table, name: str) -> np.ndarray:
+    return table[name].to_numpy()
+
+
+def _runs(*keys: np.ndarray) -> np.ndarray:
+    """Start positions of the runs of equal keys in sorted arrays (always includes 0)."""
+    n = len(keys[0])
+    change = np.zeros(n, dtype=bool)
+    change[:1] = True
+    for k in keys:
+        change[1:] |= k[1:] != k[:-1]
+    return np.flatnonzero(change)
+
+
+def _run_ids(starts: np.ndarray, n: int) -> np.ndarray:
+    """For each position, the number of its run."""
+    ids = np.zeros(n, dtype=np.int64)
+    ids[starts[1:]] = 1
+    return np.cumsum(ids)
+
+
+def grouped(ds: Any, key: str, fn: Any, partitions: int, **fn_kwargs: Any) -> Any:
+    """``fn`` over every group of equal ``key``, with many keys per call.
+
+    Rows are grouped by a hash of the key into ``GROUPS_PER_PARTITION x partitions`` groups
+    (``groupby().map_groups``: a group always arrives whole), and ``fn`` groups by the key itself
+    inside, vectorized: a per-key call would cost a Python call per document.
+    """
+    groups = np.uint64(GROUPS_PER_PARTITION * partitions)
+
+    def bucket(t: pa.Table) -> pa.Table:
+        values = t[key].to_numpy().astype(np.int64).view(np.uint64)
+        return t.append_column("_g", pa.array((mh.fmix64(values) % groups).astype(np.int64)))
+
+    return (
+        ds.map_batches(bucket, batch_format="pyarrow")
+        .groupby("_g", num_partitions=partitions)
+        .map_groups(fn, batch_format="pyarrow", fn_kwargs=fn_kwargs)
+    )
+
+
+# -- exact dedup ------------------------------------------------------------------------
+
+
+def _exact_groups(t: pa.Table) -> pa.Table:
+    """Within each run of equal digests, in input order, the first is kept; the others name it."""
+    t = t.sort_by([("ekey", "ascending"), ("idx", "ascending")])
+    ekey = np.asarray(t["ekey"].to_pylist(), dtype=object)
+    ids = np.asarray(t["id"].to_pylist(), dtype=object)
+    starts = _runs(ekey)
+    first = starts[_run_ids(starts, len(ekey))]
+    dup_of = np.where(first == np.arange(len(ekey)), "", ids[first])
+    return t.select(SURVIVOR.names).append_column("dup_of", pa.array(dup_of.tolist(), pa.string()))
+
+
+def exact_dedup(survivors: Any, partitions: int) -> tuple[Any, Any]:
+    """(decision rows of the duplicates, the first copies as SURVIVOR rows); ``survivors`` has EXACT_IN."""
+
+    def prefix(t: pa.Table) -> pa.Table:
+        head = [int(e[:15] or "0", 16) for e in t["ekey"].to_pylist()]
+        return t.append_column("_k", pa.array(head, pa.int64()))
+
+    keyed = survivors.map_batches(prefix, batch_format="pyarrow")
+    done = grouped(keyed, "_k", _exact_groups, partitions).materialize()
+
+    def decisions(t: pa.Table) -> pa.Table:
+        t = t.filter(pc.not_equal(t["dup_of"], ""))
+        payload = [pickle.dumps(("exact", k)) for k in t["dup_of"].to_pylist()]
+        return _table(DECISION, idx=t["idx"], payload=payload)
+
+    def firsts(t: pa.Table) -> pa.Table:
+        return t.filter(pc.equal(t["dup_of"], "")).select(SURVIVOR.names)
+
+    return (
+        done.map_batches(decisions, batch_format="pyarrow"),
+        done.map_batches(firsts, batch_format="pyarrow"),
+    )
+
+
+# -- near dedup: candidates ---------------------------------------------------------------
+
+
+def _band_rows(t: pa.Table, bands: int, rows: int, num_perm: int) -> pa.Table:
+    n = t.num_rows
+    keys = mh.band_hashes(sig_matrix(t["sig"], num_perm), bands, rows)
+    take = np.repeat(np.arange(n), bands)
+    return _table(
+        BAND,
+        band=np.tile(np.arange(bands, dtype=np.int64), n),
+        h=keys.ravel().view(np.int64),
+        idx=_np(t, "idx")[take],
+        sig=t["sig"].take(pa.array(take)),
+    )
+
+
+def _bucket_edges(t: pa.Table, threshold: float, window: int, num_perm: int) -> pa.Table:
+    """Verified pairs of the buckets: members in input order, each with the next ``window`` members.
+
+    The pairing is ``minhash.candidate_pairs``'s, bucket by bucket.
+    """
+    t = t.sort_by([("band", "ascending"), ("h", "ascending"), ("idx", "ascending")])
+    band, h, idx = _np(t, "band"), _np(t, "h"), _np(t, "idx")
+    left, right = [], []
+    for d in range(1, window + 1):
+        hit = (band[d:] == band[:-d]) & (h[d:] == h[:-d])
+        if not hit.any():
+            break
+        pos = np.flatnonzero(hit)
+        left.append(pos)
+        right.append(pos + d)
+    if not left:
+        return EDGE.empty_table()
+    left, right = np.concatenate(left), np.concatenate(right)
+    rows = np.unique(np.concatenate([left, right]))
+    sigs = np.zeros((len(t), num_perm), dtype=np.uint32)
+    sigs[rows] = sig_matrix(t["sig"].take(pa.array(rows)), num_perm)
+    ok = mh.estimate_jaccard(sigs, left, right) >= threshold
+    return _table(EDGE, u=idx[left[ok]], v=idx[right[ok]], flag=np.zeros(int(ok.sum()), dtype=np.int8))
+
+
+# -- near dedup: connected components ------------------------------------------------------
+
+
+def _both_directions(t: pa.Table) -> pa.Table:
+    t = t.filter(pc.equal(t["flag"], 0))
+    u, v = _np(t, "u"), _np(t, "v")
+    return _table(HALF, k=np.concatenate([u, v]), n=np.concatenate([v, u]))
+
+
+def _adjacency(t: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Unique (k, n) sorted, the start of each k's run, and each row's run number."""
+    pairs = np.unique(np.stack([_np(t, "k"), _np(t, "n")], axis=1), axis=0)
+    k, n = pairs[:, 0], pairs[:, 1]
+    starts = _runs(k)
+    return k, n, starts, _run_ids(starts, len(k))
+
+
+def _large_star(t: pa.Table) -> pa.Table:
+    """Each node k links its larger neighbours to the smallest of its closed neighbourhood.
+
+    Adds a row with ``flag`` 1 for each k not yet settled (the centre of its star, or a leaf
+    with a single, smaller neighbour): no flags means the graph is all stars.
+    """
+    if t.num_rows == 0:
+        return EDGE.empty_table()
+    k, n, starts, run = _adjacency(t)
+    m = np.minimum(n[starts], k[starts])  # neighbours sorted: the first is the smallest
+    sizes = np.diff(np.append(starts, len(k)))
+    settled = (m == k[starts]) | (sizes == 1)
+    big = n > k
+    unsettled = int((~settled).sum())
+    return _table(
+        EDGE,
+        u=np.concatenate([n[big], np.full(unsettled, -1)]),
+        v=np.concatenate([m[run[big]], np.full(unsettled, -1)]),
+        flag=np.concatenate([np.zeros(int(big.sum()), np.int8), np.ones(unsettled, np.int8)]),
+    )
+
+
+def _smaller_side(t: pa.Table) -> pa.Table:
+    t = t.filter(pc.equal(t["flag"], 0))
+    u, v = _np(t, "u"), _np(t, "v")
+    return _table(HALF, k=np.maximum(u, v), n=np.minimum(u, v))
+
+
+def _small_star(t: pa.Table) -> pa.Table:
+    """Each node k and its smaller neighbours all link to the smallest of them."""
+    if t.num_rows == 0:
+        return EDGE.empty_table()
+    k, n, starts, run = _adjacency(t)
+    m = n[starts]
+    mine = n != m[run]
+    u = np.concatenate([n[mine], k[starts]])
+    v = np.concatenate([m[run[mine]], m])
+    return _table(EDGE, u=u, v=v, flag=np.zeros(len(u), dtype=np.int8))
+
+
+def _total(ds: Any, column: str) -> int:
+    """Sum of an integer column: one partial sum per block comes to the driver, nothing else."""
+
+    def partial(t: pa.Table) -> pa.Table:
+        return pa.table({"s": [int(pc.sum(t[column]).as_py() or 0)]})
+
+    return sum(row["s"] for row in ds.map_batches(partial, batch_format="pyarrow").take_all())
+
+
+def connected_components(edges: Any, partitions: int) -> tuple[Any, int]:
+    """Star edges ``(leaf, centre)`` of the components of ``edges`` (EDGE rows), and the rounds taken.
+
+    The centre is the component's smallest node, as ``minhash.connected_components`` labels it.
+    """
+    current = edges
+    for rounds in range(1, MAX_ROUNDS + 1):
+        halves = current.map_batches(_both_directions, batch_format="pyarrow")
+        large = grouped(halves, "k", _large_star, partitions).materialize()
+        if not _total(large, "flag"):
+            return large, rounds
+        halves = large.map_batches(_smaller_side, batch_format="pyarrow")
+        current = grouped(halves, "k", _small_star, partitions).materialize()
+    raise BuildError(f"near_dedup: connected components did not converge in {MAX_ROUNDS} rounds")
+
+
+# -- near dedup: verdicts ------------------------------------------------------------------
+
+
+def _survivor_side(t: pa.Table) -> pa.Table:
+    n = t.num_rows
+    return _table(
+        ATTACH,
+        key=t["idx"],
+        role=np.zeros(n, dtype=np.int8),
+        other=np.full(n, -1),
+        id=t["id"],
+        sig=t["sig"],
+        length=t["length"],
+    )
+
+
+def _star_side(t: pa.Table) -> pa.Table:
+    t = t.filter(pc.equal(t["flag"], 0))
+    leaf, centre = _np(t, "u"), _np(t, "v")
+    n = len(leaf)
+    return _table(
+        ATTACH,
+        key=np.concatenate([leaf, centre]),
+        role=np.concatenate([np.ones(n, dtype=np.int8), np.full(n, 2, dtype=np.int8)]),
+        other=np.concatenate([centre, centre]),
+        id=[""] * (2 * n),
+        sig=[b""] * (2 * n),
+        length=np.zeros(2 * n, dtype=np.int64),
+    )
+
+
+def _attach(t: pa.Table) -> pa.Table:
+    """Each clustered node's id, signature and length, addressed to its component's centre.
+
+    Per node: its own row (role 0), and from the stars a leaf row (role 1, naming the centre)
+    or centre rows (role 2). Nodes alone in their cluster have only their own row: nothing.
+    """
+    t = t.sort_by([("key", "ascending"), ("role", "ascending")])
+    key, role, other = _np(t, "key"), _np(t, "role"), _np(t, "other")
+    starts = _runs(key)
+    ends = np.append(starts[1:], len(key))
+    clustered = np.flatnonzero(ends - starts > 1)
+    own = starts[clustered]  # role 0 sorts first
+    nxt = own + 1  # the leaf row if there is one (role 1 sorts before role 2), else a centre row
+    centre = np.where(role[nxt] == 1, other[nxt], key[own])
+    rows = pa.array(own)
+    return _table(
+        MEMBER,
+        c=centre,
+        node=key[own],
+        id=t["id"].take(rows),
+        sig=t["sig"].take(rows),
+        length=_np(t, "length")[own],
+    )
+
+
+def _components(t: pa.Table, keep: str, num_perm: int) -> pa.Table:
+    """Verdict rows of each component: the kept document, its size, each member's similarity to it."""
+    t = t.sort_by([("c", "ascending"), ("node", "ascending")])
+    c, nodes, lengths, ids = _np(t, "c"), _np(t, "node"), _np(t, "length"), t["id"].to_pylist()
+    sigs = sig_matrix(t["sig"], num_perm)
+    starts = _runs(c)
+    ends = np.append(starts[1:], len(c))
+    kept = starts.copy()  # keep first: the centre, the smallest node
+    if keep == "longest":
+        for r, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            kept[r] = lo + int(np.lexsort((nodes[lo:hi], -lengths[lo:hi]))[0])
+    run = _run_ids(starts, len(c))
+    kept_row = kept[run]
+    sims = mh.estimate_jaccard(sigs, np.arange(len(c)), kept_row)
+    size = (ends - starts)[run]
+    payload = [
+        pickle.dumps(("near", i == j, ids[j], int(s), 1.0 if i == j else float(sim)))
+        for i, (j, s, sim) in enumerate(zip(kept_row.tolist(), size.tolist(), sims, strict=True))
+    ]
+    return _table(DECISION, idx=nodes, payload=payload)
+
+
+def near_dedup(survivors: Any, step: Any, partitions: int) -> tuple[Any | None, dict[str, int]]:
+    """Decision rows for the documents in clusters of two or more (None if there are none), and figures.
+
+    ``survivors`` has SURVIVOR rows (the documents exact dedup kept); ``step`` is the
+    ``NearDedup`` whose parameters apply.
+    """
+    bands, rows = step.band_rows
+    num_perm = step.num_perm
+    band_rows = survivors.map_batches(
+        _band_rows, batch_format="pyarrow", fn_kwargs={"bands": bands, "rows": rows, "num_perm": num_perm}
+    )
+    edges = grouped(
+        band_rows,
+        "h",
+        _bucket_edges,
+        partitions,
+        threshold=step.threshold,
+        window=mh.PAIR_WINDOW,
+        num_perm=num_perm,
+    ).materialize()
+    n_edges = edges.count()
+    figures = {"verified_edges": n_edges, "rounds": 0}
+    if n_edges == 0:
+        return None, figures
+    stars, figures["rounds"] = connected_components(edges, partitions)
+    attach = survivors.map_batches(_survivor_side, batch_format="pyarrow").union(
+        stars.map_batches(_star_side, batch_format="pyarrow")
+    )
+    members = grouped(attach, "key", _attach, partitions)
+    verdicts = grouped(members, "c", _components, partitions, keep=step.keep, num_perm=num_perm)
+    return verdicts, figures
+
+
+def decode(payload: bytes) -> tuple[Any, ...]:
+    """A decision row's payload (our own pickle, written by the steps above)."""
+    return pickle.loads(payload)

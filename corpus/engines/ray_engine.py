@@ -1,0 +1,467 @@
+"""The Ray Data engine: the local engine's stages and output, on a Ray cluster.
+
+Dataflow (each arrow a Ray Data operation; nothing but the final write passes the driver):
+
+1. read: one task per input file calls our own readers (``read_input``), so ids,
+   quarantine records and their accounting are the local engine's; every record gets
+   ``idx`` = file number << 40 | record number, which sorts in stable input order.
+2. map: ``map_batches`` on an actor pool; each actor loads the pipeline once (models
+   such as detect_language's) and runs ``Pipeline.process_batch``: the per-document
+   stages and the corpus steps' fingerprints. The result is materialized, in input
+   order (``preserve_order``).
+3. exact dedup, near dedup: distributed steps (``corpus.dedup.distributed``) that
+   return decision rows ``(idx, payload)`` only for documents they drop or cluster;
+   these are sorted by ``idx``.
+4. write: the driver streams the map output in input order, merges in the decisions,
+   and feeds the local engine's ``Sink``/``DatasetWriter``/``finish_build``, replaying the
+   local reduce's order of records (quarantine, drop log by chunk, then near drops),
+   so shards, card, manifest and index are byte for byte the local engine's.
+
+The build is written to ``.{out}.tmp`` and swapped into place when complete, as the local
+engine does: a killed build never leaves output that looks complete. Unlike the local
+engine, a rerun starts from scratch (no checkpointed chunks). Options with no
+distributed form yet fail with a ConfigError naming them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from corpus.dedup import distributed as dist
+from corpus.dedup.base import apply_verdict
+from corpus.dedup.exact import ExactDedup
+from corpus.dedup.near import INDEX_DIR, NearDedup, save_index, verdict
+from corpus.document import Document
+from corpus.engines.checkpoint import WorkDir
+from corpus.engines.local import CHECKPOINT_DOCS, BuildResult, _swap
+from corpus.engines.reduce import Sink, finish_build
+from corpus.errors import BuildError, ConfigError
+from corpus.io.readers import Quarantined, ReadOptions, detect_format, expand_inputs, read_input
+from corpus.io.shards import DatasetWriter, sha256_file
+from corpus.stages.base import Edit, Outcome
+from corpus.stats import Stats
+
+QUARANTINED, DROPPED, SURVIVED = 0, 1, 2
+READ_ROWS = 1_000  # records per block a read task yields
+FILE_SHIFT = 40  # idx = file << 40 | record: 2**40 records per file, 2**23 files
+
+RECORD = pa.schema(
+    [("idx", pa.int64()), ("kind", pa.int8()), ("payload", pa.binary()), ("invalid", pa.bool_())]
+)
+MAPPED = pa.schema(
+    [
+        ("idx", pa.int64()),
+        ("kind", pa.int8()),
+        ("payload", pa.binary()),
+        ("invalid", pa.bool_()),
+        ("id", pa.string()),
+        ("ekey", pa.string()),
+        ("sig", pa.binary()),
+        ("length", pa.int64()),
+        ("stats", pa.binary()),
+    ]
+)
+
+
+def check_supported(pipeline: Any) -> tuple[ExactDedup | None, NearDedup | None]:
+    """The pipeline's exact and near dedup steps; ConfigError for what has no distributed form yet."""
+    streaming, global_steps = pipeline.streaming_steps, pipeline.global_steps
+    for step in streaming:
+        if not isinstance(step, ExactDedup):
+            raise ConfigError(
+                f"engine ray: stage {step.name!r} has no distributed form yet; use engine local"
+            )
+    for step in global_steps:
+        if not isinstance(step, NearDedup):
+            raise ConfigError(
+                f"engine ray: stage {step.name!r} has no distributed form yet; use engine local"
+            )
+    if len(streaming) > 1 or len(global_steps) > 1:
+        raise ConfigError("engine ray: at most one exact_dedup and one near_dedup stage; use engine local")
+    near = global_steps[0] if global_steps else None
+    if near is not None and near.cluster_by != "components":
+        raise ConfigError(
+            "engine ray: near_dedup option 'cluster_by: star' has no distributed form yet; "
+            "use cluster_by: components or engine local"
+        )
+    if near is not None and near.index is not None:
+        raise ConfigError(
+            "engine ray: near_dedup option 'index' (--dedup-against) has no distributed form yet; "
+            "use engine local"
+        )
+    return (streaming[0] if streaming else None), near
+
+
+# -- cluster ---------------------------------------------------------------------------------
+
+
+def connect(address: str | None = None) -> bool:
+    """Connect to ``address`` (or $RAY_ADDRESS), else start a local Ray; True if this call started it."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    if address or os.environ.get("RAY_ADDRESS"):
+        ray.init(address=address, logging_level=logging.WARNING)
+    else:
+        ray.init(include_dashboard=False, logging_level=logging.WARNING)
+    return True
+
+
+def _configure_data() -> None:
+    import ray.data
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True  # the map output comes back in input order
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    # Sort-based shuffles are tasks only; Ray's default hash shuffle holds aggregator actors,
+    # 5x slower here (2 cores) and starved on 1 CPU. $CORPUS_RAY_SHUFFLE picks another strategy.
+    from ray.data.context import ShuffleStrategy
+
+    ctx.shuffle_strategy = ShuffleStrategy(os.environ.get("CORPUS_RAY_SHUFFLE", "sort_shuffle_pull_based"))
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
+def _cluster_cpus() -> int:
+    import ray
+
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+# -- read and map ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _cwd(path: str) -> Iterator[None]:
+    """Relative input paths mean what they mean on the driver (a read task is alone in its process)."""
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def _read_files(batch: dict[str, np.ndarray], files: list[Any], config: dict[str, Any], cwd: str):
+    """Read task: every record of the given input files as RECORD rows, READ_ROWS at a time."""
+    for number in batch["file"]:
+        number = int(number)
+        rows: list[tuple[int, int, bytes, bool]] = []
+        with _cwd(cwd):
+            for i, item in enumerate(read_input(files[number], config)):
+                idx = number << FILE_SHIFT | i
+                if isinstance(item, Quarantined):
+                    rows.append((idx, QUARANTINED, pickle.dumps(item.to_dict()), False))
+                else:
+                    invalid = bool(item.meta.get("invalid_utf8"))
+                    rows.append((idx, SURVIVED, pickle.dumps(item, protocol=5), invalid))
+                if len(rows) >= READ_ROWS:
+                    yield _records(rows)
+                    rows = []
+        if rows:
+            yield _records(rows)
+
+
+def _records(rows: list[tuple[int, int, bytes, bool]]) -> pa.Table:
+    idx, kind, payload, invalid = zip(*rows, strict=True)
+    return pa.table(
+        [
+            pa.array(idx, pa.int64()),
+            pa.array(kind, pa.int8()),
+            pa.array(payload, pa.binary()),
+            pa.array(invalid),
+        ],
+        schema=RECORD,
+    )
+
+
+class _Process:
+    """Map actor: holds the pipeline, set up once, and runs ``process_batch`` on each batch."""
+
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+        pipeline.setup()
+        self.steps = pipeline.worker_steps
+
+    def __call__(self, t: pa.Table) -> pa.Table:
+        kinds = t["kind"].to_pylist()
+        payloads = t["payload"].to_pylist()
+        docs = [pickle.loads(p) for p, k in zip(payloads, kinds, strict=True) if k == SURVIVED]
+        stats = Stats()
+        results = iter(self.pipeline.process_batch(docs, stats))
+        docs_iter = iter(docs)
+        cols: dict[str, list[Any]] = {name: [] for name in ("kind", "payload", "id", "ekey", "sig", "length")}
+        for kind, payload in zip(kinds, payloads, strict=True):
+            if kind != SURVIVED:
+                out_kind, out_payload, doc_id, ekey, sig, length = kind, payload, "", "", b"", 0
+            else:
+                doc = next(docs_iter)
+                out, keys, dropped = next(results)
+                if out is None:
+                    out_kind, out_payload = DROPPED, pickle.dumps((doc.id, dropped))
+                    doc_id, ekey, sig, length = "", "", b"", 0
+                else:
+                    out_kind, out_payload = SURVIVED, pickle.dumps(out, protocol=5)
+                    doc_id, ekey, sig, length = out.id, "", b"", len(out.text)
+                    for step, key in zip(self.steps, keys, strict=True):
+                        if isinstance(step, ExactDedup):
+                            ekey = key.hex()
+                        else:
+                            sig = np.ascontiguousarray(key, dtype=np.uint32).tobytes()
+            cols["kind"].append(out_kind)
+            cols["payload"].append(out_payload)
+            cols["id"].append(doc_id)
+            cols["ekey"].append(ekey)
+            cols["sig"].append(sig)
+            cols["length"].append(length)
+        n = t.num_rows
+        stats_col = [pickle.dumps(dict(stats))] + [b""] * (n - 1) if n else []
+        return pa.table(
+            {
+                "idx": t["idx"],
+                "kind": pa.array(cols["kind"], pa.int8()),
+                "payload": pa.array(cols["payload"], pa.binary()),
+                "invalid": t["invalid"],
+                "id": pa.array(cols["id"], pa.string()),
+                "ekey": pa.array(cols["ekey"], pa.string()),
+                "sig": pa.array(cols["sig"], pa.binary()),
+                "length": pa.array(cols["length"], pa.int64()),
+                "stats": pa.array(stats_col, pa.binary()),
+            },
+            schema=MAPPED,
+        )
+
+
+def _survivors(t: pa.Table) -> pa.Table:
+    import pyarrow.compute as pc
+
+    return t.filter(pc.equal(t["kind"], SURVIVED)).select(["idx", "id", "sig", "length", "ekey"])
+
+
+# -- the ordered write -----------------------------------------------------------------------
+
+
+def _decisions(ds: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    if ds is None:
+        return
+    for batch in ds.iter_batches(batch_format="pyarrow", batch_size=None):
+        for idx, payload in zip(batch["idx"].to_pylist(), batch["payload"].to_pylist(), strict=True):
+            yield idx, dist.decode(payload)
+
+
+def _exact_drop(doc: Document, kept: str) -> Outcome:
+    """What ``ExactDedup.admit`` returns for a copy of ``kept``."""
+    out = Outcome.drop("exact_duplicate")
+    out.info = {"kept_id": kept}
+    out.edits.append(Edit("exact_duplicate", before=doc.id, after=f"duplicate of {kept}"))
+    return out
+
+
+def _write(
+    pipeline: Any, mapped: Any, decisions: Any, tmp: Path, inputs: list[dict[str, Any]]
+) -> tuple[dict[str, Any], Stats]:
+    """Everything after the distributed steps, in the local reduce's order of writes."""
+    config = pipeline.config
+    exact, near = check_supported(pipeline)
+    chunk_docs = config.get("checkpoint_docs", CHECKPOINT_DOCS)
+    stats = Stats()
+    writer = DatasetWriter(tmp, config["output"])
+    read = quarantined = invalid = 0
+    pending: list[tuple[str, Outcome, str]] = []  # this chunk's exact drops: logged after its stage drops
+    near_log = tmp / ".near-drops.pkl"
+    kept_sigs = tmp / ".kept-signatures.bin"
+    kept_ids: list[str] = []
+    todo = _decisions(decisions)
+    upcoming = next(todo, None)
+    last = -1
+    with (
+        open(tmp / "quarantine.jsonl", "w", encoding="utf-8") as qfh,
+        open(tmp / "dropped.jsonl", "w", encoding="utf-8") as dfh,
+        open(near_log, "wb") as nfh,
+        open(kept_sigs, "wb") as sfh,
+    ):
+        sink = Sink(writer, dfh)
+
+        def flush() -> None:
+            for doc_id, outcome, reason in pending:
+                sink.route(doc_id, outcome, reason, None)
+            pending.clear()
+
+        for batch in mapped.iter_batches(batch_format="pyarrow", batch_size=None):
+            for row in batch.to_pylist():
+                idx = row["idx"]
+                if idx <= last:
+                    raise BuildError(f"engine ray: records out of input order ({idx} after {last})")
+                last = idx
+                if row["stats"]:
+                    stats.update(pickle.loads(row["stats"]))
+                if read % chunk_docs == 0:
+                    flush()
+                read += 1
+                invalid += row["invalid"]
+                if row["kind"] == QUARANTINED:
+                    quarantined += 1
+                    qfh.write(json.dumps(pickle.loads(row["payload"]), ensure_ascii=False) + "\n")
+                    continue
+                if row["kind"] == DROPPED:
+                    sink.drop(*pickle.loads(row["payload"]))
+                    continue
+                doc: Document = pickle.loads(row["payload"])
+                decided = None
+                if upcoming is not None and upcoming[0] == idx:
+                    decided = upcoming[1]
+                    upcoming = next(todo, None)
+                if exact is not None:
+                    if decided is not None and decided[0] == "exact":
+                        outcome = _exact_drop(doc, decided[1])
+                        stats.record(exact.name, doc, outcome)
+                        pending.append((doc.id, outcome, f"{exact.name}.exact_duplicate"))
+                        continue
+                    stats.record(exact.name, doc, Outcome(doc))
+                if near is None:
+                    sink.keep(doc)
+                    continue
+                _, keep, kept_id, size, sim = decided or ("near", True, doc.id, 1, 1.0)
+                outcome = apply_verdict(doc, verdict(keep, kept_id, size, sim, annotate=near.annotate))
+                stats.record(near.name, doc, outcome)
+                if outcome.doc is None:
+                    note = outcome.edits[0].after if outcome.edits else ""
+                    reason = f"{near.name}.{outcome.reason}"
+                    pickle.dump((doc.id, reason, note, outcome.info), nfh)
+                else:
+                    sink.keep(outcome.doc)
+                    sfh.write(row["sig"])
+                    kept_ids.append(doc.id)
+        flush()
+        if upcoming is not None:
+            raise BuildError(f"engine ray: a decision for idx {upcoming[0]} matches no record")
+        nfh.close()
+        with open(near_log, "rb") as fh:
+            while True:
+                try:
+                    sink.drop(*pickle.load(fh))
+                except EOFError:
+                    break
+    near_log.unlink()
+    saved: list[Path] = []
+    if near is not None:
+        sigs = np.fromfile(kept_sigs, dtype=np.uint32).reshape(len(kept_ids), near.num_perm)
+        folder = save_index(tmp / INDEX_DIR, sigs, kept_ids, near.params())
+        saved = sorted(p for p in folder.iterdir() if p.is_file())
+    kept_sigs.unlink()
+    counts = {"read": read, "quarantined": quarantined, "invalid_utf8_replaced": invalid}
+    return finish_build(config, inputs, writer, sink, stats, counts, tmp, saved), stats
+
+
+# -- the build -----------------------------------------------------------------------------------
+
+
+def run_build(
+    pipeline: Any,
+    *,
+    address: str | None = None,
+    workers: int | str | None = None,
+    output: str | Path | None = None,
+    progress: bool | None = None,
+) -> BuildResult:
+    """Build ``pipeline.config`` on Ray (``address``, else $RAY_ADDRESS, else a local Ray).
+
+    Same output, byte for byte, as the local engine. Uses a Ray already initialised in this
+    process as it is, and shuts down only a Ray it started.
+    """
+    config = pipeline.config
+    if "input" not in config or "output" not in config:
+        raise ConfigError("pipeline config needs 'input' and 'output' to build (use Pipeline.from_yaml)")
+    exact, near = check_supported(pipeline)
+    started = time.perf_counter()
+    out_dir = Path(output or config["output"]["path"])
+    if out_dir.exists() and not config["output"].get("overwrite", True):
+        raise BuildError(f"{out_dir}: output exists and output.overwrite is false")
+    files = expand_inputs(config["input"]["paths"])
+    ReadOptions.from_config(config["input"])  # bad options fail here, not in a read task
+    for f in files:
+        detect_format(f.path, config["input"].get("format", "auto"))
+    inputs = [{"path": f.path, "sha256": sha256_file(f.path)} for f in files]
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    WorkDir(out_dir).remove()  # a local engine's checkpoints would not match this build's
+    address = address or (config.get("ray") or {}).get("address")
+    started_ray = connect(address)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp"
+    try:
+        import ray.data
+
+        _configure_data()
+        cpus = _cluster_cpus()
+        wanted = workers if workers is not None else config.get("workers", "auto")
+        actors = cpus if wanted in (None, "auto") else max(1, int(wanted))
+        mapped = (
+            ray.data.from_items(
+                [{"file": i} for i in range(len(files))], override_num_blocks=max(1, len(files))
+            )
+            .map_batches(
+                _read_files,
+                batch_size=1,
+                fn_kwargs={"files": files, "config": config["input"], "cwd": os.getcwd()},
+            )
+            .map_batches(
+                _Process,
+                batch_format="pyarrow",
+                batch_size=config.get("batch_size", 256),
+                fn_constructor_args=(pipeline,),
+                concurrency=(1, actors),
+            )
+            .materialize()
+        )
+        decisions = _dedup(mapped, exact, near, cpus)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            manifest, stats = _write(pipeline, mapped, decisions, tmp, inputs)
+            _swap(tmp, out_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    finally:
+        if started_ray:
+            import ray
+
+            ray.shutdown()
+    return BuildResult(out_dir, manifest, stats, time.perf_counter() - started)
+
+
+def _dedup(mapped: Any, exact: ExactDedup | None, near: NearDedup | None, cpus: int) -> Any:
+    """The decision rows of both dedup steps, sorted by idx and materialized (None when no step)."""
+    if exact is None and near is None:
+        return None
+    survivors = mapped.map_batches(_survivors, batch_format="pyarrow")
+    n = survivors.count()
+    partitions = min(1000, max(2, cpus, n // 200_000))  # ~200k rows per shuffle partition
+    parts = []
+    if exact is not None:
+        dropped, survivors = dist.exact_dedup(survivors, partitions)
+        parts.append(dropped)
+    else:
+        survivors = survivors.map_batches(lambda t: t.select(dist.SURVIVOR.names), batch_format="pyarrow")
+    if near is not None:
+        clustered, figures = dist.near_dedup(survivors.materialize(), near, partitions)
+        dist.log.info("near_dedup: %s", figures)
+        if clustered is not None:
+            parts.append(clustered)
+    if not parts:
+        return None
+    union = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
+    return union.sort("idx").materialize()

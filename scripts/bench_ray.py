@@ -1,0 +1,104 @@
+"""Documents per second: engine local vs engine ray, on 1 and 2 CPUs, same input, medians of runs.
+
+Input: the first ``--docs`` records of ../shared/bench/base_text.jsonl.zst (real documents).
+Stages: fix_encoding, exact_dedup, near_dedup by default; ``--full`` adds the cleaning stages
+of configs/sample.yaml (strip_boilerplate, normalize_handles, detect_language). Each engine
+and CPU count runs ``--repeat`` times; a fresh Ray is started per CPU count (its start-up is
+reported apart, not in the build times). Every ray build is checked against the local one.
+
+    .venv/bin/python scripts/bench_ray.py [--docs 8000] [--repeat 3] [--full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BENCH = ROOT.parent / "shared" / "bench" / "base_text.jsonl.zst"
+
+
+def write_input(path: Path, docs: int) -> int:
+    import zstandard
+
+    n = 0
+    with zstandard.open(BENCH, "rt", encoding="utf-8") as src, open(path, "w", encoding="utf-8") as out:
+        for line in src:
+            if n == docs:
+                break
+            out.write(line)
+            n += 1
+    return n
+
+
+def config(src: Path, full: bool) -> dict:
+    cleaning = [{"strip_boilerplate": {}}, {"normalize_handles": {}}, {"detect_language": {}}] if full else []
+    stages = [{"fix_encoding": {}}, *cleaning, {"exact_dedup": {}}, {"near_dedup": {}}]
+    return {"input": {"paths": [str(src)]}, "stages": stages, "output": {"path": "unused"}}
+
+
+def shards(out: Path) -> list[bytes]:
+    manifest = json.loads((out / "manifest.json").read_text())
+    return [(out / s["path"]).read_bytes() for s in manifest["shards"]]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=8000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--full", action="store_true", help="also the cleaning stages of the sample config")
+    args = parser.parse_args()
+    if not BENCH.exists():
+        print(f"needs ../shared/bench/{BENCH.name}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    import ray
+
+    from corpus import Pipeline
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ray-"))
+    src = tmp / "input.jsonl"
+    n = write_input(src, args.docs)
+    cfg = config(src, args.full)
+    print(f"{n} documents, stages: {', '.join(next(iter(s)) for s in cfg['stages'])}; {os.cpu_count()} cores")
+    rows = []
+    reference: dict[int, list[bytes]] = {}
+    for cpus in (1, 2):
+        times = []
+        for r in range(args.repeat):
+            out = tmp / f"local-{cpus}-{r}"
+            started = time.perf_counter()
+            Pipeline.from_config(cfg).build(output=out, workers=cpus, progress=False)
+            times.append(time.perf_counter() - started)
+            reference.setdefault(cpus, shards(out))
+        rows.append(("local", cpus, times))
+    for cpus in (1, 2):
+        started = time.perf_counter()
+        ray.init(num_cpus=cpus, include_dashboard=False, object_store_memory=1 << 30, logging_level="WARNING")
+        startup = time.perf_counter() - started
+        times = []
+        for r in range(args.repeat):
+            out = tmp / f"ray-{cpus}-{r}"
+            started = time.perf_counter()
+            Pipeline.from_config(cfg).build(output=out, engine="ray", progress=False)
+            times.append(time.perf_counter() - started)
+            assert shards(out) == reference[1], "ray output differs from local"
+        ray.shutdown()
+        rows.append((f"ray (start-up {startup:.1f}s)", cpus, times))
+    print(f"{'engine':<24} {'cpus':>4} {'median s':>9} {'docs/s':>8}  runs (s)")
+    for name, cpus, times in rows:
+        med = statistics.median(times)
+        runs = ", ".join(f"{t:.1f}" for t in times)
+        print(f"{name:<24} {cpus:>4} {med:>9.1f} {n / med:>8.0f}  {runs}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Issue 8 (Ray half): engine ray gives exactly the local engine's output, on a local Ray of 2 CPUs."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from corpus import Pipeline
+from corpus.dedup import minhash as mh
+from corpus.errors import ConfigError
+from tests.conftest import ROOT, shared_path
+
+ray = pytest.importorskip("ray", reason="engine ray needs the ray extra: pip install corpus[ray]")
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray for the session: 2 CPUs, no dashboard, a modest object store; shut down after."""
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, object_store_memory=512 << 20, logging_level="WARNING")
+    yield
+    if started:
+        ray.shutdown()
+
+
+def tree(root) -> dict[str, bytes]:
+    """Every file of a build, by relative path."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def records(root) -> list[dict]:
+    manifest = json.loads((root / "manifest.json").read_text())
+    return [row for s in manifest["shards"] for row in pq.read_table(root / s["path"]).to_pylist()]
+
+
+def assert_same_build(local_dir, ray_dir) -> None:
+    """Same records (every field, in order), same counters, and in fact the same bytes everywhere."""
+    assert records(ray_dir) == records(local_dir)
+    ml, mr = (json.loads((d / "manifest.json").read_text()) for d in (local_dir, ray_dir))
+    assert mr["counts"] == ml["counts"]
+    assert mr["stages"] == ml["stages"]
+    a, b = tree(local_dir), tree(ray_dir)
+    assert sorted(b) == sorted(a)
+    assert [name for name in a if a[name] != b[name]] == []
+
+
+def test_sample_corpus_same_as_local(ray_cluster, tmp_path):
+    pipeline = Pipeline.from_yaml(ROOT / "configs" / "sample.yaml")
+    local = pipeline.build(output=tmp_path / "local", workers=0, progress=False)
+    result = Pipeline.from_yaml(ROOT / "configs" / "sample.yaml").build(
+        output=tmp_path / "ray", engine="ray", progress=False
+    )
+    counts = result.manifest["counts"]
+    assert counts["dropped"] == {"exact_dedup.exact_duplicate": 3, "near_dedup.near_duplicate": 2}
+    assert counts == local.manifest["counts"]
+    assert_same_build(tmp_path / "local", tmp_path / "ray")
+    assert not list(tmp_path.glob(".ray.*")), "temporary or work directory left behind"
+
+
+def test_bench_corpus_same_as_local(ray_cluster, tmp_path):
+    """27,145 real documents plus a second file of exact copies, checkpoint chunks of 5,000."""
+    bench = shared_path("bench", "base_text.jsonl.zst")
+    rng = np.random.default_rng(8)
+    copies = tmp_path / "copies.jsonl"
+    with_text = []
+    import zstandard
+
+    with zstandard.open(bench, "rt", encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            if i % 90 == 0:
+                with_text.append(json.loads(line)["text"])
+    picks = rng.choice(len(with_text), size=250, replace=True)
+    copies.write_text(
+        "".join(json.dumps({"id": f"copy-{i}", "text": with_text[j]}) + "\n" for i, j in enumerate(picks))
+        + "not json\n",
+        encoding="utf-8",
+    )
+    config = {
+        "input": {"paths": [str(bench), str(copies)]},
+        "stages": [{"fix_encoding": {}}, {"exact_dedup": {}}, {"near_dedup": {}}],
+        "output": {"path": str(tmp_path / "local")},
+        "checkpoint_docs": 5000,
+    }
+    local = Pipeline.from_config(config).build(progress=False)
+    result = Pipeline.from_config(config).build(output=tmp_path / "ray", engine="ray", progress=False)
+    counts = result.manifest["counts"]
+    assert counts["read"] == 27_145 + 251 and counts["quarantined"] == 1
+    assert counts["dropped"]["exact_dedup.exact_duplicate"] >= 250
+    assert counts["dropped"]["near_dedup.near_duplicate"] > 1000
+    assert counts == local.manifest["counts"]
+    assert_same_build(tmp_path / "local", tmp_path / "ray")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_distributed_components_match_union_find(ray_cluster, seed):
+    """Large-star/small-star over a Ray dataset labels every node as the local union-find does."""
+    import pyarrow as pa
+    import ray.data
+
+    from corpus.dedup import distributed as dist
+
+    rng = np.random.default_rng(seed)
+    n = 3000
+    chain = np.stack([np.arange(100, 160), np.arange(101, 161)], axis=1)  # a long path: many rounds
+    pairs = np.concatenate([rng.integers(0, n, size=(1500, 2)), chain])
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    pairs = np.sort(pairs, axis=1) * 7 + 3  # sparse node numbers, as idx values are
+    edges = ray.data.from_arrow(
+        pa.table({"u": pairs[:, 0], "v": pairs[:, 1], "flag": np.zeros(len(pairs), dtype=np.int8)})
+    )
+    stars, rounds = dist.connected_components(edges, partitions=2)
+    label = {}
+    for row in stars.take_all():
+        if row["flag"] == 0:
+            assert label.setdefault(row["u"], row["v"]) == row["v"], "a leaf with two centres"
+    expected = mh.connected_components(7 * n + 3, pairs)
+    nodes = np.unique(pairs)
+    assert {int(v): label.get(int(v), int(v)) for v in nodes} == {int(v): int(expected[v]) for v in nodes}
+    assert rounds > 1
+
+
+def test_options_without_a_distributed_form_fail_clearly(ray_cluster, tmp_path):
+    (tmp_path / "a.txt").write_text("one two three four five six", encoding="utf-8")
+    for stages, named in (
+        ([{"near_dedup": {"cluster_by": "star"}}], "cluster_by: star"),
+        ([{"repeated_lines": {}}], "repeated_lines"),
+    ):
+        config = {"input": {"paths": [str(tmp_path / "a.txt")]}, "stages": stages, "output": {"path": "x"}}
+        with pytest.raises(ConfigError, match=named):
+            Pipeline.from_config(config).build(output=tmp_path / "out", engine="ray", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_engine_ray_in_yaml_and_keep_longest(ray_cluster, tmp_path):
+    """``engine: ray`` in the config selects it; keep: longest picks the same document as local."""
+    article = (ROOT / "data" / "sample" / "pompeo-nagorno-karabakh.txt").read_text(encoding="utf-8")
+    rows = [{"id": f"d{i}", "text": article + " extra" * (i % 3)} for i in range(6)]
+    rows += [{"id": f"u{i}", "text": f"unrelated note number {i} about nothing much"} for i in range(5)]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    base = {
+        "input": {"paths": [str(tmp_path / "in.jsonl")]},
+        "stages": [{"near_dedup": {"keep": "longest", "threshold": 0.7}}],
+    }
+    Pipeline.from_config({**base, "output": {"path": str(tmp_path / "local")}}).build(progress=False)
+    result = Pipeline.from_config({**base, "engine": "ray", "output": {"path": str(tmp_path / "ray")}}).build(
+        progress=False
+    )
+    assert result.manifest["config"]["engine"] == "ray"
+    assert result.manifest["counts"]["kept"] == 1 + 5
+    assert records(tmp_path / "ray") == records(tmp_path / "local")
+    kept = [r["id"] for r in records(tmp_path / "ray") if r["id"].startswith("d")]
+    assert kept == ["d2"]  # the longest, earliest of the longest
+
+
+def test_cli_engine_ray(ray_cluster, tmp_path):
+    """``corpus build --engine ray`` (in-process, so it uses the session's Ray) writes the local bytes."""
+    from corpus.cli import main
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        assert (
+            main(["build", "configs/sample.yaml", "--output", str(tmp_path / "ray"), "--engine", "ray"]) == 0
+        )
+        assert (
+            main(["build", "configs/sample.yaml", "--output", str(tmp_path / "local"), "--workers", "0"]) == 0
+        )
+    finally:
+        os.chdir(cwd)
+    assert tree(tmp_path / "ray") == tree(tmp_path / "local")
+
+
+def test_failed_build_leaves_the_previous_output_whole(ray_cluster, tmp_path, monkeypatch):
+    """A build that dies while writing leaves the old output as it was and no temporary directory."""
+    from corpus.engines import reduce
+
+    out = tmp_path / "out"
+    config = ROOT / "configs" / "sample.yaml"
+    Pipeline.from_yaml(config).build(output=out, engine="ray", progress=False)
+    before = tree(out)
+
+    def die(self, doc):
+        raise KeyboardInterrupt("killed while writing shards")
+
+    monkeypatch.setattr(reduce.Sink, "keep", die)
+    with pytest.raises(KeyboardInterrupt):
+        Pipeline.from_yaml(config).build(output=out, engine="ray", progress=False)
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
