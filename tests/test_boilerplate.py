@@ -240,3 +240,80 @@ def test_the_code_guard_keeps_web_furniture_with_numbers_and_urls():
         classify_line("Abonnieren Sie jetzt den apolut-Newsletter: https://apolut.net/newsletter/")
         is not None
     )
+
+
+# The fast paths (cue skipper, rule detectors, link-bar scanner, code-guard precheck) must give
+# what the plain forms give; these texts hit their edges.
+EDGE_TEXTS = [
+    "Share this article\nBody.",  # a cue at offset 0
+    "Body.\nShare on Twitter",  # a cue right after a newline, at the end
+    "Body text.\r\nSign up for our newsletter\r\n\r\nMore body.\r\n",  # CRLF
+    "2share 3newsletter x_share kundenkonto",  # no word boundary before the stems
+    "Copyright ©2020 Example. ©",  # a symbol cue inside and at the end of a line
+    "Emoji 🙂share and 🙂 Share on Facebook; 𝐀share",  # astral non-word and word characters
+    "İstanbul’da paylaş — Share\nSIGN UP",  # lowercasing changes a line's length
+    "plain prose with no furniture words at all, " * 200,  # one long line, no cue
+    "",
+]
+
+
+def _plain_candidates(low: str) -> list[int]:
+    from corpus.stages.boilerplate import _cue_finder
+
+    return sorted({low.count("\n", 0, m.start()) for m in _cue_finder().finditer(low)})
+
+
+@pytest.mark.parametrize("text", EDGE_TEXTS + [line for _, line in FURNITURE] + MUST_KEEP)
+def test_cue_skipper_finds_the_lines_the_plain_search_finds(text: str) -> None:
+    low = text.lower()
+    assert [i for i, *_ in candidate_lines(low)] == _plain_candidates(low)
+
+
+@pytest.mark.parametrize("line", [line for _, line in FURNITURE] + MUST_KEEP + EDGE_TEXTS)
+def test_fast_link_bar_and_code_guard_agree_with_the_plain_forms(line: str) -> None:
+    from corpus.stages.boilerplate import (
+        _CODE_LIKE,
+        RULE_CLASSES,
+        _code_like,
+        _link_bar,
+        compile_rules,
+        link_bar_rule,
+        normalize_line,
+    )
+
+    c = compile_rules(RULE_CLASSES, None)
+    norm = normalize_line(line)
+    assert _link_bar(norm, c) == link_bar_rule(norm, c.labels)
+    assert _code_like(line) == (_CODE_LIKE.search(line) is not None)
+
+
+def _plain_rule(line: str) -> str | None:
+    """The rule of a line by the named unions alone, without the detectors (the slow form)."""
+    from corpus.stages.boilerplate import DEFAULT_RULES, _rule_id, compile_rules, normalize_line
+
+    c = compile_rules(DEFAULT_RULES, None)
+    norm = normalize_line(line)
+    words = norm.count(" ") + 1
+    for limit, leads, anywhere in c.buckets:
+        if words <= limit:
+            m = (leads.match(norm) if leads else None) or (anywhere.search(norm) if anywhere else None)
+            return _rule_id(m.lastgroup) if m else None
+    return None
+
+
+@pytest.mark.parametrize("words", [3, 4, 5, 6, 7, 12, 13, 25, 26, 45, 46, 60, 61])
+@pytest.mark.parametrize(
+    "head", ["Sign up for our newsletter", "Share on Facebook", "All rights reserved", "Lesen Sie auch"]
+)
+def test_rules_at_word_budget_boundaries(head: str, words: int) -> None:
+    filler = " ".join(["today"] * max(0, words - len(head.split())))
+    line = f"{head} {filler}".strip()
+    if _plain_rule(line) is not None:
+        assert classify_line(line) == _plain_rule(line), line
+
+
+def test_crlf_lines_keep_their_carriage_return() -> None:
+    text = "Body text.\r\nShare on Twitter\r\nMore body."
+    out, edits = strip_boilerplate(text)
+    assert out == "Body text.\r\nMore body."
+    assert [(e.rule, e.before, e.start) for e in edits] == [("share.en", "Share on Twitter\r", 12)]
