@@ -166,7 +166,7 @@ def work_profile(config: str, repeats: int) -> dict[str, Any]:
     from corpus.dedup.base import GlobalStep
     from corpus.document import Document
     from corpus.io.readers import Quarantined, expand_inputs, read_input
-    from corpus.io.shards import DatasetWriter, ShardWriter
+    from corpus.io.shards import DatasetWriter, ShardWriter, read_documents
     from corpus.pipeline import Pipeline
 
     pipeline = Pipeline.from_yaml(config)
@@ -318,20 +318,34 @@ def work_profile(config: str, repeats: int) -> dict[str, Any]:
     kept = [survivors[i] for i in kept_idx]
     if pipeline.global_steps:
 
-        def spool(xs=kept) -> list[Document]:
-            import pyarrow.parquet as pq
-
-            w = ShardWriter(tmp / "spool", split="spool", compression="none")
+        def reread(xs=kept) -> list[Document]:
+            # The engine's first global pass reads the survivors again from the chunk files.
+            out = []
+            w = ShardWriter(tmp / "again", split="again", compression="none")
             for d in xs:
                 w.write(d)
-            out = []
-            for part in w.close():
-                for b in pq.ParquetFile(w.root / part["path"]).iter_batches():
-                    out += [Document.from_dict(r) for r in b.to_pylist()]
-            shutil.rmtree(tmp / "spool")
+            parts = w.close()
+            if "reread" not in cache:
+                cache["reread"] = [w.root / part["path"] for part in parts]
+            t = time.process_time()
+            for path in cache["reread"]:
+                out += list(read_documents(path))
+            cache["reread_s"] = time.process_time() - t
             return out
 
-        kept = timed("engine", "spool survivors for the global step (write + read back)", spool, kept)
+        cache: dict[str, Any] = {}
+        reread(kept)
+        rows.append(
+            {
+                "part": "engine",
+                "what": "first global pass: survivors read again from the chunk files",
+                "docs": len(kept),
+                "text_mb": sum(len(d.text.encode("utf-8")) for d in kept) / MB,
+                "cpu_s": cache["reread_s"],
+                "runs": [cache["reread_s"]],
+            }
+        )
+        shutil.rmtree(tmp / "again")
         for step in pipeline.global_steps:
             if step in steps:  # the first global step: its keys came from the workers
                 fkeys = [keys[i][steps.index(step)] for i in kept_idx]
@@ -363,7 +377,52 @@ def work_profile(config: str, repeats: int) -> dict[str, Any]:
 
     timed("engine", "write Parquet shards (zstd)", write, kept)
     shutil.rmtree(tmp, ignore_errors=True)
-    return {"docs": n, "kept": len(kept), "setup_cpu_s": setup, "rows": rows}
+    return {
+        "docs": n,
+        "kept": len(kept),
+        "setup_cpu_s": setup,
+        "rows": rows,
+        "state": dedup_state(pipeline, survivors, keys),
+    }
+
+
+def dedup_state(pipeline: Any, survivors: list[Any], keys: list[list[Any]]) -> dict[str, Any]:
+    """Bytes each corpus step holds per document once it has seen them all (tracemalloc).
+
+    This is the part of the reduce phase's memory that grows with the corpus: the exact
+    digests and near-dup signatures; everything else is bounded by batch and shard sizes.
+    """
+    import dataclasses
+    import gc
+    import pickle
+    import tracemalloc
+
+    from corpus.dedup.base import GlobalStep
+
+    out = {}
+    for k, step in enumerate(pipeline.worker_steps):
+        step.reset()
+        column = [row[k] for row in keys]
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for key, doc in zip(column, survivors, strict=True):
+            # Fresh copies, as the reduce phase unpickles them: what the step keeps is counted.
+            key, doc_id = pickle.loads(pickle.dumps((key, doc.id)))
+            doc = dataclasses.replace(doc, id=doc_id)
+            if isinstance(step, GlobalStep):
+                step.collect(key, doc)
+            else:
+                step.admit(key, doc)
+        held = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        out[step.name] = {
+            "docs": len(survivors),
+            "bytes": held,
+            "bytes_per_doc": held / max(len(survivors), 1),
+        }
+        step.reset()
+    return out
 
 
 def _dt_common(tmp: Path) -> dict[str, Any]:
@@ -1039,6 +1098,12 @@ def render_profile(p: dict[str, Any], report: dict[str, Any]) -> list[str]:
         lines.append(
             f"engine only (no stages, workers=1): {engine['cpu_s']:.1f} CPU s "
             f"({engine['docs_per_s_per_core']:,.0f} docs/s/core), {engine['wall_s']:.1f} s wall."
+        )
+    if p.get("state"):
+        held = ", ".join(f"{name} {v['bytes_per_doc']:,.0f} B" for name, v in p["state"].items())
+        lines.append(
+            f"Held per document by the corpus steps once they have seen all {n:,} (tracemalloc): {held}. "
+            "This is the memory that grows with the corpus; the rest is bounded by batch and shard sizes."
         )
     return lines
 

@@ -293,7 +293,11 @@ class NearDedup(GlobalStep):
 
     def collect(self, key: np.ndarray, doc: Document) -> None:
         if self._count == len(self._sigs):
-            self._sigs = np.resize(self._sigs, (max(1024, 2 * len(self._sigs)), self.num_perm))
+            # Grow by a quarter: the slack is at most 25% of 512 B a document (doubling: up to 100%).
+            # (np.resize would return a view of a base array of whole copies: up to twice that.)
+            grown = np.empty((max(1024, len(self._sigs) * 5 // 4), self.num_perm), dtype=np.uint32)
+            grown[: self._count] = self._sigs[: self._count]
+            self._sigs = grown
         self._sigs[self._count] = key
         self._count += 1
         self._ids.append(doc.id)
