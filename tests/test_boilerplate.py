@@ -317,3 +317,29 @@ def test_crlf_lines_keep_their_carriage_return() -> None:
     out, edits = strip_boilerplate(text)
     assert out == "Body text.\r\nMore body."
     assert [(e.rule, e.before, e.start) for e in edits] == [("share.en", "Share on Twitter\r", 12)]
+
+
+@pytest.mark.parametrize("text", [*EDGE_TEXTS, "Share \udcff this\nSign up", "x\n" * 3 + "ad1 pin2 ©"])
+def test_cue_automaton_and_regex_scan_find_the_same_lines(text: str) -> None:
+    from corpus.stages.boilerplate import _candidate_lines_re
+
+    low = text.lower()
+    assert candidate_lines(low) == _candidate_lines_re(low)
+
+
+@pytest.mark.parametrize("rules", ["default", "all", "en", "de_fr"])
+def test_literal_guards_agree_with_the_full_detectors(rules: str, sample_article: str) -> None:
+    from corpus.stages.boilerplate import DEFAULT_RULES, RULE_CLASSES, _Guard, _rule, compile_rules
+
+    rule_set, languages = {
+        "default": (DEFAULT_RULES, None),
+        "all": (RULE_CLASSES, None),
+        "en": (DEFAULT_RULES, ("en",)),
+        "de_fr": (RULE_CLASSES, ("de", "fr")),
+    }[rules]
+    c = compile_rules(rule_set, languages)
+    plain = c._replace(guards=[_Guard(None, (), None, False, 7)] * len(c.guards))
+    lines = [line for _, line in FURNITURE] + MUST_KEEP + EDGE_TEXTS + sample_article.split("\n")
+    lines += ["Subscribe to the 9to5Toys YouTube Channel for all of the latest videos", "Teilen Sie"]
+    for line in lines:
+        assert _rule(line, c, 1000) == _rule(line, plain, 1000), line

@@ -6,8 +6,9 @@ somewhere in it. So "Sign up to receive our latest news!" goes, while "The compa
 terms of service after the lawsuit." stays. Every other line is left byte-identical; blank-line
 runs are collapsed only where a removal created them.
 
-Cheap by construction: one regex scan of the lowercased document finds the lines holding a cue
-stem (``boilerplate_cues``); only those lines are normalized and tested against a few combined,
+Cheap by construction: one Aho-Corasick pass (``ahocorasick_rs``) over the lowercased document
+finds where a cue stem (``boilerplate_cues``) may start and the cue regex confirms it there; only
+the lines holding one are normalized and tested against a few combined,
 precompiled regexes (one per word budget; tables in ``boilerplate_rules`` and
 ``boilerplate_phrases``). Lines that end in a "|"-separated link bar after a sentence are caught by
 ``segment_bar_rule``. ``related_block`` (opt-in, not in ``DEFAULT_RULES``) also removes the teaser
@@ -20,7 +21,11 @@ import dataclasses
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from re import _constants as _sre  # type: ignore[attr-defined]
+from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import NamedTuple
+
+import ahocorasick_rs
 
 from corpus.document import Document
 from corpus.errors import ConfigError
@@ -69,6 +74,18 @@ class _Compiled(NamedTuple):
     # Speed-ups that give the same results (see ``_detector`` and ``_label_scanner``):
     detectors: list[tuple[re.Pattern[str] | None, re.Pattern[str] | None]]  # per bucket: (leads, anywhere)
     label_scan: re.Pattern[str] | None  # every label at once, for ``finditer`` over a line
+    guards: list[_Guard]  # per bucket: which detectors a line can need at all (``_guard``)
+
+
+class _Guard(NamedTuple):
+    """Literals that tell a line which cannot need the slow detector alternatives (``_guard``)."""
+
+    automaton: ahocorasick_rs.AhoCorasick | None  # None: no guard, always run the full detectors
+    masks: tuple[int, ...]  # per literal: needed by 1 = a slow lead alternative, 2 = an anywhere
+    # alternative, 4 = a label that is not generic (a link bar needs one)
+    cheap_lead: re.Pattern[str] | None  # the lead detector without its slow alternatives
+    any_guarded: bool  # every anywhere alternative needs one of the literals
+    base: int  # what every line needs whatever literals it holds (as in ``masks``)
 
 
 def _gname(cls: str, lang: str, i: int) -> str:
@@ -222,6 +239,75 @@ def _label_scanner(keyed: dict[str, list[str]]) -> re.Pattern[str] | None:
     return scanner if scanner.groups == 0 else None  # findall must return whole matches
 
 
+def _required_literals(items: list) -> set[str] | None:
+    """Strings one of which every match of the parsed regex ``items`` contains, or None.
+
+    A run of literals in sequence is one such string; a group of alternatives gives the union
+    of its alternatives' sets, a repeat of at least once its item's set. Of the elements of a
+    sequence, the set whose shortest string is longest is kept (the most selective).
+    """
+    best: set[str] | None = None
+
+    def consider(found: set[str] | None) -> None:
+        nonlocal best
+        if found and all(found) and (best is None or min(map(len, found)) > min(map(len, best))):
+            best = found
+
+    run = ""
+    for op, av in items:
+        if op is _sre.LITERAL:
+            run += chr(av)
+            continue
+        consider({run} if run else None)
+        run = ""
+        if op is _sre.SUBPATTERN:
+            consider(_required_literals(list(av[3])))
+        elif op is _sre.BRANCH:
+            parts = [_required_literals(list(b)) for b in av[1]]
+            consider(None if any(not p for p in parts) else set().union(*parts))  # type: ignore[arg-type]
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            consider(_required_literals(list(av[2])))
+    consider({run} if run else None)
+    return best
+
+
+def _alternatives(patterns: list[str]) -> list[str]:
+    return [e for pat in patterns for alt in _split_top(pat) for e in _expand(alt)]
+
+
+def _guard(lead_raw: list[str], any_raw: list[str], label_texts: set[str] | None) -> _Guard:
+    """What spares most lines the slow detector alternatives, with the same results.
+
+    Lead alternatives that start with a literal prefix fail at once on most lines; the others
+    ("(?:\\S+ ){0,5}?newsletter", "\\W*(?:related|...)") try every word. Each of those, and each
+    anywhere alternative, needs a literal somewhere in the line ("newsletter"). One automaton
+    finds them: a line without one of a slow lead alternative's literals only needs the cheap
+    lead detector, a line without any anywhere literal no anywhere search at all. A link bar
+    names its rule after a label that is not generic, so a line holding none of their texts
+    (``label_texts``, None if unknown) is no link bar.
+    """
+    cheap, slow = [], []
+    for alt in _alternatives(lead_raw):
+        prefixes = _literal_prefixes(list(_sre_parse.parse(alt)))
+        (cheap if prefixes and all(prefixes) else slow).append(alt)
+    masks: dict[str, int] = {}
+    for mask, alts in ((1, slow), (2, _alternatives(any_raw))):
+        for alt in alts:
+            found = _required_literals(list(_sre_parse.parse(alt)))
+            if found is None:
+                return _Guard(None, (), None, False, 7)
+            for lit in found:
+                masks[lit] = masks.get(lit, 0) | mask
+    for lit in label_texts or ():
+        masks[lit] = masks.get(lit, 0) | 4
+    if label_texts is None and not masks:
+        return _Guard(None, (), None, False, 7)
+    keys = sorted(masks)
+    automaton = ahocorasick_rs.AhoCorasick(keys, implementation=ahocorasick_rs.Implementation.DFA)
+    base = 4 if label_texts is None else 0  # without label texts, every line may be a link bar
+    return _Guard(automaton, tuple(masks[k] for k in keys), _detector(cheap), bool(any_raw), base)
+
+
 @lru_cache(maxsize=32)
 def compile_rules(rules: tuple[str, ...], languages: tuple[str, ...] | None) -> _Compiled:
     """Compile the enabled rule classes and languages into a few combined regexes (cached).
@@ -258,6 +344,10 @@ def compile_rules(rules: tuple[str, ...], languages: tuple[str, ...] | None) -> 
             finder.setdefault(alt[0] if plain else "", []).append(f"(?P<{name}>{alt})")
             keyed.setdefault(alt[0] if plain else "", []).append(alt)
     misc = finder.pop("", [])
+    label_texts: set[str] | None = set()  # every text a label that is not generic can match
+    for c, _, alt in labels:
+        texts = _literal_set(list(_sre_parse.parse(alt)), 10**6, 10**5) if c != "generic" else set()
+        label_texts = None if texts is None or label_texts is None else label_texts | texts
     finder_re = {k: re.compile(f"(?:{'|'.join(v + misc)}){_AFTER}") for k, v in finder.items()}
     if misc:
         finder_re[""] = re.compile(f"(?:{'|'.join(misc)}){_AFTER}")
@@ -272,6 +362,7 @@ def compile_rules(rules: tuple[str, ...], languages: tuple[str, ...] | None) -> 
         rows.append((c, lg, n, pat[1:], True) if pat.startswith("^") else (c, lg, n, pat, False))
     buckets = []  # one union per budget: every rule whose budget admits a line of that length
     detectors = []
+    guards = []
     for limit in BUDGETS:
         lead, word, other = [], [], []
         lead_raw, any_raw = [], []  # the same rules without group names, for the detectors
@@ -297,7 +388,8 @@ def compile_rules(rules: tuple[str, ...], languages: tuple[str, ...] | None) -> 
             )
         )
         detectors.append((_detector(lead_raw), _detector(any_raw)))
-    return _Compiled(finder_re, buckets, detectors, _label_scanner(keyed))
+        guards.append(_guard(lead_raw, any_raw, label_texts))
+    return _Compiled(finder_re, buckets, detectors, _label_scanner(keyed), guards)
 
 
 _WORD = re.compile(r"[^\W\d_]+")
@@ -405,21 +497,39 @@ def _code_like(line: str) -> bool:
 def _classify(line: str, compiled: _Compiled, max_line_chars: int) -> str | None:
     if len(line) > max_line_chars * 2:  # cheap gate before normalizing
         return None
-    if _code_like(line):
-        return None
+    rule = _rule(line, compiled, max_line_chars)
+    # A code-like line is never furniture; tested last, on the few lines a rule marks.
+    return None if rule is None or _code_like(line) else rule
+
+
+def _rule(line: str, compiled: _Compiled, max_line_chars: int) -> str | None:
     norm = " ".join(line.lower().split())
     if not norm or len(norm) > max_line_chars:
         return None
     words = norm.count(" ") + 1
     if words > BUDGETS[-1]:
         return None
-    for (limit, leads, anywhere), (find_lead, find_any) in zip(
-        compiled.buckets, compiled.detectors, strict=True
+    need = 7
+    for (limit, leads, anywhere), (find_lead, find_any), guard in zip(
+        compiled.buckets, compiled.detectors, compiled.guards, strict=True
     ):
         if words > limit:
             continue
+        if guard.automaton is not None:  # which slow alternatives the line's literals admit
+            need = guard.base
+            masks = guard.masks
+            for k, _, _ in guard.automaton.find_matches_as_indexes(norm, overlapping=True):
+                need |= masks[k]
+            if not need & 1:
+                find_lead = guard.cheap_lead
+            if not need & 2 and guard.any_guarded:
+                anywhere = None
         # The detectors say whether (and where) the union matches; the union then names the rule.
-        m = leads.match(norm) if leads is not None and find_lead.match(norm) is not None else None
+        m = (
+            leads.match(norm)
+            if leads is not None and find_lead is not None and find_lead.match(norm) is not None
+            else None
+        )
         if m is None and anywhere is not None:
             at = find_any.search(norm)
             m = anywhere.match(norm, at.start()) if at is not None else None
@@ -427,7 +537,7 @@ def _classify(line: str, compiled: _Compiled, max_line_chars: int) -> str | None
             return _rule_id(m.lastgroup or "")
         break  # the first admissible bucket holds every rule that applies
     if compiled.labels and words <= 40:
-        return _link_bar(norm, compiled) or segment_bar_rule(norm, compiled)
+        return (_link_bar(norm, compiled) if need & 4 else None) or segment_bar_rule(norm, compiled)
     if compiled.labels:
         return segment_bar_rule(norm, compiled)
     return None
@@ -626,15 +736,138 @@ ZONE_MAX_LINES = 40  # non-blank lines a related zone may cover after its headin
 TITLE_MAX_WORDS = 20  # a teaser headline is shorter than this
 
 
+def _literal_prefixes(items: list, limit: int = 8) -> list[str] | None:
+    """Literal strings that every match of the parsed regex ``items`` starts with (one of them).
+
+    Literals, small literal classes ("[ -]"), optional parts ("-?") and groups of alternatives
+    are multiplied out, up to ``limit`` characters; anything else (a lookaround, "\\b", "\\d")
+    ends a prefix there. None when there would be more than 64 prefixes.
+    """
+    done: list[str] = []
+    growing = [""]
+    for op, av in items:
+        alts: list[tuple[str, bool]] | None  # (text, whether a prefix may grow past it)
+        if op is _sre.LITERAL:
+            alts = [(chr(av), True)]
+        elif op is _sre.IN and all(o is _sre.LITERAL for o, _ in av):
+            alts = [(chr(a), True) for _, a in av]
+        elif op is _sre.SUBPATTERN:
+            alts = _grown(_literal_prefixes(list(av[3]), limit), list(av[3]), limit)
+        elif op is _sre.BRANCH:
+            alts = []
+            for branch in av[1]:
+                sub = _grown(_literal_prefixes(list(branch), limit), list(branch), limit)
+                if sub is None:
+                    return None
+                alts += sub
+        elif op is _sre.MAX_REPEAT and av[0] == 0 and av[1] == 1:
+            sub = _grown(_literal_prefixes(list(av[2]), limit), list(av[2]), limit)
+            alts = None if sub is None else [*sub, ("", True)]
+        else:
+            alts = None
+        if alts is None:
+            return done + growing
+        nxt = []
+        for p in growing:
+            for a, grows in alts:
+                (nxt if grows and len(p + a) < limit else done).append(p + a)
+        growing = nxt
+        if len(done) + len(growing) > 64:
+            return None
+    return done + growing
+
+
+def _grown(prefixes: list[str] | None, items: list, limit: int) -> list[tuple[str, bool]] | None:
+    """``prefixes`` of a sub-pattern, each marked whether it spells a whole match of it."""
+    if prefixes is None:
+        return None
+    whole = _literal_set(items, limit)
+    return [(p, whole is not None and p in whole) for p in prefixes]
+
+
+def _literal_set(items: list, limit: int, most: int = 64) -> set[str] | None:
+    """Every string the parsed regex ``items`` can match, if it is a small finite literal set."""
+    out = {""}
+    for op, av in items:
+        if op is _sre.LITERAL:
+            opts = {chr(av)}
+        elif op is _sre.IN and all(o is _sre.LITERAL for o, _ in av):
+            opts = {chr(a) for _, a in av}
+        elif op is _sre.SUBPATTERN:
+            opts = _literal_set(list(av[3]), limit, most)
+        elif op is _sre.BRANCH:
+            opts = set()
+            for branch in av[1]:
+                sub = _literal_set(list(branch), limit, most)
+                if sub is None:
+                    return None
+                opts |= sub
+        elif op is _sre.MAX_REPEAT and av[0] == 0 and av[1] == 1:
+            sub = _literal_set(list(av[2]), limit, most)
+            opts = None if sub is None else sub | {""}
+        else:
+            opts = None
+        if opts is None:
+            return None
+        out = {p + o for p in out for o in opts}
+        if len(out) > most or any(len(p) >= limit for p in out):
+            return None
+    return out
+
+
+@lru_cache(maxsize=4)
+def _cue_automaton() -> ahocorasick_rs.AhoCorasick | None:
+    """An Aho-Corasick automaton (a DFA, in C) over literal prefixes of every cue alternative.
+
+    Wherever ``_cue_finder`` matches, one of these prefixes starts, so the automaton's hits are
+    a superset of the cue positions: ``_cue_finder().match`` at a hit then decides, exactly as
+    the search would. None (use the regex scan) if some alternative has no usable prefix.
+    """
+    plain, word = _cue_alternatives(C.CUES)
+    keys: set[str] = set()
+    for alt in plain + word:
+        prefixes = _literal_prefixes(list(_sre_parse.parse(alt)))
+        if not prefixes or any(not p or "\n" in p for p in prefixes):
+            return None
+        keys.update(prefixes)
+    minimal = sorted(k for k in keys if not any(k[:i] in keys for i in range(1, len(k))))
+    return ahocorasick_rs.AhoCorasick(minimal, implementation=ahocorasick_rs.Implementation.DFA)
+
+
 def candidate_lines(low: str) -> list[tuple[int, int, int]]:
     """(line index, start, end) of the lines of lowercased ``low`` that contain a cue stem.
 
-    One regex search per candidate line over the whole text; a line without any cue cannot
-    match a rule, so it is never normalized.
+    A line without any cue cannot match a rule, so it is never normalized. The automaton
+    (``_cue_automaton``) finds the places where a cue may start in one pass; the cue regex is
+    then tried only there, and not again in a line already taken.
 
     >>> candidate_lines("peace talks resumed.\\nshare this article\\nbody.")
     [(1, 21, 39)]
     """
+    automaton = _cue_automaton()
+    if automaton is None:
+        return _candidate_lines_re(low)
+    try:
+        hits = automaton.find_matches_as_indexes(low, overlapping=True)
+    except UnicodeEncodeError:  # lone surrogates: the automaton takes only valid text
+        return _candidate_lines_re(low)
+    match = _cue_finder().match
+    out, line_no, pos, end = [], 0, 0, -1
+    for _, at, _ in hits:  # by end offset, so by line (no prefix holds a newline)
+        if at <= end or match(low, at) is None:
+            continue
+        start = low.rfind("\n", 0, at) + 1
+        end = low.find("\n", at)
+        if end < 0:
+            end = len(low)
+        line_no += low.count("\n", pos, start)
+        pos = start
+        out.append((line_no, start, end))
+    return out
+
+
+def _candidate_lines_re(low: str) -> list[tuple[int, int, int]]:
+    """``candidate_lines`` with regexes only: the cue skipper and the cue search."""
     finder, skipper = _cue_finder(), _cue_skipper()
     search = finder.search
     out, line_no, pos, n = [], 0, 0, len(low)
