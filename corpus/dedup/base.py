@@ -29,8 +29,8 @@ from corpus.stages.base import Edit, Outcome, Stage
 FIELD_NAMES = frozenset(f.name for f in FIELDS)
 
 
-def fold(text: str) -> str:
-    """NFKC and lower case: the form both dedup steps compare texts in.
+def fold(text: str, *, lowercase: bool = True) -> str:
+    """NFKC and lower case (unless ``lowercase=False``): the form both dedup steps compare texts in.
 
     ``unicodedata.normalize`` costs 10x ``is_normalized`` on text that is already NFKC (most
     text), so it runs only when the check says it must; the result is the same.
@@ -40,7 +40,7 @@ def fold(text: str) -> str:
     """
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    return text.lower()
+    return text.lower() if lowercase else text
 
 
 class CorpusStep(Stage):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Sequence
 
 from corpus.dedup.base import CorpusStep, fold
@@ -17,11 +16,7 @@ def normalize_for_dedup(text: str, *, lowercase: bool = True) -> str:
     >>> normalize_for_dedup("  Hello\\n\\n  WORLD ")
     'hello world'
     """
-    if lowercase:
-        return " ".join(fold(text).split())
-    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    return " ".join(text.split())
+    return " ".join(fold(text, lowercase=lowercase).split())
 
 
 def _key(norm: str) -> bytes:

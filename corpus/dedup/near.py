@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from corpus.dedup import minhash as mh
-from corpus.dedup.base import GlobalStep, Verdict
+from corpus.dedup.base import GlobalStep, Verdict, fold
 from corpus.document import Document
 from corpus.errors import ConfigError
 from corpus.stages.base import Edit, Outcome
@@ -229,10 +229,7 @@ class NearDedup(GlobalStep):
 
     def fingerprint_batch(self, docs: list[Document]) -> np.ndarray:
         """Signatures ``(len(docs), num_perm)`` uint32; row i equals ``fingerprint(docs[i])``."""
-        if not docs:
-            return np.zeros((0, self.num_perm), dtype=np.uint32)
-        hashes, offsets = mh.shingle_hashes([d.text for d in docs], self.ngram)
-        return mh.signatures(hashes, offsets, *self._perm())
+        return self.fingerprint_folded([fold(d.text) for d in docs])
 
     takes_folded = True
 
