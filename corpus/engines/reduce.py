@@ -176,8 +176,7 @@ _DROPPED, _PASSED, _CHANGED = 0, 1, 2
 
 def _first_pass_input(work: WorkDir, passed: list[bytearray], changed: ShardWriter) -> Iterator[Document]:
     """What the streaming steps kept, in input order: from the chunk files, changed ones from the spool."""
-    root, parts = changed.root, changed.close()
-    spooled = (doc for part in parts for doc in read_documents(root / part["path"]))
+    spooled = _drain(changed)
     for i, flags in enumerate(passed):
         if flags.count(_DROPPED) < len(flags):  # a chunk with nothing left is not read again
             for doc, flag in zip(work.survivors(i), flags, strict=True):
@@ -185,7 +184,8 @@ def _first_pass_input(work: WorkDir, passed: list[bytearray], changed: ShardWrit
                     yield doc
                 elif flag == _CHANGED:
                     yield next(spooled)
-    shutil.rmtree(root)
+    for _ in spooled:  # (none left) lets the spool remove its directory
+        pass
 
 
 def _global_passes(
@@ -204,13 +204,14 @@ def _global_passes(
         for doc, outcome, reason in pipeline.global_pass(k, docs, stats):
             sink.route(doc.id, outcome, reason, nxt)
         if nxt is not None:
-            root, parts = nxt.root, nxt.close()
-            docs = (doc for part in parts for doc in read_documents(root / part["path"]))
-            docs = _then_remove(docs, root)
+            docs = _drain(nxt)
 
 
-def _then_remove(docs: Iterator[Document], root: Path) -> Iterator[Document]:
-    yield from docs
+def _drain(spool: ShardWriter) -> Iterator[Document]:
+    """A spool's documents in order; its directory is removed once they are read."""
+    root, parts = spool.root, spool.close()
+    for part in parts:
+        yield from read_documents(root / part["path"])
     shutil.rmtree(root)
 
 
