@@ -90,13 +90,10 @@ def to_table(docs: list[Document], schema: Any):  # -> pyarrow.Table
     import pyarrow as pa
 
     columns = {
-        "id": [d.id for d in docs],
-        "text": [d.text for d in docs],
-        "source": [d.source for d in docs],
-        "url": [d.url for d in docs],
-        "lang": [d.lang for d in docs],
-        "lang_score": [d.lang_score for d in docs],
-        "meta": [_meta_json(d.meta) for d in docs],
+        f.name: [_meta_json(d.meta) for d in docs]
+        if f.arrow_type == "json"
+        else [getattr(d, f.name) for d in docs]
+        for f in FIELDS
     }
     return pa.Table.from_pydict(columns, schema=schema)
 
@@ -110,6 +107,7 @@ def from_batch(batch: Any) -> list[Document]:
     names = batch.schema.names
     if names != [f.name for f in FIELDS]:  # another layout (extra columns): the general path
         return [Document.from_dict(row) for row in batch.to_pylist()]
+    # FIELDS' order is Document's (a test checks): one list per column, zipped back into rows.
     ids, texts, sources, urls, langs, scores, metas = (batch.column(i).to_pylist() for i in range(7))
     return [
         Document(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import jsonschema
@@ -23,6 +24,7 @@ def test_features_and_arrow_schema_follow_fields():
     assert arrow_schema().names == names
     assert features()["lang_score"].dtype == "float64"
     assert {"id", "text", "source", "url", "lang", "lang_score", "meta"} <= set(names)
+    assert [f.name for f in dataclasses.fields(Document)] == names  # from_batch zips columns in this order
 
 
 def test_row_validates_against_schema():
