@@ -192,4 +192,10 @@ def test_failed_build_leaves_the_previous_output_whole(ray_cluster, tmp_path, mo
     with pytest.raises(KeyboardInterrupt):
         Pipeline.from_yaml(config).build(output=out, engine="ray", progress=False)
     assert tree(out) == before
+    # No temporary directory; the committed map parts stay for a rerun, which reuses and removes them.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.ray-work", "out"]
+    monkeypatch.undo()
+    result = Pipeline.from_yaml(config).build(output=out, engine="ray", progress=False)
+    assert result.resumed_chunks == len(result.manifest["inputs"]) and "input files reused" in result.summary()
+    assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
