@@ -205,27 +205,55 @@ def test_failed_build_leaves_the_previous_output_whole(ray_cluster, tmp_path, mo
 
 # -- kill safety: a killed Ray build, run again, resumes from its committed map parts -------------
 
-# Runs the real CLI against the session's Ray with a hook that SIGKILLs the driver at a named point.
+# Runs the real CLI against the session's Ray with a hook that SIGKILLs, at a named point, the
+# driver or ("worker") a map actor of the session's Ray (a descendant of the pytest process).
 KILLER = """
 import os, signal, sys
 import corpus.engines.ray_engine as engine
 from corpus.cli import main
-point, n = sys.argv[1], int(sys.argv[2])
+what, point, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def descendants(root):
+    children = {}
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{d}/stat") as fh:
+                children.setdefault(int(fh.read().rsplit(")", 1)[1].split()[1]), []).append(int(d))
+        except (OSError, IndexError, ValueError):
+            pass
+    found, todo = [], [root]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
 def hook(name, i):
-    if name == point and i == n:
+    if name != point or i != n:
+        return
+    if what == "driver":
         os.kill(os.getpid(), signal.SIGKILL)
+    for pid in descendants(int(os.environ["SESSION_PID"])):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                title = fh.read()
+            if title.startswith(b"ray::") and b"_Process" in title:  # a map actor, not this driver
+                os.kill(pid, signal.SIGKILL)
+                print(f"killed map actor {pid}", file=sys.stderr)
+                return
+        except OSError:
+            pass
+    print(f"no map actor among {descendants(int(os.environ['SESSION_PID']))}", file=sys.stderr)
 engine.on_event = hook
-sys.exit(main(sys.argv[3:]))
+sys.exit(main(sys.argv[4:]))
 """
 N_FILES = 6  # five files of bench documents and an empty one (number 2)
 
 
-def run_cli(cwd, *args: str, killer: tuple[str, int] | None = None):
+def run_cli(cwd, *args: str, killer: tuple[str, str, int] | None = None):
     import subprocess
     import sys
 
     prefix = ["-c", KILLER, *map(str, killer)] if killer else ["-m", "corpus.cli"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_DEDUP_LOGS": "0"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_DEDUP_LOGS": "0", "SESSION_PID": str(os.getpid())}
     return subprocess.run(
         [sys.executable, *prefix, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=180
     )
@@ -295,7 +323,7 @@ def test_killed_ray_build_resumes_to_the_same_bytes(killable, point, n, reused):
     out, work = tmp / "out", tmp / ".out.ray-work"
     for stale in (out, work):
         shutil.rmtree(stale, ignore_errors=True)
-    killed = run_cli(tmp, *build, killer=(point, n))
+    killed = run_cli(tmp, *build, killer=("driver", point, n))
     assert killed.returncode == -9, killed.stderr[-2000:]
     assert not out.exists(), "an interrupted build must not leave an output that looks complete"
     parts = sorted(p.name for p in work.glob("file-*.parquet"))
@@ -317,7 +345,7 @@ def test_half_written_part_is_ignored(killable):
     out, work = tmp / "out", tmp / ".out.ray-work"
     for stale in (out, work):
         shutil.rmtree(stale, ignore_errors=True)
-    assert run_cli(tmp, *build, killer=("part_committed", 1)).returncode == -9
+    assert run_cli(tmp, *build, killer=("driver", "part_committed", 1)).returncode == -9
     (work / "file-000001.parquet").rename(work / "file-000001.parquet.tmp")  # as if killed before the rename
     (work / "file-000000.parquet").write_bytes(b"a torn write")  # would fail to read if it were reused
     run = json.loads((work / "run.json").read_text())
@@ -328,4 +356,18 @@ def test_half_written_part_is_ignored(killable):
     assert "resumed" not in resumed.stdout
     assert tree(out) == reference
     assert not work.exists()
+    wait_until_idle()
+
+
+def test_killed_map_actor_is_replaced(killable):
+    """SIGKILL of a map actor mid-map: Ray restarts it and retries its batch; the same bytes, no leftovers."""
+    import shutil
+
+    tmp, reference, build = killable
+    shutil.rmtree(tmp / "out", ignore_errors=True)
+    done = run_cli(tmp, *build, killer=("worker", "part_committed", 0))
+    assert "killed map actor" in done.stderr, done.stderr[-3000:]
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert tree(tmp / "out") == reference
+    assert sorted(p.name for p in tmp.iterdir() if p.name.startswith(".")) == []
     wait_until_idle()

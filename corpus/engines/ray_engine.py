@@ -1,25 +1,35 @@
 """The Ray Data engine: the local engine's stages and output, on a Ray cluster.
 
-Dataflow (each arrow a Ray Data operation; nothing but the final write passes the driver):
+Dataflow (each arrow a Ray Data operation):
 
 1. read: one task per input file calls our own readers (``read_input``), so ids,
    quarantine records and their accounting are the local engine's; every record gets
    ``idx`` = file number << 40 | record number, which sorts in stable input order.
 2. map: ``map_batches`` on an actor pool; each actor loads the pipeline once (models
-   such as detect_language's) and runs ``Pipeline.process_batch``: the per-document
-   stages and the corpus steps' fingerprints. The result is materialized, in input
-   order (``preserve_order``).
-3. exact dedup, near dedup: distributed steps (``corpus.dedup.distributed``) that
-   return decision rows ``(idx, payload)`` only for documents they drop or cluster;
-   these are sorted by ``idx``.
-4. write: the driver streams the map output in input order, merges in the decisions,
+   such as detect_language's) and runs ``Pipeline.process_batch`` once per input file in
+   a batch: the per-document stages and the corpus steps' fingerprints. The driver
+   streams the result in input order (``preserve_order``) into the work directory, one
+   Parquet part per input file (see ``RayWorkDir``), and hands the survivors' dedup
+   columns (idx, id, signature, length, exact digest) back to Ray as blocks.
+3. exact dedup, near dedup: distributed steps (``corpus.dedup.distributed``) over those
+   columns; they return decision rows ``(idx, payload)`` only for documents they drop or
+   cluster; these are sorted by ``idx``.
+4. write: the driver reads the parts back in input order, merges in the decisions,
    and feeds the local engine's ``Sink``/``DatasetWriter``/``finish_build``, replaying the
    local reduce's order of records (quarantine, drop log by chunk, then near drops),
    so shards, card, manifest and index are byte for byte the local engine's.
 
-The build is written to ``.{out}.tmp`` and swapped into place when complete, as the local
-engine does: a killed build never leaves output that looks complete. Unlike the local
-engine, a rerun starts from scratch (no checkpointed chunks). Options with no
+Kill safety and resume: the map output is checkpointed per input file in
+``.{out}.ray-work/`` beside the output (``run.json``: toolkit version, config hash, input
+sha256s; ``file-NNNNNN.parquet``: one file's map output, committed by an atomic rename
+after fsync). Killed at any point (the driver, or a worker: Ray itself retries map tasks
+and restarts map actors) and run again with the same command, a build maps only the input
+files with no committed part and ends with exactly the output of an uninterrupted build;
+the dedup steps and the write, which need every document, are redone. A different config,
+toolkit version or input bytes starts afresh. The build is written to ``.{out}.tmp`` and
+swapped into place when complete, so a killed build never leaves output that looks
+complete; the work directory is removed once the output is in place. The work directory is
+written and read by the driver only, so it needs no shared filesystem. Options with no
 distributed form yet fail with a ConfigError naming them.
 """
 
