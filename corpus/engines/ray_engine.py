@@ -524,18 +524,16 @@ def _persist(fresh: Any, todo: list[int], work: RayWorkDir, survivors: _Survivor
     queue = iter(todo)
     part: _Part | None = None
 
-    def advance(to: int | None) -> _Part | None:
-        """Commit the current part and every file before ``to`` (None: all the rest)."""
-        nonlocal part
+    def advance(to: int) -> _Part:
+        """Commit the current part and an empty one for each file before ``to``; open ``to``'s."""
         if part is not None:
             part.commit()
         for number in queue:
             if number == to:
                 return _Part(work, number)
-            if to is not None and number > to:
+            if number > to:
                 break
-            empty = _Part(work, number)
-            empty.commit()
+            _Part(work, number).commit()
         raise BuildError(f"engine ray: map output for input file {to}, out of input order")
 
     for batch in fresh.iter_batches(batch_format="pyarrow", batch_size=None):
