@@ -192,4 +192,182 @@ def test_failed_build_leaves_the_previous_output_whole(ray_cluster, tmp_path, mo
     with pytest.raises(KeyboardInterrupt):
         Pipeline.from_yaml(config).build(output=out, engine="ray", progress=False)
     assert tree(out) == before
+    # No temporary directory; the committed map parts stay for a rerun, which reuses and removes them.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.ray-work", "out"]
+    monkeypatch.undo()
+    result = Pipeline.from_yaml(config).build(output=out, engine="ray", progress=False)
+    assert (
+        result.resumed_chunks == len(result.manifest["inputs"]) and "input files reused" in result.summary()
+    )
+    assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# -- kill safety: a killed Ray build, run again, resumes from its committed map parts -------------
+
+# Runs the real CLI against the session's Ray with a hook that SIGKILLs, at a named point, the
+# driver or ("worker") a map actor of the session's Ray (a descendant of the pytest process).
+KILLER = """
+import os, signal, sys
+import corpus.engines.ray_engine as engine
+from corpus.cli import main
+what, point, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def descendants(root):
+    children = {}
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{d}/stat") as fh:
+                children.setdefault(int(fh.read().rsplit(")", 1)[1].split()[1]), []).append(int(d))
+        except (OSError, IndexError, ValueError):
+            pass
+    found, todo = [], [root]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+def hook(name, i):
+    if name != point or i != n:
+        return
+    if what == "driver":
+        os.kill(os.getpid(), signal.SIGKILL)
+    for pid in descendants(int(os.environ["SESSION_PID"])):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                title = fh.read()
+            if title.startswith(b"ray::") and b"_Process" in title:  # a map actor, not this driver
+                os.kill(pid, signal.SIGKILL)
+                print(f"killed map actor {pid}", file=sys.stderr)
+                return
+        except OSError:
+            pass
+    print(f"no map actor among {descendants(int(os.environ['SESSION_PID']))}", file=sys.stderr)
+engine.on_event = hook
+sys.exit(main(sys.argv[4:]))
+"""
+N_FILES = 6  # five files of bench documents and an empty one (number 2)
+
+
+def run_cli(cwd, *args: str, killer: tuple[str, str, int] | None = None):
+    import subprocess
+    import sys
+
+    prefix = ["-c", KILLER, *map(str, killer)] if killer else ["-m", "corpus.cli"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_DEDUP_LOGS": "0", "SESSION_PID": str(os.getpid())}
+    return subprocess.run(
+        [sys.executable, *prefix, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=180
+    )
+
+
+def wait_until_idle(cpus: float = 2, timeout: float = 30) -> None:
+    """The killed driver's job is gone: its actors and tasks gave the session's CPUs back."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while ray.available_resources().get("CPU", 0) < cpus:
+        assert time.monotonic() < deadline, f"Ray resources not released: {ray.available_resources()}"
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def killable(ray_cluster, tmp_path_factory):
+    """2,600 bench documents in 5 files (+ exact copies, a bad line, an empty file); the local bytes."""
+    import zstandard
+
+    bench = shared_path("bench", "base_text.jsonl.zst")
+    tmp = tmp_path_factory.mktemp("ray-resume")
+    with zstandard.open(bench, "rt", encoding="utf-8") as fh:
+        lines = [line for _, line in zip(range(2500), fh, strict=False)]
+    copies = [
+        json.dumps({"id": f"copy-{i}", "text": json.loads(lines[i * 7])["text"]}) + "\n" for i in range(100)
+    ]
+    chunks = [lines[i * 500 : (i + 1) * 500] for i in range(5)]
+    chunks[3] = chunks[3][:250] + copies + ["not json\n"] + chunks[3][250:]
+    names = []
+    for i, chunk in enumerate(chunks):
+        names.append(f"in-{i}.jsonl")
+        (tmp / names[-1]).write_text("".join(chunk), encoding="utf-8")
+        if i == 1:
+            names.append("in-empty.jsonl")
+            (tmp / names[-1]).write_text("", encoding="utf-8")
+    assert len(names) == N_FILES
+    (tmp / "build.yaml").write_text(
+        f"input: {{paths: [{', '.join(names)}]}}\n"
+        "stages:\n  - fix_encoding: {}\n  - exact_dedup: {}\n  - near_dedup: {}\n"
+        "output: {path: out}\nbatch_size: 128\ncheckpoint_docs: 700\n",
+        encoding="utf-8",
+    )
+    local = run_cli(tmp, "build", "build.yaml", "--output", "reference", "--workers", "0", "--quiet")
+    assert local.returncode == 0, local.stderr
+    reference = tree(tmp / "reference")
+    counts = json.loads(reference["manifest.json"])["counts"]
+    assert counts["read"] == 2602 and counts["quarantined"] == 2  # the bad line, the empty file
+    assert counts["dropped"]["exact_dedup.exact_duplicate"] >= 100
+    assert counts["dropped"]["near_dedup.near_duplicate"] > 20
+    address = ray.get_runtime_context().gcs_address
+    return tmp, reference, ["build", "build.yaml", "--engine", "ray", "--address", address, "--quiet"]
+
+
+@pytest.mark.parametrize(
+    ("point", "n", "reused"),
+    [
+        ("part_committed", 1, 2),  # mid-map: input files 0 and 1 committed, the rest not yet
+        ("dedup", 1, N_FILES),  # between the distributed exact and near dedup
+        ("final_write", 4, N_FILES),  # the driver writing shards, .out.tmp half full
+    ],
+)
+def test_killed_ray_build_resumes_to_the_same_bytes(killable, point, n, reused):
+    import shutil
+
+    tmp, reference, build = killable
+    out, work = tmp / "out", tmp / ".out.ray-work"
+    for stale in (out, work):
+        shutil.rmtree(stale, ignore_errors=True)
+    killed = run_cli(tmp, *build, killer=("driver", point, n))
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert not out.exists(), "an interrupted build must not leave an output that looks complete"
+    parts = sorted(p.name for p in work.glob("file-*.parquet"))
+    assert parts == [f"file-{i:06d}.parquet" for i in range(reused)]
+    wait_until_idle()
+    resumed = run_cli(tmp, *build)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"resumed: {reused} input files reused" in resumed.stdout
+    assert tree(out) == reference
+    assert sorted(p.name for p in tmp.iterdir() if p.name.startswith(".")) == [], "work dir left behind"
+    wait_until_idle()
+
+
+def test_half_written_part_is_ignored(killable):
+    """A part without its commit (the rename) is redone; a part of another run is not reused."""
+    import shutil
+
+    tmp, reference, build = killable
+    out, work = tmp / "out", tmp / ".out.ray-work"
+    for stale in (out, work):
+        shutil.rmtree(stale, ignore_errors=True)
+    assert run_cli(tmp, *build, killer=("driver", "part_committed", 1)).returncode == -9
+    (work / "file-000001.parquet").rename(work / "file-000001.parquet.tmp")  # as if killed before the rename
+    (work / "file-000000.parquet").write_bytes(b"a torn write")  # would fail to read if it were reused
+    run = json.loads((work / "run.json").read_text())
+    (work / "run.json").write_text(json.dumps({**run, "config_sha256": "another config"}))
+    wait_until_idle()
+    resumed = run_cli(tmp, *build)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resumed" not in resumed.stdout
+    assert tree(out) == reference
+    assert not work.exists()
+    wait_until_idle()
+
+
+def test_killed_map_actor_is_replaced(killable):
+    """SIGKILL of a map actor mid-map: Ray restarts it and retries its batch; the same bytes, no leftovers."""
+    import shutil
+
+    tmp, reference, build = killable
+    shutil.rmtree(tmp / "out", ignore_errors=True)
+    done = run_cli(tmp, *build, killer=("worker", "part_committed", 0))
+    assert "killed map actor" in done.stderr, done.stderr[-3000:]
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert tree(tmp / "out") == reference
+    assert sorted(p.name for p in tmp.iterdir() if p.name.startswith(".")) == []
+    wait_until_idle()

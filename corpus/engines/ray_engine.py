@@ -1,57 +1,73 @@
 """The Ray Data engine: the local engine's stages and output, on a Ray cluster.
 
-Dataflow (each arrow a Ray Data operation; nothing but the final write passes the driver):
+Dataflow (each arrow a Ray Data operation):
 
 1. read: one task per input file calls our own readers (``read_input``), so ids,
    quarantine records and their accounting are the local engine's; every record gets
    ``idx`` = file number << 40 | record number, which sorts in stable input order.
 2. map: ``map_batches`` on an actor pool; each actor loads the pipeline once (models
-   such as detect_language's) and runs ``Pipeline.process_batch``: the per-document
-   stages and the corpus steps' fingerprints. The result is materialized, in input
-   order (``preserve_order``).
-3. exact dedup, near dedup: distributed steps (``corpus.dedup.distributed``) that
-   return decision rows ``(idx, payload)`` only for documents they drop or cluster;
-   these are sorted by ``idx``.
-4. write: the driver streams the map output in input order, merges in the decisions,
+   such as detect_language's) and runs ``Pipeline.process_batch`` once per input file in
+   a batch: the per-document stages and the corpus steps' fingerprints. The driver
+   streams the result in input order (``preserve_order``) into the work directory, one
+   Parquet part per input file (see ``RayWorkDir``), and hands the survivors' dedup
+   columns (idx, id, signature, length, exact digest) back to Ray as blocks.
+3. exact dedup, near dedup: distributed steps (``corpus.dedup.distributed``) over those
+   columns; they return decision rows ``(idx, payload)`` only for documents they drop or
+   cluster; these are sorted by ``idx``.
+4. write: the driver reads the parts back in input order, merges in the decisions,
    and feeds the local engine's ``Sink``/``DatasetWriter``/``finish_build``, replaying the
    local reduce's order of records (quarantine, drop log by chunk, then near drops),
    so shards, card, manifest and index are byte for byte the local engine's.
 
-The build is written to ``.{out}.tmp`` and swapped into place when complete, as the local
-engine does: a killed build never leaves output that looks complete. Unlike the local
-engine, a rerun starts from scratch (no checkpointed chunks). Options with no
+Kill safety and resume: the map output is checkpointed per input file in
+``.{out}.ray-work/`` beside the output (``run.json``: toolkit version, config hash, input
+sha256s; ``file-NNNNNN.parquet``: one file's map output, committed by an atomic rename
+after fsync). Killed at any point (the driver, or a worker: Ray itself retries map tasks
+and restarts map actors) and run again with the same command, a build maps only the input
+files with no committed part and ends with exactly the output of an uninterrupted build;
+the dedup steps and the write, which need every document, are redone. A different config,
+toolkit version or input bytes starts afresh. The build is written to ``.{out}.tmp`` and
+swapped into place when complete, so a killed build never leaves output that looks
+complete; the work directory is removed once the output is in place. The work directory is
+written and read by the driver only, so it needs no shared filesystem. Options with no
 distributed form yet fail with a ConfigError naming them.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
 import pickle
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
+import corpus
 from corpus.dedup import distributed as dist
 from corpus.dedup.base import apply_verdict
 from corpus.dedup.exact import ExactDedup
 from corpus.dedup.near import INDEX_DIR, NearDedup, save_index, verdict
 from corpus.document import Document
-from corpus.engines.checkpoint import WorkDir
+from corpus.engines.checkpoint import RUN_FILE, WorkDir
 from corpus.engines.local import CHECKPOINT_DOCS, BuildResult, _swap
 from corpus.engines.reduce import Sink, finish_build
 from corpus.errors import BuildError, ConfigError
+from corpus.io.manifest import config_hash
 from corpus.io.readers import Quarantined, ReadOptions, detect_format, expand_inputs, read_input
 from corpus.io.shards import DatasetWriter, sha256_file
 from corpus.stages.base import Edit, Outcome
 from corpus.stats import Stats
+
+log = logging.getLogger(__name__)
 
 QUARANTINED, DROPPED, SURVIVED = 0, 1, 2
 READ_ROWS = 1_000  # records per block a read task yields
@@ -198,6 +214,16 @@ class _Process:
         self.steps = pipeline.worker_steps
 
     def __call__(self, t: pa.Table) -> pa.Table:
+        # One process_batch per input file in the batch: each file's counters ride on its own
+        # rows, so a file's committed part holds exactly its share (see _persist).
+        files = np.asarray(t["idx"]) >> FILE_SHIFT
+        cuts = np.flatnonzero(files[1:] != files[:-1]) + 1
+        if not len(cuts):
+            return self._one(t)
+        bounds = [0, *cuts.tolist(), t.num_rows]
+        return pa.concat_tables([self._one(t.slice(a, b - a)) for a, b in itertools.pairwise(bounds)])
+
+    def _one(self, t: pa.Table) -> pa.Table:
         kinds = t["kind"].to_pylist()
         payloads = t["payload"].to_pylist()
         docs = [pickle.loads(p) for p, k in zip(payloads, kinds, strict=True) if k == SURVIVED]
@@ -272,9 +298,12 @@ def _exact_drop(doc: Document, kept: str) -> Outcome:
 
 
 def _write(
-    pipeline: Any, mapped: Any, decisions: Any, tmp: Path, inputs: list[dict[str, Any]]
+    pipeline: Any, mapped: Iterable[Any], decisions: Any, tmp: Path, inputs: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], Stats]:
-    """Everything after the distributed steps, in the local reduce's order of writes."""
+    """Everything after the distributed steps, in the local reduce's order of writes.
+
+    ``mapped``: the map output's record batches in input order (the committed parts).
+    """
     config = pipeline.config
     exact, near = check_supported(pipeline)
     chunk_docs = config.get("checkpoint_docs", CHECKPOINT_DOCS)
@@ -301,11 +330,13 @@ def _write(
                 sink.route(doc_id, outcome, reason, None)
             pending.clear()
 
-        for batch in mapped.iter_batches(batch_format="pyarrow", batch_size=None):
+        for batch in mapped:
             for row in batch.to_pylist():
                 idx = row["idx"]
                 if idx <= last:
                     raise BuildError(f"engine ray: records out of input order ({idx} after {last})")
+                if idx >> FILE_SHIFT != last >> FILE_SHIFT:
+                    _event("final_write", idx >> FILE_SHIFT)
                 last = idx
                 if row["stats"]:
                     stats.update(pickle.loads(row["stats"]))
@@ -367,7 +398,188 @@ def _write(
     return finish_build(config, inputs, writer, sink, stats, counts, tmp, saved), stats
 
 
+# -- the work directory: the map output, one committed part per input file ---------------------
+
+
+class RayWorkDir:
+    """``.{out}.ray-work/`` beside the output: ``run.json`` and ``file-NNNNNN.parquet`` parts.
+
+    A part holds one input file's map output (MAPPED rows, input order). It is written as
+    ``file-NNNNNN.parquet.tmp``, fsynced and renamed into place: the rename is the commit, so
+    a part under its final name is whole and anything else is ignored (and overwritten).
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.root = out_dir.parent / f".{out_dir.name}.ray-work"
+
+    def open(self, run: dict[str, Any]) -> set[int]:
+        """Prepare for ``run``; the numbers of the input files already committed by the same run."""
+        marker = self.root / RUN_FILE
+        if marker.is_file():
+            try:
+                same = json.loads(marker.read_text(encoding="utf-8")) == run
+            except ValueError:
+                same = False
+            if same:
+                return {int(p.name[5:11]) for p in self.root.glob("file-??????.parquet")}
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(parents=True)
+        tmp = marker.with_name(RUN_FILE + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(run, sort_keys=True))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, marker)
+        return set()
+
+    def path(self, number: int) -> Path:
+        return self.root / f"file-{number:06d}.parquet"
+
+    def batches(self, numbers: Iterable[int], columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """The committed parts of ``numbers``, in that order, READ_ROWS records at a time."""
+        for number in numbers:
+            yield from pq.ParquetFile(self.path(number)).iter_batches(batch_size=READ_ROWS, columns=columns)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class _Part:
+    """One input file's part being written; ``commit`` seals it (fsync, rename, fsync the folder)."""
+
+    def __init__(self, work: RayWorkDir, number: int) -> None:
+        self.work, self.number = work, number
+        self.final = work.path(number)
+        self.tmp = self.final.with_name(self.final.name + ".tmp")
+        self.writer = pq.ParquetWriter(self.tmp, MAPPED, compression="none")
+
+    def add(self, t: pa.Table) -> None:
+        self.writer.write_table(t)
+
+    def commit(self) -> None:
+        self.writer.close()
+        fd = os.open(self.tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(self.tmp, self.final)
+        fd = os.open(self.work.root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _event("part_committed", self.number)
+
+
+SURVIVOR_COLUMNS = ["idx", "id", "sig", "length", "ekey"]
+SURVIVOR_BLOCK = 50_000  # survivor rows per block handed to the dedup steps
+
+
+class _Survivors:
+    """Collects the dedup steps' input (survivors' idx, id, sig, length, ekey) into object-store blocks."""
+
+    def __init__(self) -> None:
+        self.refs: list[Any] = []
+        self.rows = 0
+        self._held: list[pa.Table] = []
+        self._held_rows = 0
+
+    def add(self, t: pa.Table | pa.RecordBatch) -> None:
+        import pyarrow.compute as pc
+
+        if isinstance(t, pa.RecordBatch):
+            t = pa.Table.from_batches([t])
+        t = t.filter(pc.equal(t["kind"], SURVIVED)).select(SURVIVOR_COLUMNS)
+        if t.num_rows:
+            self._held.append(t)
+            self._held_rows += t.num_rows
+            if self._held_rows >= SURVIVOR_BLOCK:
+                self.flush()
+
+    def flush(self) -> None:
+        import ray
+
+        if self._held:
+            block = pa.concat_tables(self._held).combine_chunks()
+            self.refs.append(ray.put(block))
+            self.rows += block.num_rows
+            self._held, self._held_rows = [], 0
+
+    def dataset(self) -> Any:
+        import ray.data
+
+        self.flush()
+        if not self.refs:
+            return ray.data.from_arrow(_survivors(MAPPED.empty_table()))
+        return ray.data.from_arrow_refs(self.refs)
+
+
+def _persist(fresh: Any, todo: list[int], work: RayWorkDir, survivors: _Survivors) -> None:
+    """Stream the map output (input order) into one committed part per input file of ``todo``.
+
+    A file's part is committed when the stream moves past it; a file with no record gets an
+    empty part. Every batch's survivor columns also go to ``survivors``.
+    """
+    queue = iter(todo)
+    part: _Part | None = None
+
+    def advance(to: int) -> _Part:
+        """Commit the current part and an empty one for each file before ``to``; open ``to``'s."""
+        if part is not None:
+            part.commit()
+        for number in queue:
+            if number == to:
+                return _Part(work, number)
+            if number > to:
+                break
+            _Part(work, number).commit()
+        raise BuildError(f"engine ray: map output for input file {to}, out of input order")
+
+    for batch in fresh.iter_batches(batch_format="pyarrow", batch_size=None):
+        files = np.asarray(batch["idx"]) >> FILE_SHIFT
+        cuts = np.flatnonzero(files[1:] != files[:-1]) + 1
+        bounds = [0, *cuts.tolist(), batch.num_rows]
+        for a, b in itertools.pairwise(bounds):
+            if a == b:
+                continue
+            piece = batch.slice(a, b - a)
+            number = int(files[a])
+            if part is None or number != part.number:
+                part = advance(number)
+            part.add(piece)
+            survivors.add(piece)
+    if part is not None:
+        part.commit()
+    for number in queue:
+        _Part(work, number).commit()
+
+
 # -- the build -----------------------------------------------------------------------------------
+
+# Called at named points of a build ("part_committed" with the input file's number, "dedup"
+# with 0 before exact dedup and 1 before near dedup, "final_write" with the file number whose
+# records are being written); tests use it to kill a build at a chosen point.
+on_event: Callable[[str, int], None] | None = None
+
+
+def _event(name: str, n: int) -> None:
+    if on_event is not None:
+        on_event(name, n)
+
+
+class RayBuildResult(BuildResult):
+    """A BuildResult whose ``resumed_chunks`` counts input files whose committed map part was reused."""
+
+    def summary(self) -> str:
+        text = super().summary()
+        if self.resumed_chunks:
+            text = text.replace(
+                f"resumed: {self.resumed_chunks} chunks reused",
+                f"resumed: {self.resumed_chunks} input files reused",
+                1,
+            )
+        return text
 
 
 def run_build(
@@ -380,7 +592,8 @@ def run_build(
 ) -> BuildResult:
     """Build ``pipeline.config`` on Ray (``address``, else $RAY_ADDRESS, else a local Ray).
 
-    Same output, byte for byte, as the local engine. Uses a Ray already initialised in this
+    Same output, byte for byte, as the local engine; resumes an interrupted build from the
+    input files whose map output was committed. Uses a Ray already initialised in this
     process as it is, and shuts down only a Ray it started.
     """
     config = pipeline.config
@@ -398,6 +611,18 @@ def run_build(
     inputs = [{"path": f.path, "sha256": sha256_file(f.path)} for f in files]
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     WorkDir(out_dir).remove()  # a local engine's checkpoints would not match this build's
+    work = RayWorkDir(out_dir)
+    run = {
+        "engine": "ray",
+        "toolkit_version": corpus.__version__,
+        "config_sha256": config_hash(config),
+        "file_shift": FILE_SHIFT,
+        "inputs": inputs,
+    }
+    done = work.open(run) & set(range(len(files)))
+    todo = [i for i in range(len(files)) if i not in done]
+    if done:
+        log.info("engine ray: resuming, %d of %d input files already mapped", len(done), len(files))
     address = address or (config.get("ray") or {}).get("address")
     started_ray = connect(address)
     tmp = out_dir.parent / f".{out_dir.name}.tmp"
@@ -408,29 +633,31 @@ def run_build(
         cpus = _cluster_cpus()
         wanted = workers if workers is not None else config.get("workers", "auto")
         actors = cpus if wanted in (None, "auto") else max(1, int(wanted))
-        mapped = (
-            ray.data.from_items(
-                [{"file": i} for i in range(len(files))], override_num_blocks=max(1, len(files))
+        survivors = _Survivors()
+        for batch in work.batches(sorted(done), columns=["kind", *SURVIVOR_COLUMNS]):
+            survivors.add(batch)
+        if todo:
+            fresh = (
+                ray.data.from_items([{"file": i} for i in todo], override_num_blocks=len(todo))
+                .map_batches(
+                    _read_files,
+                    batch_size=1,
+                    fn_kwargs={"files": files, "config": config["input"], "cwd": os.getcwd()},
+                )
+                .map_batches(
+                    _Process,
+                    batch_format="pyarrow",
+                    batch_size=config.get("batch_size", 256),
+                    fn_constructor_args=(pipeline,),
+                    concurrency=(1, actors),
+                )
             )
-            .map_batches(
-                _read_files,
-                batch_size=1,
-                fn_kwargs={"files": files, "config": config["input"], "cwd": os.getcwd()},
-            )
-            .map_batches(
-                _Process,
-                batch_format="pyarrow",
-                batch_size=config.get("batch_size", 256),
-                fn_constructor_args=(pipeline,),
-                concurrency=(1, actors),
-            )
-            .materialize()
-        )
-        decisions = _dedup(mapped, exact, near, cpus)
+            _persist(fresh, todo, work, survivors)
+        decisions = _dedup(survivors.dataset(), survivors.rows, exact, near, cpus)
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         try:
-            manifest, stats = _write(pipeline, mapped, decisions, tmp, inputs)
+            manifest, stats = _write(pipeline, work.batches(range(len(files))), decisions, tmp, inputs)
             _swap(tmp, out_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -440,24 +667,26 @@ def run_build(
             import ray
 
             ray.shutdown()
-    return BuildResult(out_dir, manifest, stats, time.perf_counter() - started)
+    work.remove()
+    return RayBuildResult(out_dir, manifest, stats, time.perf_counter() - started, len(done))
 
 
-def _dedup(mapped: Any, exact: ExactDedup | None, near: NearDedup | None, cpus: int) -> Any:
+def _dedup(survivors: Any, n: int, exact: ExactDedup | None, near: NearDedup | None, cpus: int) -> Any:
     """The decision rows of both dedup steps, sorted by idx and materialized (None when no step)."""
     if exact is None and near is None:
         return None
-    survivors = mapped.map_batches(_survivors, batch_format="pyarrow")
-    n = survivors.count()
     partitions = min(1000, max(2, cpus, n // 200_000))  # ~200k rows per shuffle partition
     parts = []
     if exact is not None:
+        _event("dedup", 0)
         dropped, survivors = dist.exact_dedup(survivors, partitions)
         parts.append(dropped)
     else:
         survivors = survivors.map_batches(lambda t: t.select(dist.SURVIVOR.names), batch_format="pyarrow")
     if near is not None:
-        clustered, figures = dist.near_dedup(survivors.materialize(), near, partitions)
+        survivors = survivors.materialize()
+        _event("dedup", 1)
+        clustered, figures = dist.near_dedup(survivors, near, partitions)
         dist.log.info("near_dedup: %s", figures)
         if clustered is not None:
             parts.append(clustered)
