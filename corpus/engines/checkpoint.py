@@ -52,11 +52,17 @@ class ChunkPart:
 class WorkDir:
     """The work directory of one output: committed chunk parts and the run they belong to."""
 
+    suffix = ".work"
+
     def __init__(self, out_dir: Path) -> None:
-        self.root = out_dir.parent / f".{out_dir.name}.work"
+        self.root = out_dir.parent / f".{out_dir.name}{self.suffix}"
+
+    def committed(self) -> set[int]:
+        """The indexes of the parts under their final names (whole: the rename is the commit)."""
+        return {int(p.stem.split("-")[1]) for p in self.root.glob("chunk-*.pkl")}
 
     def open(self, run: dict[str, Any]) -> set[int]:
-        """Prepare for ``run``; returns the indexes of chunks already committed by the same run."""
+        """Prepare for ``run``; returns the indexes of parts already committed by the same run."""
         marker = self.root / RUN_FILE
         if marker.is_file():
             try:
@@ -64,7 +70,7 @@ class WorkDir:
             except ValueError:
                 same = False
             if same:
-                return {int(p.stem.split("-")[1]) for p in self.root.glob("chunk-*.pkl")}
+                return self.committed()
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir(parents=True)
         _atomic_write(marker, json.dumps(run, sort_keys=True).encode("utf-8"))

@@ -57,7 +57,7 @@ from corpus.dedup.base import apply_verdict
 from corpus.dedup.exact import ExactDedup
 from corpus.dedup.near import INDEX_DIR, NearDedup, save_index, verdict
 from corpus.document import Document
-from corpus.engines.checkpoint import RUN_FILE, WorkDir
+from corpus.engines.checkpoint import WorkDir
 from corpus.engines.local import CHECKPOINT_DOCS, BuildResult, _swap
 from corpus.engines.reduce import Sink, finish_build
 from corpus.errors import BuildError, ConfigError
@@ -401,47 +401,27 @@ def _write(
 # -- the work directory: the map output, one committed part per input file ---------------------
 
 
-class RayWorkDir:
+class RayWorkDir(WorkDir):
     """``.{out}.ray-work/`` beside the output: ``run.json`` and ``file-NNNNNN.parquet`` parts.
 
     A part holds one input file's map output (MAPPED rows, input order). It is written as
     ``file-NNNNNN.parquet.tmp``, fsynced and renamed into place: the rename is the commit, so
     a part under its final name is whole and anything else is ignored (and overwritten).
+    ``open`` (the run marker, starting afresh for another run) is the local engine's.
     """
 
-    def __init__(self, out_dir: Path) -> None:
-        self.root = out_dir.parent / f".{out_dir.name}.ray-work"
+    suffix = ".ray-work"
 
-    def open(self, run: dict[str, Any]) -> set[int]:
-        """Prepare for ``run``; the numbers of the input files already committed by the same run."""
-        marker = self.root / RUN_FILE
-        if marker.is_file():
-            try:
-                same = json.loads(marker.read_text(encoding="utf-8")) == run
-            except ValueError:
-                same = False
-            if same:
-                return {int(p.name[5:11]) for p in self.root.glob("file-??????.parquet")}
-        shutil.rmtree(self.root, ignore_errors=True)
-        self.root.mkdir(parents=True)
-        tmp = marker.with_name(RUN_FILE + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(run, sort_keys=True))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, marker)
-        return set()
+    def committed(self) -> set[int]:
+        return {int(p.name[5:11]) for p in self.root.glob("file-??????.parquet")}
 
-    def path(self, number: int) -> Path:
+    def part(self, number: int) -> Path:
         return self.root / f"file-{number:06d}.parquet"
 
     def batches(self, numbers: Iterable[int], columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
         """The committed parts of ``numbers``, in that order, READ_ROWS records at a time."""
         for number in numbers:
-            yield from pq.ParquetFile(self.path(number)).iter_batches(batch_size=READ_ROWS, columns=columns)
-
-    def remove(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+            yield from pq.ParquetFile(self.part(number)).iter_batches(batch_size=READ_ROWS, columns=columns)
 
 
 class _Part:
@@ -449,7 +429,7 @@ class _Part:
 
     def __init__(self, work: RayWorkDir, number: int) -> None:
         self.work, self.number = work, number
-        self.final = work.path(number)
+        self.final = work.part(number)
         self.tmp = self.final.with_name(self.final.name + ".tmp")
         self.writer = pq.ParquetWriter(self.tmp, MAPPED, compression="none")
 
