@@ -19,6 +19,14 @@ def normalize_for_dedup(text: str, *, lowercase: bool = True) -> str:
     return " ".join(fold(text, lowercase=lowercase).split())
 
 
+def duplicate_of(doc: Document, kept: str) -> Outcome:
+    """The outcome for an exact copy of the kept document ``kept`` (shared with the Ray engine)."""
+    out = Outcome.drop("exact_duplicate")
+    out.info = {"kept_id": kept}
+    out.edits.append(Edit("exact_duplicate", before=doc.id, after=f"duplicate of {kept}"))
+    return out
+
+
 def _key(norm: str) -> bytes:
     return hashlib.blake2b(norm.encode("utf-8"), digest_size=16).digest()
 
@@ -48,10 +56,7 @@ class ExactDedup(CorpusStep):
     def admit(self, key: bytes, doc: Document) -> Outcome:
         kept = self._seen.get(key)
         if kept is not None:
-            out = Outcome.drop("exact_duplicate")
-            out.info = {"kept_id": kept}
-            out.edits.append(Edit("exact_duplicate", before=doc.id, after=f"duplicate of {kept}"))
-            return out
+            return duplicate_of(doc, kept)
         self._seen[key] = doc.id
         return Outcome(doc)
 

@@ -54,7 +54,7 @@ import pyarrow.parquet as pq
 import corpus
 from corpus.dedup import distributed as dist
 from corpus.dedup.base import apply_verdict
-from corpus.dedup.exact import ExactDedup
+from corpus.dedup.exact import ExactDedup, duplicate_of
 from corpus.dedup.near import INDEX_DIR, NearDedup, save_index, verdict
 from corpus.document import Document
 from corpus.engines.checkpoint import WorkDir
@@ -64,7 +64,7 @@ from corpus.errors import BuildError, ConfigError
 from corpus.io.manifest import config_hash
 from corpus.io.readers import Quarantined, ReadOptions, detect_format, expand_inputs, read_input
 from corpus.io.shards import DatasetWriter, sha256_file
-from corpus.stages.base import Edit, Outcome
+from corpus.stages.base import Outcome
 from corpus.stats import Stats
 
 log = logging.getLogger(__name__)
@@ -289,14 +289,6 @@ def _decisions(ds: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
             yield idx, dist.decode(payload)
 
 
-def _exact_drop(doc: Document, kept: str) -> Outcome:
-    """What ``ExactDedup.admit`` returns for a copy of ``kept``."""
-    out = Outcome.drop("exact_duplicate")
-    out.info = {"kept_id": kept}
-    out.edits.append(Edit("exact_duplicate", before=doc.id, after=f"duplicate of {kept}"))
-    return out
-
-
 def _write(
     pipeline: Any, mapped: Iterable[Any], decisions: Any, tmp: Path, inputs: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], Stats]:
@@ -358,7 +350,7 @@ def _write(
                     upcoming = next(todo, None)
                 if exact is not None:
                     if decided is not None and decided[0] == "exact":
-                        outcome = _exact_drop(doc, decided[1])
+                        outcome = duplicate_of(doc, decided[1])
                         stats.record(exact.name, doc, outcome)
                         pending.append((doc.id, outcome, f"{exact.name}.exact_duplicate"))
                         continue
