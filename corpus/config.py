@@ -25,18 +25,54 @@ def load_schema(name: str) -> dict[str, Any]:
     return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
 
 
+class ConfigLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses aliases (``*name``).
+
+    A config needs none, and aliases are how a ten-line "billion laughs" file expands into
+    billions of nodes and hangs whoever walks it (validation, the schema check, a reader's options).
+    Anchors alone are harmless and allowed.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"YAML aliases (*{event.anchor}) are not allowed in a config; write the value out in full",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    """The config's text; a ConfigError naming the byte offset when it is not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: not valid UTF-8 at byte offset {exc.start} "
+            f"(byte 0x{raw[exc.start]:02x}); save the config as UTF-8"
+        ) from None
+
+
 def load_yaml(path: str | Path) -> dict[str, Any]:
+    """The config file as a dict; every way it can be unreadable is a ConfigError naming the file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+    text = _decode(path, raw)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=ConfigLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML: nested too deeply for a config") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with input, stages, output; got {type(data).__name__}")
     return data

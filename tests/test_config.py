@@ -84,3 +84,32 @@ def test_register_custom_stage():
 
     assert stage(Document(id="a", text="one")) is None
     assert stage(Document(id="b", text="one two")).text == "one two"
+
+
+HOSTILE = ROOT / "tests" / "data" / "hostile"
+
+
+@pytest.mark.parametrize(
+    ("name", "line"), [("config-alias-bomb.yaml", 3), ("config-alias-bomb-hidden.yaml", 8)]
+)
+def test_yaml_aliases_are_refused_with_file_and_line(name, line):
+    """A "billion laughs" is refused at its first alias, before anything walks the expansion."""
+    with pytest.raises(ConfigError) as err:
+        Pipeline.from_yaml(HOSTILE / name)
+    assert f"{name}:{line}: not valid YAML: YAML aliases (*a) are not allowed" in str(err.value)
+
+
+def test_anchors_without_aliases_still_load(tmp_path):
+    text = BASE.replace("output: {path: build/x}", "output: &out {path: build/x}")
+    assert Pipeline.from_yaml(write(tmp_path, text)).config["output"]["path"] == "build/x"
+
+
+def test_config_not_utf8_names_file_line_and_byte_offset():
+    with pytest.raises(ConfigError) as err:
+        Pipeline.from_yaml(HOSTILE / "config-latin1.yaml")
+    assert "config-latin1.yaml:2: not valid UTF-8 at byte offset 76 (byte 0xe9)" in str(err.value)
+
+
+def test_deeply_nested_yaml_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"c\.yaml: not valid YAML: nested too deeply"):
+        Pipeline.from_yaml(write(tmp_path, "a: " + "[" * 5000 + "]" * 5000 + "\n"))
