@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import yaml
@@ -27,7 +29,19 @@ def size_category(n: int) -> str:
     return "n>100M"
 
 
+def data_sha256(manifest: dict[str, Any]) -> str:
+    """One sha256 over every shard's path, split, rows and sha256: the identity of the build's rows."""
+    shards = [[s["path"], s["split"], s["rows"], s["sha256"]] for s in manifest["shards"]]
+    return hashlib.sha256(json.dumps(shards, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
 def render_card(manifest: dict[str, Any]) -> str:
+    """README.md for the build folder and the Hub.
+
+    The config's ``description`` carries the data's sha256: ``datasets`` caches a local folder
+    under its base name and a hash of this YAML header only (the ``data_files`` globs, not the
+    files), so without it a rebuilt folder, or another folder of the same name, loads stale rows.
+    """
     counts = manifest["counts"]
     config = manifest["config"]
     splits = sorted({s["split"] for s in manifest["shards"]})
@@ -41,6 +55,7 @@ def render_card(manifest: dict[str, Any]) -> str:
         "configs": [
             {
                 "config_name": "default",
+                "description": f"corpus build, data sha256 {data_sha256(manifest)}",
                 "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits],
             }
         ],
