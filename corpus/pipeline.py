@@ -20,6 +20,8 @@ from corpus.document import Document
 from corpus.stages.base import Outcome, Stage
 from corpus.stats import Stats
 
+EMPTY = "empty"  # the drop reason of a document with no text left after cleaning (output.min_chars)
+
 
 class Pipeline:
     """Stages in order; ``Pipeline([...])`` or ``Pipeline.from_yaml(path)``."""
@@ -27,7 +29,24 @@ class Pipeline:
     def __init__(self, stages: Sequence[Stage], *, config: dict[str, Any] | None = None) -> None:
         self.stages = list(stages)
         self.config = config or {"stages": [{s.name: s.get_config()} for s in self.stages]}
+        output = self.config.get("output") or {}
+        self.min_chars: int = output.get("min_chars", 1)
+        self.min_words: int = output.get("min_words", 0)
+        self.config_dir: str | None = None
         self._ready = False
+
+    def too_short(self, text: str) -> bool:
+        """Empty after cleaning: fewer than ``min_chars`` non-space characters or ``min_words`` words.
+
+        >>> Pipeline([]).too_short(" \\n "), Pipeline([]).too_short("a")
+        (True, False)
+        """
+        if self.min_chars == 1:
+            if not text or text.isspace():
+                return True
+        elif self.min_chars > 1 and sum(map(len, text.split())) < self.min_chars:
+            return True
+        return self.min_words > 0 and len(text.split()) < self.min_words
 
     @property
     def doc_stages(self) -> list[Stage]:
@@ -66,7 +85,9 @@ class Pipeline:
     def from_yaml(cls, path: str | Path) -> Pipeline:
         from corpus.config import load_yaml
 
-        return cls.from_config(load_yaml(path), where=str(path))
+        pipeline = cls.from_config(load_yaml(path), where=str(path))
+        pipeline.config_dir = str(Path(path).parent)  # absolute inputs are recorded relative to it
+        return pipeline
 
     def setup(self) -> None:
         if not self._ready:
@@ -93,6 +114,8 @@ class Pipeline:
             if outcome.doc is None:
                 return None, f"{stage.name}.{outcome.reason or 'unspecified'}"
             doc = outcome.doc
+        if self.too_short(doc.text):
+            return None, EMPTY
         return doc, ""
 
     def process(self, doc: Document, stats: Stats) -> tuple[Document | None, list[Any], str]:
@@ -132,6 +155,9 @@ class Pipeline:
                     current[i] = outcome.doc
                     still.append(i)
             alive = still
+        for i in [i for i in alive if self.too_short(current[i].text)]:
+            current[i], why[i] = None, EMPTY
+        alive = [i for i in alive if current[i] is not None]
         survivors = [current[i] for i in alive]
         columns = []
         folded: list[str] | None = None

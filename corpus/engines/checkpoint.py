@@ -6,11 +6,14 @@ run over a whole chunk, its part is committed to the work directory beside
 the output (``.{name}.work/``):
 
 * ``chunk-NNNNNN.parquet``: the chunk's survivors (Document rows, input order);
-* ``chunk-NNNNNN.pkl``: what the reduce phase needs besides the text: the
-  corpus steps' fingerprints, per-stage counters, drop and quarantine records,
-  the number of records read. Renamed into place last: it is the commit mark.
+* ``chunk-NNNNNN.json``: what the reduce phase needs besides the text: the
+  corpus steps' fingerprints, per-stage counters, drop, quarantine and skip
+  records, the number of records read. Renamed into place last: it is the commit mark.
 
-A part without its ``.pkl`` is half-written and ignored. A rerun of the same
+Nothing in a work directory can carry code: parts are Parquet and JSON, and
+fingerprints are stored as tagged JSON values (bytes and numeric arrays as base64,
+of a fixed set of dtypes), checked when read back. A part without its ``.json``
+is half-written and ignored. A rerun of the same
 build (same config, same input files, same bytes) finds the committed parts
 and processes only the remaining chunks; anything else starts afresh. The
 work directory is deleted once the output is in place.
@@ -18,18 +21,21 @@ work directory is deleted once the output is in place.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
-import pickle
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow.parquet as pq
 
 from corpus.document import Document, features, to_table
+from corpus.errors import BuildError
 from corpus.io.shards import read_documents
 from corpus.stats import Stats
 
@@ -46,7 +52,96 @@ class ChunkPart:
     stats: Stats = field(default_factory=Stats)
     drops: list[dict[str, Any]] = field(default_factory=list)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)  # records readers skip by design, by reason
     invalid_utf8: int = 0
+
+    def to_json(self) -> bytes:
+        data = {
+            "index": self.index,
+            "read": self.read,
+            "keys": [[encode_key(k) for k in keys] for keys in self.keys],
+            "stats": dict(self.stats),
+            "drops": self.drops,
+            "quarantine": self.quarantine,
+            "skipped": dict(self.skipped),
+            "invalid_utf8": self.invalid_utf8,
+        }
+        return json.dumps(data, sort_keys=True).encode("ascii")  # escapes keep lone surrogates
+
+    @classmethod
+    def from_json(cls, raw: bytes, where: str) -> ChunkPart:
+        """A part read back; anything but what ``to_json`` writes is refused (BuildError)."""
+        try:
+            data = json.loads(raw)
+            part = cls(
+                index=_typed(data["index"], int),
+                read=_typed(data["read"], int),
+                keys=[[decode_key(k) for k in _typed(keys, list)] for keys in _typed(data["keys"], list)],
+                stats=Stats({_typed(k, str): _typed(v, int) for k, v in _typed(data["stats"], dict).items()}),
+                drops=[_typed(d, dict) for d in _typed(data["drops"], list)],
+                quarantine=[_typed(q, dict) for q in _typed(data["quarantine"], list)],
+                skipped=Counter({_typed(k, str): _typed(v, int) for k, v in data["skipped"].items()}),
+                invalid_utf8=_typed(data["invalid_utf8"], int),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise BuildError(
+                f"{where}: not a checkpoint part this toolkit wrote ({type(exc).__name__}: {exc}); "
+                "remove the work directory and run the build again"
+            ) from None
+        return part
+
+
+_DTYPES = {"<u4", "<u8", "<i4", "<i8", "<f4", "<f8", "|u1"}
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def encode_key(value: Any) -> Any:
+    """A corpus step's fingerprint as a JSON value: bytes, numeric arrays, tuples and frozensets tagged.
+
+    >>> decode_key(encode_key((b"ab", frozenset({b"x"}), np.arange(3, dtype=np.uint32))))[2].tolist()
+    [0, 1, 2]
+    """
+    if isinstance(value, bytes):
+        return {"b": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, np.ndarray):
+        return {"a": [value.dtype.str, list(value.shape), base64.b64encode(value.tobytes()).decode("ascii")]}
+    if isinstance(value, tuple):
+        return {"t": [encode_key(v) for v in value]}
+    if isinstance(value, frozenset):
+        return {"f": [encode_key(v) for v in sorted(value)]}
+    if isinstance(value, list):
+        return [encode_key(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot checkpoint a fingerprint of type {type(value).__name__}")
+
+
+def decode_key(value: Any) -> Any:
+    """The inverse of ``encode_key``; raises ValueError/TypeError on anything it would not write."""
+    if isinstance(value, list):
+        return [decode_key(v) for v in value]
+    if not isinstance(value, dict):
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        raise TypeError(f"unexpected {type(value).__name__}")
+    ((tag, body),) = value.items()
+    if tag == "b":
+        return base64.b64decode(_typed(body, str), validate=True)
+    if tag == "a":
+        dtype, shape, data = _typed(body, list)
+        if dtype not in _DTYPES or not all(isinstance(n, int) and n >= 0 for n in _typed(shape, list)):
+            raise ValueError(f"array of dtype {dtype!r} / shape {shape!r}")
+        return np.frombuffer(base64.b64decode(_typed(data, str), validate=True), dtype=dtype).reshape(shape)
+    if tag == "t":
+        return tuple(decode_key(v) for v in _typed(body, list))
+    if tag == "f":
+        return frozenset(decode_key(v) for v in _typed(body, list))
+    raise ValueError(f"unknown tag {tag!r}")
 
 
 class WorkDir:
@@ -59,7 +154,7 @@ class WorkDir:
 
     def committed(self) -> set[int]:
         """The indexes of the parts under their final names (whole: the rename is the commit)."""
-        return {int(p.stem.split("-")[1]) for p in self.root.glob("chunk-*.pkl")}
+        return {int(p.name[6:12]) for p in self.root.glob("chunk-??????.json")}
 
     def open(self, run: dict[str, Any]) -> set[int]:
         """Prepare for ``run``; returns the indexes of parts already committed by the same run."""
@@ -71,6 +166,11 @@ class WorkDir:
                 same = False
             if same:
                 return self.committed()
+        elif self.root.exists() and any(self.root.iterdir()):
+            raise BuildError(
+                f"{self.root}: exists and is not a work directory of this toolkit (no {RUN_FILE}); "
+                "move it away: a build keeps its checkpoints there"
+            )
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir(parents=True)
         _atomic_write(marker, json.dumps(run, sort_keys=True).encode("utf-8"))
@@ -83,8 +183,8 @@ class WorkDir:
         return ChunkWriter(self, index)
 
     def load(self, index: int) -> ChunkPart:
-        with open(self.path(index, ".pkl"), "rb") as fh:
-            return pickle.load(fh)  # our own file, written by commit()
+        path = self.path(index, ".json")
+        return ChunkPart.from_json(path.read_bytes(), str(path))
 
     def survivors(self, index: int) -> Iterator[Document]:
         """A committed chunk's survivors, in input order, a record batch at a time."""
@@ -112,8 +212,7 @@ class ChunkWriter:
         """Survivors first, then the metadata (the commit mark), each renamed into place atomically."""
         self._writer.close()
         os.replace(self._tmp, self.work.path(self.part.index, ".parquet"))
-        data = pickle.dumps(self.part, protocol=pickle.HIGHEST_PROTOCOL)
-        _atomic_write(self.work.path(self.part.index, ".pkl"), data)
+        _atomic_write(self.work.path(self.part.index, ".json"), self.part.to_json())
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -58,12 +58,14 @@ from corpus.dedup.exact import ExactDedup, duplicate_of
 from corpus.dedup.near import INDEX_DIR, NearDedup, save_index, verdict
 from corpus.document import Document
 from corpus.engines.checkpoint import WorkDir
-from corpus.engines.local import CHECKPOINT_DOCS, BuildResult, _swap
+from corpus.engines.inputs import Inputs, recorded_config
+from corpus.engines.local import CHECKPOINT_DOCS, BuildResult, _expand, _input_dirs
+from corpus.engines.output import locked_output, staging, swap
 from corpus.engines.reduce import Sink, finish_build
 from corpus.errors import BuildError, ConfigError
 from corpus.io.manifest import config_hash
-from corpus.io.readers import Quarantined, ReadOptions, detect_format, expand_inputs, read_input
-from corpus.io.shards import DatasetWriter, sha256_file
+from corpus.io.readers import Quarantined, ReadOptions, detect_format, read_input
+from corpus.io.shards import DatasetWriter
 from corpus.stages.base import Outcome
 from corpus.stats import Stats
 
@@ -387,7 +389,8 @@ def _write(
         saved = sorted(p for p in folder.iterdir() if p.is_file())
     kept_sigs.unlink()
     counts = {"read": read, "quarantined": quarantined, "invalid_utf8_replaced": invalid}
-    return finish_build(config, inputs, writer, sink, stats, counts, tmp, saved), stats
+    recorded = recorded_config(config, pipeline.config_dir)
+    return finish_build(recorded, inputs, writer, sink, stats, counts, tmp, saved), stats
 
 
 # -- the work directory: the map output, one committed part per input file ---------------------
@@ -571,33 +574,48 @@ def run_build(
     config = pipeline.config
     if "input" not in config or "output" not in config:
         raise ConfigError("pipeline config needs 'input' and 'output' to build (use Pipeline.from_yaml)")
-    exact, near = check_supported(pipeline)
+    check_supported(pipeline)  # before any work
     started = time.perf_counter()
     out_dir = Path(output or config["output"]["path"])
-    if out_dir.exists() and not config["output"].get("overwrite", True):
-        raise BuildError(f"{out_dir}: output exists and output.overwrite is false")
-    files = expand_inputs(config["input"]["paths"])
+    files = _expand(config["input"]["paths"], getattr(pipeline, "config_dir", None))
     ReadOptions.from_config(config["input"])  # bad options fail here, not in a read task
     for f in files:
         detect_format(f.path, config["input"].get("format", "auto"))
-    inputs = [{"path": f.path, "sha256": sha256_file(f.path)} for f in files]
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    WorkDir(out_dir).remove()  # a local engine's checkpoints would not match this build's
-    work = RayWorkDir(out_dir)
-    run = {
-        "engine": "ray",
-        "toolkit_version": corpus.__version__,
-        "config_sha256": config_hash(config),
-        "file_shift": FILE_SHIFT,
-        "inputs": inputs,
-    }
-    done = work.open(run) & set(range(len(files)))
+    with locked_output(out_dir, [f.path for f in files] + _input_dirs(config), config):
+        inputs = Inputs(files)
+        WorkDir(out_dir).remove()  # a local engine's checkpoints would not match this build's
+        work = RayWorkDir(out_dir)
+        run = {
+            "engine": "ray",
+            "toolkit_version": corpus.__version__,
+            "config_sha256": config_hash(config),
+            "file_shift": FILE_SHIFT,
+            "inputs": inputs.records,
+        }
+        done = work.open(run) & set(range(len(files)))
+        manifest, stats = _run(pipeline, config, files, inputs, work, done, out_dir, address, workers)
+        work.remove()
+    return RayBuildResult(out_dir, manifest, stats, time.perf_counter() - started, len(done))
+
+
+def _run(
+    pipeline: Any,
+    config: dict[str, Any],
+    files: list[Any],
+    inputs: Inputs,
+    work: RayWorkDir,
+    done: set[int],
+    out_dir: Path,
+    address: str | None,
+    workers: int | str | None,
+) -> tuple[dict[str, Any], Stats]:
+    """Map the input files not yet committed, dedup on the cluster, write the build in place."""
+    exact, near = check_supported(pipeline)
     todo = [i for i in range(len(files)) if i not in done]
     if done:
         log.info("engine ray: resuming, %d of %d input files already mapped", len(done), len(files))
     address = address or (config.get("ray") or {}).get("address")
     started_ray = connect(address)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp"
     try:
         import ray.data
 
@@ -625,12 +643,13 @@ def run_build(
                 )
             )
             _persist(fresh, todo, work, survivors)
+        inputs.check_unchanged()
         decisions = _dedup(survivors.dataset(), survivors.rows, exact, near, cpus)
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+        tmp = staging(out_dir)
         try:
-            manifest, stats = _write(pipeline, work.batches(range(len(files))), decisions, tmp, inputs)
-            _swap(tmp, out_dir)
+            mapped = work.batches(range(len(files)))
+            manifest, stats = _write(pipeline, mapped, decisions, tmp, inputs.records)
+            swap(tmp, out_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -639,8 +658,7 @@ def run_build(
             import ray
 
             ray.shutdown()
-    work.remove()
-    return RayBuildResult(out_dir, manifest, stats, time.perf_counter() - started, len(done))
+    return manifest, stats
 
 
 def _dedup(survivors: Any, n: int, exact: ExactDedup | None, near: NearDedup | None, cpus: int) -> Any:

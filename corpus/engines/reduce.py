@@ -8,6 +8,7 @@ written into a temporary directory (``tmp``); the caller swaps it into place.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import statistics
@@ -20,6 +21,7 @@ from typing import IO, Any
 import corpus
 from corpus.document import Document
 from corpus.engines.checkpoint import WorkDir
+from corpus.engines.inputs import recorded_config
 from corpus.errors import BuildError
 from corpus.io.card import render_card
 from corpus.io.manifest import config_hash, dependency_versions, write_json
@@ -28,6 +30,12 @@ from corpus.stages.base import Outcome
 from corpus.stats import Stats
 
 Event = Callable[[str, int], None]
+DUPLICATE_ID_EXAMPLES = 10
+
+
+def open_log(path: Path) -> IO[str]:
+    """A JSON-lines log (quarantine, drops); a lone surrogate is written as its JSON escape."""
+    return open(path, "w", encoding="utf-8", errors="backslashreplace")
 
 
 class Sink:
@@ -40,8 +48,17 @@ class Sink:
         self.langs: Counter[str] = Counter()
         self.splits: Counter[str] = Counter()
         self.lengths = array("q")
+        self._ids: set[int] = set()  # 8-byte hashes of the kept ids, to report ids kept twice
+        self.duplicate_ids = 0
+        self.duplicate_id_examples: list[str] = []
 
     def keep(self, doc: Document) -> None:
+        key = int.from_bytes(hashlib.blake2b(doc.id.encode("utf-8", "surrogatepass"), digest_size=8).digest())
+        if key in self._ids:
+            self.duplicate_ids += 1
+            if len(self.duplicate_id_examples) < DUPLICATE_ID_EXAMPLES:
+                self.duplicate_id_examples.append(doc.id)
+        self._ids.add(key)
         self.splits[self.writer.write(doc)] += 1
         self.langs[doc.lang] += 1
         self.lengths.append(len(doc.text))
@@ -78,10 +95,8 @@ def reduce_build(
         ShardWriter(tmp / ".spool-0", split="spool", compression="none") if pipeline.global_steps else None
     )
     read = quarantined = invalid = 0
-    with (
-        open(tmp / "quarantine.jsonl", "w", encoding="utf-8") as qfh,
-        open(tmp / "dropped.jsonl", "w", encoding="utf-8") as dfh,
-    ):
+    skipped: Counter[str] = Counter()
+    with open_log(tmp / "quarantine.jsonl") as qfh, open_log(tmp / "dropped.jsonl") as dfh:
         sink = Sink(writer, dfh)
         for i in range(chunks):
             event("reduce_chunk", i)
@@ -90,6 +105,7 @@ def reduce_build(
             read += part.read
             invalid += part.invalid_utf8
             quarantined += len(part.quarantine)
+            skipped.update(part.skipped)
             for record in part.quarantine:
                 qfh.write(json.dumps(record, ensure_ascii=False) + "\n")
             for record in part.drops:
@@ -111,8 +127,9 @@ def reduce_build(
             _global_passes(pipeline, _first_pass_input(work, passed, changed), sink, stats, tmp, event)
     event("final_write", 0)
     saved = [p for step in pipeline.global_steps for p in step.save(tmp)]
-    counts = {"read": read, "quarantined": quarantined, "invalid_utf8_replaced": invalid}
-    return finish_build(config, inputs, writer, sink, stats, counts, tmp, saved), stats
+    counts = {"read": read, "quarantined": quarantined, "invalid_utf8_replaced": invalid, "skipped": skipped}
+    recorded = recorded_config(config, pipeline.config_dir)
+    return finish_build(recorded, inputs, writer, sink, stats, counts, tmp, saved), stats
 
 
 def finish_build(
@@ -128,15 +145,28 @@ def finish_build(
     """Close the shards, check the accounting, write the card and the manifest into ``tmp``.
 
     Shared by the engines so their outputs are the same bytes. ``counts`` holds ``read``,
-    ``quarantined`` and ``invalid_utf8_replaced``; ``saved`` the files global steps wrote.
+    ``quarantined``, ``invalid_utf8_replaced`` and ``skipped`` (by reason); ``saved`` the files
+    global steps wrote. Every record read is kept, dropped, quarantined or skipped, or the build
+    fails; so does a build that read documents and kept none, unless ``output.allow_empty``.
     """
     read, quarantined, invalid = counts["read"], counts["quarantined"], counts["invalid_utf8_replaced"]
+    skipped = dict(sorted(counts.get("skipped", {}).items()))
     shards = writer.close()
     kept = len(sink.lengths)
-    if read != kept + sum(sink.drops.values()) + quarantined:
+    dropped = sum(sink.drops.values())
+    if read != kept + dropped + quarantined + sum(skipped.values()):
         raise BuildError(
-            f"accounting does not close: read {read} != kept {kept} + dropped {sum(sink.drops.values())} "
-            f"+ quarantined {quarantined}"
+            f"accounting does not close: read {read} != kept {kept} + dropped {dropped} "
+            f"+ quarantined {quarantined} + skipped {sum(skipped.values())}"
+        )
+    if kept == 0 and read > 0 and not config["output"].get("allow_empty", False):
+        reasons = [f"{n} {why}" for why, n in sorted(sink.drops.items())]
+        reasons += [f"{quarantined} quarantined"] * bool(quarantined)
+        reasons += [f"{n} skipped ({why})" for why, n in skipped.items()]
+        raise BuildError(
+            f"read {read} records and kept none ({', '.join(reasons)}); nothing was written. "
+            "Check the config (a language keep-list, the text field), or set output.allow_empty: true "
+            "to write an empty dataset"
         )
     for name in ("quarantine.jsonl", "dropped.jsonl"):
         if (tmp / name).stat().st_size == 0:
@@ -153,9 +183,12 @@ def finish_build(
             "kept": kept,
             "dropped": dict(sorted(sink.drops.items())),
             "quarantined": quarantined,
+            "skipped": skipped,
             "invalid_utf8_replaced": invalid,
+            "duplicate_ids": sink.duplicate_ids,
             "splits": {name: sink.splits[name] for name in writer.ratios},
         },
+        **({"duplicate_id_examples": sink.duplicate_id_examples} if sink.duplicate_ids else {}),
         "languages": dict(sorted(sink.langs.items(), key=lambda kv: (-kv[1], kv[0]))),
         "length_chars": _length_stats(sink.lengths),
         "stages": stats.by_stage(),

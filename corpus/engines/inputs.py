@@ -1,0 +1,97 @@
+"""The inputs of a build as the manifest records them: a portable name and a sha256 each.
+
+An input is a file or a Hugging Face dataset folder (hashed over its files, sorted by relative
+path). The hash is taken before the build reads the input; its size and modification time are
+taken with it and checked again once the build has read everything, so an input that changed
+while the build read it stops the build instead of leaving a manifest that names bytes the
+dataset did not come from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from corpus.errors import BuildError
+from corpus.io.shards import sha256_file
+
+
+def _files(path: str) -> list[Path]:
+    """The regular files an input consists of: itself, or a folder's files sorted by relative path."""
+    root = Path(path)
+    if not root.is_dir():
+        return [root]
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        out += [Path(dirpath) / name for name in filenames]
+    return sorted(out, key=lambda p: p.relative_to(root).as_posix())
+
+
+def sha256_input(path: str) -> str:
+    """sha256 of a file, or of a folder: over each file's relative path and sha256, in sorted order."""
+    root = Path(path)
+    if not root.is_dir():
+        return sha256_file(root)
+    digest = hashlib.sha256()
+    for f in _files(path):
+        digest.update(f"{f.relative_to(root).as_posix()}\0{sha256_file(f)}\n".encode())
+    return digest.hexdigest()
+
+
+def _state(path: str) -> list[tuple[str, int, int]]:
+    try:
+        return [(f.as_posix(), (st := f.stat()).st_size, st.st_mtime_ns) for f in _files(path)]
+    except OSError as exc:
+        raise BuildError(f"input {path}: cannot read: {exc.strerror or exc}") from None
+
+
+@dataclass
+class Inputs:
+    """The input files of one build (``corpus.io.readers.InputFile``), hashed once."""
+
+    files: list[Any]
+
+    def __post_init__(self) -> None:
+        self._before = [_state(f.path) for f in self.files]
+        try:
+            self.records = [
+                {"path": getattr(f, "name", f.path), "sha256": sha256_input(f.path)} for f in self.files
+            ]
+        except OSError as exc:
+            raise BuildError(f"input {exc.filename}: cannot read: {exc.strerror or exc}") from None
+
+    def paths(self) -> Iterable[str]:
+        return [f.path for f in self.files]
+
+    def check_unchanged(self) -> None:
+        """Stop the build if an input changed (size or mtime) since it was hashed."""
+        for f, before in zip(self.files, self._before, strict=True):
+            if _state(f.path) != before:
+                raise BuildError(
+                    f"input {f.name}: changed while the build read it; run the build again "
+                    "once nothing writes to its inputs"
+                )
+
+
+def portable_path(path: str, relative_to: str | None = None) -> str:
+    """A path as we record it: relative paths as written, absolute ones relative to ``relative_to``.
+
+    >>> portable_path("data/x.txt"), portable_path("/srv/crawl/x.warc", "/srv/configs")
+    ('data/x.txt', '../crawl/x.warc')
+    """
+    if "://" in path or not os.path.isabs(path):
+        return Path(path).as_posix() if "://" not in path else path
+    return Path(os.path.relpath(path, relative_to or os.getcwd())).as_posix()
+
+
+def recorded_config(config: dict[str, Any], relative_to: str | None = None) -> dict[str, Any]:
+    """The config as the manifest and card record it: no absolute path of the building machine."""
+    out = {**config, "input": {**config["input"]}, "output": {**config["output"]}}
+    out["input"]["paths"] = [portable_path(p, relative_to) for p in config["input"]["paths"]]
+    out["output"]["path"] = portable_path(config["output"]["path"], relative_to)
+    return out
