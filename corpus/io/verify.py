@@ -2,15 +2,38 @@
 
 Catches a flipped byte (sha256 or size mismatch), a missing shard, an extra
 file in data/, a manifest that does not follow schemas/manifest.schema.json,
-and counts that do not add up.
+a manifest path that leads outside the build, and counts that do not add up.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from corpus.io.shards import sha256_file
+
+
+def unsafe_path(path: object) -> str | None:
+    """Why ``path`` is not a plain relative path inside a build, or None if it is.
+
+    Manifest paths are joined to the build (and to a publish target): ``..``, an absolute
+    path or a backslash would read or write outside them.
+
+    >>> unsafe_path("data/train-00000-of-00001.parquet") is None, unsafe_path("../x"), unsafe_path("/etc/x")
+    (True, "a '..', '.' or empty part", 'absolute')
+    """
+    if not isinstance(path, str) or not path:
+        return "empty"
+    if "\\" in path:
+        return "a backslash"
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+        return "absolute"
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        return "a '..', '.' or empty part"
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        return "a control character"
+    return None
 
 
 def verify_build(build_dir: str | Path) -> list[str]:
@@ -34,6 +57,10 @@ def verify_build(build_dir: str | Path) -> list[str]:
         return [f"{path}: {where}: {err.message}"]
     problems = []
     for entry in manifest["shards"] + manifest["files"]:
+        why = unsafe_path(entry["path"])
+        if why:
+            problems.append(f"{entry['path']!r}: not a plain relative path inside the build ({why})")
+            continue
         f = root / entry["path"]
         if not f.is_file():
             problems.append(f"{entry['path']}: missing")
