@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from corpus.document import Document
-from corpus.errors import CorpusError
+from corpus.errors import ConfigError, CorpusError
 from corpus.io.readers import READERS
 from corpus.pipeline import Pipeline
 
@@ -29,22 +30,47 @@ def _pipeline_for(config: str | None) -> Pipeline:
     return Pipeline(build_stages({"stages": DEFAULT_STAGES}, where="default stages"))
 
 
-def _documents(path: str, fmt: str) -> Iterator[Document]:
-    from corpus.io.readers import InputFile, Quarantined, read_input
+class _Reading:
+    """The documents of one input file for clean/explain; unreadable records go to stderr, counted.
 
-    f = InputFile(path=path, id_prefix=Path(path).name)
-    for item in read_input(f, {"format": fmt}):
-        if isinstance(item, Quarantined):
-            where = f"{item.path}:{item.line}" if item.line else item.path
-            print(f"skipped {where}: {item.error}", file=sys.stderr)
-            continue
-        yield item
+    ``skipped FILE:LINE: reason`` for each record that is quarantined or skipped by design, so a
+    user sees what was left out; ``read`` tells the caller whether anything could be read at all.
+    """
+
+    def __init__(self, path: str, fmt: str) -> None:
+        if not os.path.exists(path):
+            raise ConfigError(f"{path}: no such file or directory")
+        self.path, self.fmt, self.read, self.skipped = path, fmt, 0, 0
+
+    def __iter__(self) -> Iterator[Document]:
+        from corpus.io import readers
+
+        left_out = tuple(
+            cls for cls in (readers.Quarantined, getattr(readers, "Skipped", None)) if cls is not None
+        )
+        f = readers.InputFile(path=self.path, id_prefix=Path(self.path).name)
+        for item in readers.read_input(f, {"format": self.fmt}):
+            if isinstance(item, left_out):
+                where = f"{item.path}:{item.line}" if item.line else item.path
+                reason = getattr(item, "error", None) or getattr(item, "reason", "")
+                print(f"skipped {where}: {reason}", file=sys.stderr)
+                self.skipped += 1
+                continue
+            self.read += 1
+            yield item
+
+    def nothing_read(self) -> int:
+        """1 (with a message) when no document could be read, else 0."""
+        if self.read:
+            return 0
+        why = f"all {self.skipped} records were skipped" if self.skipped else "it holds no document"
+        print(f"corpus: error: {self.path}: nothing to read ({why})", file=sys.stderr)
+        return 1
 
 
 def _with_index(pipeline: Pipeline, path: str, where: str) -> Pipeline:
     """The pipeline with its near_dedup step deduplicating against an earlier build's index."""
     from corpus.dedup.near import INDEX_DIR
-    from corpus.errors import ConfigError
 
     config = pipeline.config
     items = [item for item in config["stages"] if "near_dedup" in item]
@@ -55,8 +81,38 @@ def _with_index(pipeline: Pipeline, path: str, where: str) -> Pipeline:
         raise ConfigError(
             f"--dedup-against {path}: no near-dedup index there (a build directory or its {INDEX_DIR}/)"
         )
+    _check_index(index, path)
     items[0]["near_dedup"] = {**(items[0]["near_dedup"] or {}), "index": index.as_posix()}
     return Pipeline.from_config(config, where=where)
+
+
+def _check_index(index: Path, given: str) -> None:
+    """Refuse a damaged index now, with a message, rather than as a traceback after the map phase."""
+    import json
+
+    import numpy as np
+
+    fix = "point --dedup-against at a finished build, or rebuild the one it names"
+    header_path = index / "header.json"
+    try:
+        header = json.loads(header_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"--dedup-against {given}: {header_path} is not a readable index header ({exc}); {fix}"
+        ) from None
+    if not isinstance(header, dict) or not isinstance(header.get("ids"), list) or "params" not in header:
+        raise ConfigError(f"--dedup-against {given}: {header_path} lacks 'ids' or 'params'; {fix}")
+    sig_path = index / "signatures.npy"
+    try:
+        sigs = np.load(sig_path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        reason = "missing" if not sig_path.exists() else f"unreadable ({exc})"
+        raise ConfigError(f"--dedup-against {given}: {sig_path} is {reason}; {fix}") from None
+    if sigs.ndim != 2 or len(sigs) != len(header["ids"]):
+        raise ConfigError(
+            f"--dedup-against {given}: {sig_path} holds {sigs.shape} signatures for "
+            f"{len(header['ids'])} ids in header.json; {fix}"
+        )
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -79,7 +135,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_clean(args: argparse.Namespace) -> int:
     pipeline = _pipeline_for(args.config)
     status = 0
-    for doc in _documents(args.file, args.format):
+    reading = _Reading(args.file, args.format)
+    for doc in reading:
         steps = pipeline.trace(doc)
         _, _, last = steps[-1] if steps else ("", doc, None)
         if last is not None and last.doc is None:
@@ -87,7 +144,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
             status = 1
             continue
         sys.stdout.write((last.doc if last else doc).text.rstrip("\n") + "\n")
-    return status
+    return reading.nothing_read() or status
 
 
 def explain_document(pipeline: Pipeline, doc: Document) -> str:
@@ -118,9 +175,10 @@ def explain_document(pipeline: Pipeline, doc: Document) -> str:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     pipeline = _pipeline_for(args.config)
-    for doc in _documents(args.file, args.format):
+    reading = _Reading(args.file, args.format)
+    for doc in reading:
         print(explain_document(pipeline, doc))
-    return 0
+    return reading.nothing_read()
 
 
 def cmd_dedup(args: argparse.Namespace) -> int:
@@ -144,7 +202,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     import json
 
     from corpus.engines.local import BuildResult
-    from corpus.errors import ConfigError
     from corpus.stats import Stats
 
     path = Path(args.build_dir) / "manifest.json"
@@ -280,14 +337,29 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; expected failures are one line on stderr and an exit code, never a traceback."""
     args = make_parser().parse_args(argv)
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not as a traceback at exit
+        return status
+    except KeyboardInterrupt:
+        resumes = args.command in ("build", "dedup")
+        tail = "; run the same command again to resume from its checkpoints" if resumes else ""
+        print(f"\ncorpus: interrupted{tail}", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `corpus clean x | head`: the reader went away, nothing is wrong
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except CorpusError as exc:
         print(f"corpus: error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        return 0
+    except OSError as exc:  # disk full, permission denied, a file gone: the system's own words
+        where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+        what = exc.strerror or str(exc)
+        print(f"corpus: error: {where + ': ' if where else ''}{what}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
