@@ -73,6 +73,8 @@ def test_output_inside_an_input_folder_is_refused(cwd):
     _jsonl(cwd / "data" / "a.jsonl", _docs(3))
     with pytest.raises(BuildError, match="lies inside the input"):
         _build(["data"], "data/out")
+    with pytest.raises(BuildError, match="lies inside the input data"):
+        _build(["data/**/*.jsonl"], "data/out")  # the next build would read out/dropped.jsonl
     assert not (cwd / "data" / "out").exists()
 
 

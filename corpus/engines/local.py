@@ -297,5 +297,13 @@ def run_build(
 
 
 def _input_dirs(config: dict[str, Any]) -> list[str]:
-    """Input patterns that are folders: an output inside one would be read by the next build."""
-    return [p for p in config["input"]["paths"] if os.path.isdir(p)]
+    """Folders an output inside of would be read by the next build: folder inputs and ``**`` bases."""
+    from corpus.io.readers import _glob_base
+
+    out = []
+    for pattern in config["input"]["paths"]:
+        if os.path.isdir(pattern):
+            out.append(pattern)
+        elif "**" in pattern:
+            out.append(_glob_base(pattern))
+    return out
