@@ -51,7 +51,9 @@ class _Reading:
         f = readers.InputFile(path=self.path, id_prefix=Path(self.path).name)
         for item in readers.read_input(f, {"format": self.fmt}):
             if isinstance(item, left_out):
+                offset = getattr(item, "offset", None)
                 where = f"{item.path}:{item.line}" if item.line else item.path
+                where += f" (byte {offset})" if offset is not None and not item.line else ""
                 reason = getattr(item, "error", None) or getattr(item, "reason", "")
                 print(f"skipped {where}: {reason}", file=sys.stderr)
                 self.skipped += 1
@@ -63,7 +65,8 @@ class _Reading:
         """1 (with a message) when no document could be read, else 0."""
         if self.read:
             return 0
-        why = f"all {self.skipped} records were skipped" if self.skipped else "it holds no document"
+        why = f"all {self.skipped} records were skipped" if self.skipped > 1 else "it holds no document"
+        why = "its one record was skipped" if self.skipped == 1 else why
         print(f"corpus: error: {self.path}: nothing to read ({why})", file=sys.stderr)
         return 1
 
@@ -346,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         resumes = args.command in ("build", "dedup")
         tail = "; run the same command again to resume from its checkpoints" if resumes else ""
-        print(f"\ncorpus: interrupted{tail}", file=sys.stderr)
+        fresh_line = "\n" if sys.stderr.isatty() else ""  # past the ^C and any progress bar
+        print(f"{fresh_line}corpus: interrupted{tail}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `corpus clean x | head`: the reader went away, nothing is wrong
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -134,6 +134,47 @@ def test_clean_and_explain_exit_1_when_nothing_could_be_read(tmp_path, command):
     assert lines[2] == "corpus: error: x.jsonl: nothing to read (all 2 records were skipped)"
 
 
+def write_warc(path: Path, *, with_article: bool) -> None:
+    """A small crawl: a request record, the sample page (optional) and an image response."""
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    page = (ROOT / "data" / "sample" / "pompeo-variant-5-page.html").read_bytes()
+    with open(path, "wb") as out:
+        warc = WARCWriter(out, gzip=True)
+
+        def record(uri: str, kind: str, body: bytes, headers: StatusAndHeaders) -> None:
+            warc.write_record(warc.create_warc_record(uri, kind, payload=BytesIO(body), http_headers=headers))
+
+        url = "https://example.org/news"
+        record(url, "request", b"", StatusAndHeaders("GET /news HTTP/1.1", [], is_http_request=True))
+        if with_article:
+            html = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], "HTTP/1.1")
+            record(url, "response", page, html)
+        png = StatusAndHeaders("200 OK", [("Content-Type", "image/png")], "HTTP/1.1")
+        record("https://example.org/logo.png", "response", b"\x89PNG\r\n", png)
+
+
+def test_clean_warc_prints_the_page_and_names_what_it_left_out(tmp_path):
+    write_warc(tmp_path / "crawl.warc.gz", with_article=True)
+    run = corpus("clean", "crawl.warc.gz", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "Through Secretary of State Mike Pompeo" in run.stdout
+    left_out = run.stderr.splitlines()
+    assert left_out and all(line.startswith("skipped crawl.warc.gz") for line in left_out), left_out
+    assert any("image/png" in line for line in left_out)
+
+
+def test_explain_warc_with_no_text_exits_1(tmp_path):
+    write_warc(tmp_path / "crawl.warc.gz", with_article=False)
+    run = corpus("explain", "crawl.warc.gz", cwd=tmp_path)
+    assert run.returncode == 1
+    assert run.stderr.splitlines()[-1].startswith("corpus: error: crawl.warc.gz: nothing to read (")
+    no_traceback(run)
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
 def test_disk_full_is_one_line_not_a_traceback(tmp_path):
     """ENOSPC on stdout: /dev/full is a real device whose every write fails with 'No space left'."""
@@ -206,10 +247,12 @@ def test_malformed_dedup_against_index_is_a_config_error(tmp_path, index_build, 
         assert not (tmp_path / "out").exists()
 
 
-def test_quiet_build_prints_only_the_summary(tmp_path):
+@pytest.mark.parametrize("command", ["build", "dedup"])
+def test_quiet_build_prints_only_the_summary(tmp_path, command):
     """--quiet: three quarantined lines are counted in the summary, not printed one by one."""
     config = jsonl_config(tmp_path, 10, bad=3)
-    run = corpus("build", config.name, "--quiet", "--workers", "0", cwd=tmp_path)
+    args = [config.name] if command == "build" else ["in.jsonl", "--output", "out"]
+    run = corpus(command, *args, "--quiet", "--workers", "0", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "quarantined 3" in run.stdout
     printed = (run.stdout + run.stderr).splitlines()
@@ -244,9 +287,7 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path, workers):
     run = interrupt_build(tmp_path, workers)
     assert run.returncode == 130, run.stderr
     no_traceback(run)
-    assert run.stderr.strip().splitlines()[-1] == (
-        "corpus: interrupted; run the same command again to resume from its checkpoints"
-    )
+    assert run.stderr == "corpus: interrupted; run the same command again to resume from its checkpoints\n"
     assert not (tmp_path / "out").exists()
     again = corpus("build", "c.yaml", "--workers", workers, "--quiet", cwd=tmp_path, timeout=300)
     assert again.returncode == 0, again.stderr
