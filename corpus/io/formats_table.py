@@ -80,7 +80,7 @@ def read_csv(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined
     with open_binary(f.path) as fh:
         head, stream, problem = sniff(fh)
         if problem:
-            yield Quarantined(f.path, None, problem, raw=repr(head[:200]))
+            yield Quarantined(f.name, None, problem, raw=repr(head[:200]))
             return
         lines = _DecodedLines(stream, opts)
         reader = csv.reader(iter(lines), delimiter=delimiter, strict=True)
@@ -95,7 +95,7 @@ def read_csv(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined
             except csv.Error as exc:
                 last_line = reader.line_num
                 seen += 1
-                yield Quarantined(f.path, start, f"malformed CSV: {exc}", lines.take()[2])
+                yield Quarantined(f.name, start, f"malformed CSV: {exc}", lines.take()[2])
                 continue
             last_line = reader.line_num
             flags, problem, raw = lines.take()
@@ -105,21 +105,21 @@ def read_csv(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined
                 header = row
                 if opts.text_field not in header:
                     cols = ", ".join(header[:20])
-                    yield Quarantined(f.path, start, f"no column {opts.text_field!r} in the header: {cols}")
+                    yield Quarantined(f.name, start, f"no column {opts.text_field!r} in the header: {cols}")
                     return
                 continue
             seen += 1
             if problem:
-                yield Quarantined(f.path, start, problem, raw)
+                yield Quarantined(f.name, start, problem, raw)
             elif len(row) != len(header):
-                yield Quarantined(f.path, start, f"expected {len(header)} fields, got {len(row)}", raw)
+                yield Quarantined(f.name, start, f"expected {len(header)} fields, got {len(row)}", raw)
             else:
                 doc = record_to_document(dict(zip(header, row, strict=True)), f, start, opts)
                 if isinstance(doc, Document):
                     doc.meta.update(flags)
                 yield doc
     if not seen:
-        yield Quarantined(f.path, None, "no records (only a header, or nothing)")
+        yield Quarantined(f.name, None, "no records (only a header, or nothing)")
 
 
 def _base_suffix(path: str) -> str:
@@ -128,13 +128,13 @@ def _base_suffix(path: str) -> str:
 
 
 def _table_rows(
-    batches: Iterator[Any], f: InputFile, opts: ReadOptions, path: str, first: int
+    batches: Iterator[Any], f: InputFile, opts: ReadOptions, name: str, first: int
 ) -> Iterator[Document | Quarantined]:
     n = first
     for batch in batches:
         for row in batch.to_pylist():
             n += 1
-            yield record_to_document(row, f, n, opts, path)
+            yield record_to_document(row, f, n, opts, name)
 
 
 def _check_columns(names: list[str], opts: ReadOptions, path: str) -> Quarantined | None:
@@ -146,31 +146,31 @@ def _check_columns(names: list[str], opts: ReadOptions, path: str) -> Quarantine
 def read_parquet(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
     """One document per row, one record batch at a time."""
     if Path(f.path).suffix.lower() in COMPRESSED:
-        yield Quarantined(f.path, None, "compressed Parquet is not supported: Parquet compresses inside")
+        yield Quarantined(f.name, None, "compressed Parquet is not supported: Parquet compresses inside")
         return
-    yield from _parquet_rows(f, opts, f.path, 0)
+    yield from _parquet_rows(f, opts, f.path, f.name, 0)
 
 
-def _parquet_rows(f: InputFile, opts: ReadOptions, path: str, first: int) -> Iterator[Any]:
+def _parquet_rows(f: InputFile, opts: ReadOptions, path: str, name: str, first: int) -> Iterator[Any]:
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(path) as pf:
-        missing = _check_columns(pf.schema_arrow.names, opts, path)
+        missing = _check_columns(pf.schema_arrow.names, opts, name)
         if missing:
             yield missing
             return
-        yield from _table_rows(pf.iter_batches(batch_size=BATCH_ROWS), f, opts, path, first)
+        yield from _table_rows(pf.iter_batches(batch_size=BATCH_ROWS), f, opts, name, first)
 
 
-def _arrow_rows(f: InputFile, opts: ReadOptions, path: str, first: int) -> Iterator[Any]:
+def _arrow_rows(f: InputFile, opts: ReadOptions, path: str, name: str, first: int) -> Iterator[Any]:
     import pyarrow as pa
 
     with pa.memory_map(path) as source, pa.ipc.open_stream(source) as reader:
-        missing = _check_columns(reader.schema.names, opts, path)
+        missing = _check_columns(reader.schema.names, opts, name)
         if missing:
             yield missing
             return
-        yield from _table_rows(iter(reader), f, opts, path, first)
+        yield from _table_rows(iter(reader), f, opts, name, first)
 
 
 def hf_data_files(folder: Path) -> list[tuple[str, Path]]:
@@ -188,23 +188,24 @@ def read_hf(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]
     """Every row of every data file of a Hugging Face dataset folder; ids count rows across files."""
     folder = Path(f.path)
     if not folder.is_dir():
-        yield Quarantined(f.path, None, "format hf needs a dataset folder (save_to_disk or Hub layout)")
+        yield Quarantined(f.name, None, "format hf needs a dataset folder (save_to_disk or Hub layout)")
         return
     try:
         files = hf_data_files(folder)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        yield Quarantined(f.path, None, f"unreadable dataset metadata: {type(exc).__name__}: {exc}")
+        yield Quarantined(f.name, None, f"unreadable dataset metadata: {type(exc).__name__}: {exc}")
         return
     if not files:
-        yield Quarantined(f.path, None, "no data files (state.json, dataset_dict.json or data/*.parquet)")
+        yield Quarantined(f.name, None, "no data files (state.json, dataset_dict.json or data/*.parquet)")
         return
     n = 0
     for kind, path in files:
         rows = _arrow_rows if kind == "arrow" else _parquet_rows
+        name = f"{f.name}/{path.relative_to(folder).as_posix()}"
         try:
-            for item in rows(f, opts, path.as_posix(), n):
+            for item in rows(f, opts, path.as_posix(), name, n):
                 n += 1
                 yield item
         except Exception as exc:  # one broken data file must not hide the others
             error = f"cannot read after {n} rows: {type(exc).__name__}: {exc}"
-            yield Quarantined(path.as_posix(), None, error)
+            yield Quarantined(name, None, error)

@@ -33,7 +33,7 @@ def read_text(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
     with open_binary(f.path) as fh:
         head, stream, problem = sniff(fh)
         if problem:
-            yield Quarantined(f.path, None, problem, raw=repr(head[:200]))
+            yield Quarantined(f.name, None, problem, raw=repr(head[:200]))
             return
         if opts.split == "paragraphs":
             yield from _read_blocks(f, opts, stream)
@@ -41,17 +41,17 @@ def read_text(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
         data = stream.read(opts.max_document_bytes + 1)
     if len(data) > opts.max_document_bytes:
         limit = opts.max_document_bytes
-        yield Quarantined(f.path, None, f"document larger than max_document_bytes ({limit})")
+        yield Quarantined(f.name, None, f"document larger than max_document_bytes ({limit})")
         return
     if not data.strip():
-        yield Quarantined(f.path, None, "empty file (only whitespace)")
+        yield Quarantined(f.name, None, "empty file (only whitespace)")
         return
     try:
         text, flags = Decoder(opts.encoding_errors).decode(data)
     except UnicodeDecodeError as exc:
-        yield Quarantined(f.path, None, f"invalid UTF-8 at byte {exc.start}", raw=repr(data[:MAX_RAW_KEEP]))
+        yield Quarantined(f.name, None, f"invalid UTF-8 at byte {exc.start}", raw=repr(data[:MAX_RAW_KEEP]))
         return
-    yield Document(id=f.id_prefix, text=text, source=opts.source or f.path, meta=flags)
+    yield Document(id=f.id_prefix, text=text, source=opts.source or f.name, meta=flags)
 
 
 def _read_blocks(f: InputFile, opts: ReadOptions, fh: IO[bytes]) -> Iterator[Document | Quarantined]:
@@ -62,13 +62,13 @@ def _read_blocks(f: InputFile, opts: ReadOptions, fh: IO[bytes]) -> Iterator[Doc
     def flush() -> Document | Quarantined:
         if too_long:
             limit = opts.max_document_bytes
-            return Quarantined(f.path, start, f"block larger than max_document_bytes ({limit})")
+            return Quarantined(f.name, start, f"block larger than max_document_bytes ({limit})")
         data = b"".join(block).rstrip(b"\r\n")
         try:
             text, flags = decoder.decode(data)
         except UnicodeDecodeError as exc:
-            return Quarantined(f.path, start, f"invalid UTF-8 at byte {exc.start}", keep_raw(repr(data)))
-        return Document(id=f"{f.id_prefix}:{start}", text=text, source=opts.source or f.path, meta=flags)
+            return Quarantined(f.name, start, f"invalid UTF-8 at byte {exc.start}", keep_raw(repr(data)))
+        return Document(id=f"{f.id_prefix}:{start}", text=text, source=opts.source or f.name, meta=flags)
 
     while True:
         line, long_line = read_line(fh, opts.max_document_bytes)
@@ -92,7 +92,7 @@ def _read_blocks(f: InputFile, opts: ReadOptions, fh: IO[bytes]) -> Iterator[Doc
         seen += 1
         yield flush()
     if not seen:
-        yield Quarantined(f.path, None, "empty file (only whitespace)")
+        yield Quarantined(f.name, None, "empty file (only whitespace)")
 
 
 def read_jsonl(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
@@ -103,7 +103,7 @@ def read_jsonl(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantin
     with open_binary(f.path) as fh:
         head, stream, problem = sniff(fh)
         if problem:
-            yield Quarantined(f.path, None, problem, raw=repr(head[:200]))
+            yield Quarantined(f.name, None, problem, raw=repr(head[:200]))
             return
         try:
             while True:
@@ -114,17 +114,17 @@ def read_jsonl(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantin
                 if too_long:
                     seen += 1
                     limit = opts.max_document_bytes
-                    yield Quarantined(f.path, lineno, f"line longer than max_document_bytes ({limit})")
+                    yield Quarantined(f.name, lineno, f"line longer than max_document_bytes ({limit})")
                     continue
                 if not raw.strip():
                     continue
                 seen += 1
                 yield _parse_jsonl_line(raw, f, lineno, opts, decoder)
         except (OSError, EOFError, ValueError) as exc:
-            yield Quarantined(f.path, lineno + 1, f"file ends early or is corrupt after line {lineno}: {exc}")
+            yield Quarantined(f.name, lineno + 1, f"file ends early or is corrupt after line {lineno}: {exc}")
             return
     if not seen:
-        yield Quarantined(f.path, None, "empty file (no records)")
+        yield Quarantined(f.name, None, "empty file (no records)")
 
 
 def _parse_jsonl_line(
@@ -134,13 +134,13 @@ def _parse_jsonl_line(
         line, flags = decoder.decode(raw)
         obj: Any = json.loads(line)
     except UnicodeDecodeError as exc:
-        return Quarantined(f.path, lineno, f"invalid UTF-8 at byte {exc.start}", raw=repr(raw[:MAX_RAW_KEEP]))
+        return Quarantined(f.name, lineno, f"invalid UTF-8 at byte {exc.start}", raw=repr(raw[:MAX_RAW_KEEP]))
     except json.JSONDecodeError as exc:
-        return Quarantined(f.path, lineno, f"malformed JSON: {exc.msg} at column {exc.colno}", keep_raw(raw))
+        return Quarantined(f.name, lineno, f"malformed JSON: {exc.msg} at column {exc.colno}", keep_raw(raw))
     except RecursionError:
-        return Quarantined(f.path, lineno, "malformed JSON: nested too deeply", keep_raw(raw))
+        return Quarantined(f.name, lineno, "malformed JSON: nested too deeply", keep_raw(raw))
     if not isinstance(obj, dict):
-        return Quarantined(f.path, lineno, f"expected a JSON object, got {type(obj).__name__}", keep_raw(raw))
+        return Quarantined(f.name, lineno, f"expected a JSON object, got {type(obj).__name__}", keep_raw(raw))
     doc = record_to_document(obj, f, lineno, opts)
     if isinstance(doc, Quarantined):
         doc.raw = keep_raw(raw)

@@ -135,14 +135,14 @@ def read_html(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
     with open_binary(f.path) as fh:
         head, stream, problem = sniff(fh)
         if problem:
-            yield Quarantined(f.path, None, problem, raw=repr(head[:200]))
+            yield Quarantined(f.name, None, problem, raw=repr(head[:200]))
             return
         data = stream.read(opts.max_document_bytes + 1)
     if len(data) > opts.max_document_bytes:
-        yield Quarantined(f.path, None, f"page larger than max_document_bytes ({opts.max_document_bytes})")
+        yield Quarantined(f.name, None, f"page larger than max_document_bytes ({opts.max_document_bytes})")
         return
     decoder = Decoder(opts.encoding_errors)
-    yield html_document(data, f.id_prefix, opts, decoder, where=(f.path, None, None))
+    yield html_document(data, f.id_prefix, opts, decoder, where=(f.name, None, None))
 
 
 # --- WARC ---------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def read_warc(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
                     broken = _header_problem(record)
                     if broken:
                         seen += 1
-                        yield Quarantined(f.path, None, f"broken WARC header: {broken}", offset=start)
+                        yield Quarantined(f.name, None, f"broken WARC header: {broken}", offset=start)
                         failed_at = start
                         break
                     if record.rec_type not in CONTENT_RECORDS:
@@ -188,16 +188,16 @@ def read_warc(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
                 failed_at = it.offset
                 seen += 1
                 error = f"broken WARC record: {type(exc).__name__}: {exc}"
-                yield Quarantined(f.path, None, error, offset=failed_at)
+                yield Quarantined(f.name, None, error, offset=failed_at)
             if failed_at is None:
                 break
             if not seekable:
                 error = f"cannot skip a broken record in a {suffix} stream; the rest is not read"
-                yield Quarantined(f.path, None, error)
+                yield Quarantined(f.name, None, error)
                 break
             pos = _next_record_start(fh, failed_at + 1, gzipped)
     if not seen:
-        yield Quarantined(f.path, None, "no response or resource records")
+        yield Quarantined(f.name, None, "no response or resource records")
 
 
 def _header_problem(record: Any) -> str:
@@ -218,7 +218,7 @@ def _record_item(record: Any, f: InputFile, opts: ReadOptions, decoder: Decoder,
     doc_id = rec_id or f"{f.id_prefix}@{start}"
 
     def bad(error: str, raw: str = "") -> Quarantined:
-        return Quarantined(f.path, None, f"{doc_id}: {error}", raw, offset=start)
+        return Quarantined(f.name, None, f"{doc_id}: {error}", raw, offset=start)
 
     data = record.content_stream().read(opts.max_document_bytes + 1)
     while record.raw_stream.read(1 << 16):
@@ -260,7 +260,7 @@ def _record_item(record: Any, f: InputFile, opts: ReadOptions, decoder: Decoder,
         meta |= flags
     else:
         return bad(f"payload type {mime or 'unknown'} is neither HTML nor text")
-    return Document(id=doc_id, text=text, source=opts.source or f.path, url=url, meta=meta)
+    return Document(id=doc_id, text=text, source=opts.source or f.name, url=url, meta=meta)
 
 
 def _next_record_start(fh: IO[bytes], pos: int, gzipped: bool) -> int | None:

@@ -25,13 +25,14 @@ import io
 import json
 import lzma
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from corpus.document import Document
-from corpus.errors import ConfigError
+from corpus.errors import BuildError, ConfigError
 from corpus.io.decoding import POLICIES
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
@@ -79,10 +80,35 @@ class Quarantined:
         return out
 
 
+@dataclass
+class Skipped:
+    """A record a reader leaves out by design, not damage (a WARC request, redirect, stylesheet,
+    a crawler's own log). ``reason`` is a stable snake_case code the build counts by."""
+
+    path: str
+    line: int | None
+    reason: str
+    offset: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.path, "line": self.line, "reason": self.reason}
+        if self.offset is not None:
+            out["offset"] = self.offset
+        return out
+
+
 @dataclass(frozen=True)
 class InputFile:
+    """One input. ``path`` is where to read it; ``name`` is how anything we write records it
+    (relative, posix: an absolute path of the building machine must not be published)."""
+
     path: str  # as the user named it (relative stays relative); a folder for an HF dataset
     id_prefix: str  # path relative to the pattern's base, without suffixes
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.path)
 
 
 @dataclass(frozen=True)
@@ -150,9 +176,20 @@ def is_hf_dataset_dir(path: str | Path) -> bool:
 
 
 def _walk(root: str) -> list[str]:
-    """Files under ``root``, sorted; an HF dataset folder inside counts as one input."""
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    """Files under ``root``, sorted; an HF dataset folder inside counts as one input. Symlinked
+    folders are followed once (a loop ends where it returns); an unreadable folder is an error."""
+
+    def fail(exc: OSError) -> None:
+        where = exc.filename or root
+        raise BuildError(f"input.paths: cannot read directory {where}: {exc.strerror or exc}")
+
+    out, visited = [], set()
+    for dirpath, dirnames, filenames in os.walk(root, onerror=fail, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in visited:
+            dirnames.clear()
+            continue
+        visited.add(real)
         if is_hf_dataset_dir(dirpath):
             out.append(dirpath)
             dirnames.clear()
@@ -161,10 +198,57 @@ def _walk(root: str) -> list[str]:
     return sorted(Path(p).as_posix() for p in out)
 
 
-def expand_inputs(patterns: list[str]) -> list[InputFile]:
+def check_readable(path: str) -> None:
+    """Stop before reading a byte when an input cannot be read: missing, a dangling symlink, a
+    special file (a FIFO or /dev/zero would hang the build), or no read permission."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        dangling = os.path.islink(path)
+        what = "dangling symbolic link" if dangling else exc.strerror or str(exc)
+        raise BuildError(f"input {path}: {what}; fix or remove it from input.paths") from None
+    if stat.S_ISDIR(st.st_mode):
+        if not is_hf_dataset_dir(path):
+            raise BuildError(f"input {path}: a directory that is not a Hugging Face dataset folder")
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise BuildError(f"input {path}: permission denied (cannot list the folder)")
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise BuildError(f"input {path}: not a regular file (a FIFO, device or socket); refused")
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise BuildError(f"input {path}: cannot open: {exc.strerror or exc}") from None
+
+
+def record_name(path: str, relative_to: str | None = None) -> str:
+    """How an input is recorded: a relative path as written (normalised, posix); an absolute one
+    relative to ``relative_to`` (the current directory by default)."""
+    if os.path.isabs(path):
+        path = os.path.relpath(path, relative_to or os.getcwd())
+    return Path(os.path.normpath(path)).as_posix()
+
+
+def _glob(pattern: str) -> list[str]:
+    """Matches of a glob, each real file once: ``**`` through a symlink loop yields the same file
+    under ever longer names, and the shortest name is kept."""
+    best: dict[str, str] = {}
+    for p in glob.glob(pattern, recursive=True):
+        if os.path.isdir(p) and not is_hf_dataset_dir(p):
+            continue
+        real = os.path.realpath(p)
+        if real not in best or (p.count(os.sep), p) < (best[real].count(os.sep), best[real]):
+            best[real] = p
+    return sorted(Path(p).as_posix() for p in best.values())
+
+
+def expand_inputs(patterns: list[str], *, relative_to: str | None = None) -> list[InputFile]:
     """Files, directories (recursively) and glob patterns, in a stable sorted order, each once.
 
-    A folder holding a Hugging Face dataset (see ``is_hf_dataset_dir``) is one input.
+    A folder holding a Hugging Face dataset (see ``is_hf_dataset_dir``) is one input. Every
+    input is checked readable here, before any reading (``check_readable``): a missing or
+    unreadable input is a BuildError, never a quarantined or silently skipped file.
     """
     seen: set[str] = set()
     out: list[InputFile] = []
@@ -173,22 +257,22 @@ def expand_inputs(patterns: list[str]) -> list[InputFile]:
             matches = _walk(pattern)
             base = str(Path(pattern).parent) if matches == [Path(pattern).as_posix()] else pattern
         elif glob.has_magic(pattern):
-            found = sorted(glob.glob(pattern, recursive=True))
-            matches = [p for p in found if os.path.isfile(p) or is_hf_dataset_dir(p)]
-            base = _glob_base(pattern)
+            matches, base = _glob(pattern), _glob_base(pattern)
         else:
-            if not os.path.isfile(pattern):
+            if not os.path.lexists(pattern):
                 raise ConfigError(f"input.paths: no such file or directory: {pattern}")
             matches, base = [pattern], str(Path(pattern).parent)
         if not matches:
             raise ConfigError(f"input.paths: pattern {pattern!r} matches no files")
         for m in matches:
-            key = os.path.normpath(m)
+            key = os.path.realpath(m)
             if key in seen:
                 continue
             seen.add(key)
+            check_readable(m)
             rel = os.path.relpath(m, base) if base else m
-            out.append(InputFile(path=Path(m).as_posix(), id_prefix=_strip_suffixes(rel)))
+            name = record_name(m, relative_to)
+            out.append(InputFile(path=Path(m).as_posix(), id_prefix=_strip_suffixes(rel), name=name))
     return out
 
 
@@ -263,21 +347,28 @@ class _ZstdReader(io.RawIOBase):
 
 
 def open_binary(path: str) -> IO[bytes]:
-    """Open a file for reading bytes, decompressing by suffix (.gz, .bz2, .xz, .zst)."""
+    """Open a file for reading bytes, decompressing by suffix (.gz, .bz2, .xz, .zst).
+
+    A file that cannot be opened (gone, no permission) is a BuildError, not a quarantined file:
+    it says nothing about the data, everything about the machine."""
     suffix = Path(path).suffix.lower()
-    if suffix == ".gz":
-        return gzip.open(path, "rb")
-    if suffix == ".bz2":
-        return bz2.open(path, "rb")
-    if suffix == ".xz":
-        return lzma.open(path, "rb")
     if suffix == ".zst":
         try:
             import zstandard  # noqa: F401
         except ImportError:
             raise ConfigError(f"{path}: reading .zst needs the 'zstandard' package") from None
-        return io.BufferedReader(_ZstdReader(path), buffer_size=1 << 16)
-    return open(path, "rb")
+    try:
+        if suffix == ".gz":
+            return gzip.open(path, "rb")
+        if suffix == ".bz2":
+            return bz2.open(path, "rb")
+        if suffix == ".xz":
+            return lzma.open(path, "rb")
+        if suffix == ".zst":
+            return io.BufferedReader(_ZstdReader(path), buffer_size=1 << 16)
+        return open(path, "rb")
+    except OSError as exc:
+        raise BuildError(f"input {path}: cannot open: {exc.strerror or exc}") from None
 
 
 class _Prefixed(io.RawIOBase):
@@ -353,7 +444,7 @@ def record_to_document(
     text = obj.pop(opts.text_field, None)
     if not isinstance(text, str):
         what = "missing" if text is None else f"not a string ({type(text).__name__})"
-        return Quarantined(path or f.path, n, f"field {opts.text_field!r} is {what}")
+        return Quarantined(path or f.name, n, f"field {opts.text_field!r} is {what}")
     doc_id = obj.pop(opts.id_field, None)
     url = obj.pop(opts.url_field, None)
     obj = {k: _jsonable(v) for k, v in obj.items()}
@@ -363,16 +454,16 @@ def record_to_document(
         obj["url"] = url
     elif url is not None:
         obj[opts.url_field] = _jsonable(url)
-    obj.setdefault("source", opts.source or f.path)
+    obj.setdefault("source", opts.source or f.name)
     for name, types in _FIELD_TYPES.items():
         if name in obj and obj[name] is not None and not isinstance(obj[name], types):
             return Quarantined(
-                path or f.path, n, f"field {name!r} is {type(obj[name]).__name__}, not {types[0].__name__}"
+                path or f.name, n, f"field {name!r} is {type(obj[name]).__name__}, not {types[0].__name__}"
             )
     try:
         return Document.from_dict(obj)
     except (ValueError, TypeError) as exc:
-        return Quarantined(path or f.path, n, f"bad record: {exc}")
+        return Quarantined(path or f.name, n, f"bad record: {exc}")
 
 
 def _guarded(f: InputFile, items: Iterator[Any]) -> Iterator[Any]:
@@ -382,12 +473,12 @@ def _guarded(f: InputFile, items: Iterator[Any]) -> Iterator[Any]:
         for item in items:
             n += 1
             yield item
-    except ConfigError:
+    except (ConfigError, BuildError):
         raise
     except (OSError, EOFError, lzma.LZMAError) as exc:
-        yield Quarantined(f.path, None, f"file ends early or is corrupt after {n} records: {exc}")
+        yield Quarantined(f.name, None, f"file ends early or is corrupt after {n} records: {exc}")
     except Exception as exc:
-        yield Quarantined(f.path, None, f"cannot read further after {n} records: {type(exc).__name__}: {exc}")
+        yield Quarantined(f.name, None, f"cannot read further after {n} records: {type(exc).__name__}: {exc}")
 
 
 def read_input(f: InputFile, config: dict[str, Any]) -> Iterator[Any]:
