@@ -59,9 +59,7 @@ class Inputs:
     def __post_init__(self) -> None:
         self._before = [_state(f.path) for f in self.files]
         try:
-            self.records = [
-                {"path": getattr(f, "name", f.path), "sha256": sha256_input(f.path)} for f in self.files
-            ]
+            self.records = [{"path": f.name, "sha256": sha256_input(f.path)} for f in self.files]
         except OSError as exc:
             raise BuildError(f"input {exc.filename}: cannot read: {exc.strerror or exc}") from None
 

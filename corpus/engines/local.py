@@ -45,23 +45,8 @@ from corpus.engines.output import locked_output, staging, swap
 from corpus.engines.reduce import reduce_build
 from corpus.errors import BuildError, ConfigError
 from corpus.io.manifest import config_hash
-from corpus.io.readers import Quarantined, expand_inputs, read_input
+from corpus.io.readers import Quarantined, Skipped, expand_inputs, read_input
 from corpus.stats import Stats
-
-try:  # TEMPORARY while the readers gain Skipped and relative_to (issue 13): removed before landing
-    from corpus.io.readers import Skipped
-except ImportError:
-
-    class Skipped:  # type: ignore[no-redef]
-        reason = ""
-
-
-def _expand(paths: list[str], relative_to: str | None) -> list[Any]:
-    try:
-        return expand_inputs(paths, relative_to=relative_to)
-    except TypeError:
-        return expand_inputs(paths)
-
 
 CHECKPOINT_DOCS = 10_000
 _WORKER_PIPELINE: Any = None
@@ -266,7 +251,7 @@ def run_build(
         raise ConfigError("pipeline config needs 'input' and 'output' to build (use Pipeline.from_yaml)")
     started = time.perf_counter()
     out_dir = Path(output or config["output"]["path"])
-    files = _expand(config["input"]["paths"], getattr(pipeline, "config_dir", None))
+    files = expand_inputs(config["input"]["paths"], relative_to=pipeline.config_dir)
     with locked_output(out_dir, [f.path for f in files] + _input_dirs(config), config):
         inputs = Inputs(files)
         work = WorkDir(out_dir)
