@@ -212,11 +212,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: not a build's manifest: {exc}") from None
-    print(BuildResult(Path(args.build_dir), manifest, Stats()).summary())
-    langs = ", ".join(f"{k or 'none'} {v}" for k, v in manifest["languages"].items())
-    print(f"  languages: {langs}")
-    length = manifest["length_chars"]
-    print(f"  length (chars): median {length['median']}, mean {length['mean']}, total {length['total']}")
+    try:
+        lines = [BuildResult(Path(args.build_dir), manifest, Stats()).summary()]
+        langs = ", ".join(f"{k or 'none'} {v}" for k, v in manifest["languages"].items())
+        lines.append(f"  languages: {langs}")
+        length = manifest["length_chars"]
+        lines.append(
+            f"  length (chars): median {length['median']}, mean {length['mean']}, total {length['total']}"
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(
+            f"{path}: not a build's manifest (no {exc}); `corpus verify {args.build_dir}` says more"
+        ) from None
+    print("\n".join(lines))
     return 0
 
 
@@ -269,13 +277,28 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workers(value: str) -> int | str:
+    """--workers: a count of processes (0 = in the main process) or 'auto'."""
+    if value == "auto":
+        return value
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'auto', got {value!r}")
+    return count
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="corpus", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("build", help="build a dataset from a YAML config")
     p.add_argument("config")
-    p.add_argument("--workers", help="worker processes (default: config, else every core; 0 = in-process)")
+    p.add_argument(
+        "--workers", type=_workers, help="worker processes (default: config, else every core; 0 = in-process)"
+    )
     p.add_argument("--output", help="output directory (default: output.path of the config)")
     p.add_argument("--format", choices=["auto", *READERS], help="input format (default: the config's)")
     p.add_argument(
@@ -310,7 +333,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="auto", choices=["auto", *READERS])
     p.add_argument("--threshold", type=float, default=0.8, help="near-duplicate Jaccard threshold")
     p.add_argument("--dedup-against", metavar="PATH", help="an earlier build whose stories to keep out")
-    p.add_argument("--workers")
+    p.add_argument("--workers", type=_workers, help="worker processes (0 = in-process; default: auto)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_dedup)
 

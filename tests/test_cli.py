@@ -112,6 +112,27 @@ def test_every_subcommand_exits_nonzero_on_missing_input(tmp_path, args):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("manifest", ["[]", '{"counts": {}}', '{"counts": {"read": 1}, "languages": 3}'])
+def test_report_on_a_file_that_is_not_a_manifest(tmp_path, manifest):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "manifest.json").write_text(manifest, encoding="utf-8")
+    run = corpus("report", "b", cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.startswith("corpus: error: b/manifest.json: not a build's manifest")
+    no_traceback(run)
+
+
+@pytest.mark.parametrize("command", [["build", "c.yaml"], ["dedup", "in.jsonl", "--output", "out"]])
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5"])
+def test_bad_workers_value_is_a_usage_error(tmp_path, command, value):
+    jsonl_config(tmp_path, 3)
+    run = corpus(*command, "--workers", value, cwd=tmp_path)
+    assert run.returncode == 2
+    assert f"--workers: expected a number >= 0 or 'auto', got '{value}'" in run.stderr
+    no_traceback(run)
+    assert not (tmp_path / "out").exists()
+
+
 def test_clean_reports_unreadable_records_and_goes_on(tmp_path):
     (tmp_path / "x.jsonl").write_text(
         '{"id": "a", "text": "First good document."}\n{"id": \n{"id": "b", "text": "Second one."}\n',
