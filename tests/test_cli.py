@@ -98,6 +98,8 @@ def test_config_not_utf8_names_file_and_byte_offset(tmp_path, command):
         ["build", "no/such.yaml"],
         ["build", "missing-input.yaml"],
         ["dedup", "no/such/file.jsonl", "--output", "out"],
+        ["publish", "no/such/build", "--to", "out"],
+        ["publish", "no/such/build", "--to", "out", "--dry-run"],
     ],
 )
 def test_every_subcommand_exits_nonzero_on_missing_input(tmp_path, args):
