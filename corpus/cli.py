@@ -270,10 +270,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return 0
     if args.repo_id:
         done = publish.publish_hub(args.build_dir, args.repo_id, private=args.private, revision=args.revision)
-        print(f"published {args.build_dir} to {target} in {len(done)} commits")
+        print(f"published {args.build_dir} to {publish.redact_url(target)} in {len(done)} commits")
     else:
         done = publish.publish_fs(args.build_dir, args.to)
-        print(f"published {args.build_dir} to {target}: {len(done)} files written")
+        print(f"published {args.build_dir} to {publish.redact_url(target)}: {len(done)} files written")
     return 0
 
 

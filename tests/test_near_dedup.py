@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -211,3 +212,14 @@ def test_star_clustering_keeps_the_edited_copy_with_its_original_and_checks_opti
     assert result.keep.tolist() == [True, False, True]
     with pytest.raises(ConfigError, match="cluster_by"):
         NearDedup(cluster_by="chain")
+
+
+@pytest.mark.parametrize("header", [[1, 2], {"format": "corpus.near_dedup.v1"}, {}, {"ids": 3, "params": {}}])
+def test_a_damaged_index_header_is_a_config_error(tmp_path, header):
+    """Issue 13: a malformed --dedup-against / near_dedup.index header raised KeyError or TypeError."""
+    from corpus.dedup.near import load_index
+
+    np.save(tmp_path / "signatures.npy", np.zeros((1, 4), dtype=np.uint32))
+    (tmp_path / "header.json").write_text(json.dumps(header), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"is not a corpus\.near_dedup\.v1 index"):
+        load_index(tmp_path)

@@ -111,9 +111,14 @@ def load_index(path: str | Path) -> tuple[np.ndarray, list[str], dict[str, Any]]
         sigs = np.load(path / "signatures.npy")
     except (OSError, ValueError) as exc:
         raise ConfigError(f"near_dedup: index {str(path)!r} cannot be read: {exc}") from exc
-    if header.get("format") != INDEX_FORMAT or len(header["ids"]) != len(sigs):
+    try:
+        ids, params = header["ids"], header["params"]
+        valid = header.get("format") == INDEX_FORMAT and len(ids) == len(sigs) and isinstance(params, dict)
+    except (KeyError, TypeError, AttributeError):
+        valid = False
+    if not valid:
         raise ConfigError(f"near_dedup: {str(path)!r} is not a {INDEX_FORMAT} index")
-    return sigs, header["ids"], header["params"]
+    return sigs, ids, params
 
 
 class _Verdicts(Sequence):
