@@ -255,8 +255,10 @@ def test_checkpoint_parts_are_json_and_a_forged_one_is_refused(cwd, monkeypatch)
         "run.json",
     ]
     part = json.loads((cwd / ".out.work" / "chunk-000000.json").read_text(encoding="ascii"))
-    assert part["read"] == 10 and len(part["keys"]) == 10 and set(part["keys"][0][1]) == {"a"}
-    part["keys"][0][1] = {"a": ["object", [1], "AA=="]}  # not a dtype we write
+    assert part["read"] == 10 and part["keys"]["rows"] == 10
+    exact, near = part["keys"]["columns"]  # 16-byte digests as one block, signatures as one array
+    assert exact["B"][0] == 16 and near["A"]["a"][:2] == ["<u4", [10, 128]]
+    near["A"]["a"][0] = "object"  # not a dtype we write
     (cwd / ".out.work" / "chunk-000000.json").write_text(json.dumps(part), encoding="ascii")
     monkeypatch.setattr(local, "on_event", None)
     with pytest.raises(BuildError, match="not a checkpoint part this toolkit wrote"):
