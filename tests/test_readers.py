@@ -7,6 +7,7 @@ import gzip
 import pytest
 
 from corpus import ConfigError
+from corpus.errors import BuildError
 from corpus.io.readers import InputFile, Quarantined, expand_inputs, read_input
 
 
@@ -106,8 +107,8 @@ def test_binary_file_given_as_text_is_quarantined(tmp_path):
     assert isinstance(item, Quarantined) and "binary" in item.error
 
 
-def test_missing_inputs_are_config_errors(tmp_path):
-    with pytest.raises(ConfigError, match="no such file"):
+def test_missing_inputs_are_build_errors_and_empty_patterns_config_errors(tmp_path):
+    with pytest.raises(BuildError, match="no such file"):
         expand_inputs([str(tmp_path / "absent.txt")])
     with pytest.raises(ConfigError, match="matches no files"):
         expand_inputs([str(tmp_path / "*.jsonl")])

@@ -18,6 +18,7 @@ kept. One-document-per-file formats read at most ``max_document_bytes`` of a fil
 from __future__ import annotations
 
 import bz2
+import fnmatch
 import glob
 import gzip
 import importlib
@@ -175,27 +176,67 @@ def is_hf_dataset_dir(path: str | Path) -> bool:
     return (p / "README.md").is_file() and any((p / "data").glob("**/*.parquet"))
 
 
-def _walk(root: str) -> list[str]:
-    """Files under ``root``, sorted; an HF dataset folder inside counts as one input. Symlinked
-    folders are followed once (a loop ends where it returns); an unreadable folder is an error."""
+def _walk_all(root: str) -> Iterator[tuple[str, list[str], list[str]]]:
+    """os.walk following symlinked folders, each real folder once (a loop ends where it returns);
+    an unreadable folder is a BuildError naming it, never skipped in silence."""
 
     def fail(exc: OSError) -> None:
         where = exc.filename or root
         raise BuildError(f"input.paths: cannot read directory {where}: {exc.strerror or exc}")
 
-    out, visited = [], set()
+    visited: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, onerror=fail, followlinks=True):
         real = os.path.realpath(dirpath)
         if real in visited:
             dirnames.clear()
             continue
         visited.add(real)
+        dirnames.sort()
+        yield dirpath, dirnames, filenames
+
+
+def _walk(root: str) -> list[str]:
+    """Files under ``root``, sorted; an HF dataset folder inside counts as one input."""
+    out = []
+    for dirpath, dirnames, filenames in _walk_all(root):
         if is_hf_dataset_dir(dirpath):
             out.append(dirpath)
             dirnames.clear()
             continue
         out += [os.path.join(dirpath, name) for name in filenames]
     return sorted(Path(p).as_posix() for p in out)
+
+
+def _match_parts(parts: list[str], pats: list[str]) -> bool:
+    """glob semantics on path components: ``**`` is any number of folders, ``*`` no hidden name."""
+    if not pats:
+        return not parts
+    if pats[0] == "**":
+        if _match_parts(parts, pats[1:]):
+            return True
+        return bool(parts) and not parts[0].startswith(".") and _match_parts(parts[1:], pats)
+    if not parts or (parts[0].startswith(".") and not pats[0].startswith(".")):
+        return False
+    return fnmatch.fnmatchcase(parts[0], pats[0]) and _match_parts(parts[1:], pats[1:])
+
+
+def _glob_candidates(pattern: str) -> list[str]:
+    """Paths matching a glob. ``**`` is expanded by our own walk, which follows a symlink loop
+    once: the stdlib's follows it until the kernel's limit (one file read 41 times, or hours)."""
+    if "**" not in pattern:
+        return glob.glob(pattern)
+    base = _glob_base(pattern)
+    if not os.path.isdir(base):
+        return []
+    pats = list(Path(os.path.relpath(pattern, base)).parts)
+    out = []
+    for dirpath, _dirnames, filenames in _walk_all(base):
+        rel = Path(os.path.relpath(dirpath, base)).parts
+        rel = [] if rel == (".",) else list(rel)
+        if rel and _match_parts(rel, pats):
+            out.append(dirpath)
+        out += [os.path.join(dirpath, n) for n in filenames if _match_parts([*rel, n], pats)]
+    return out
 
 
 def check_readable(path: str) -> None:
@@ -234,13 +275,15 @@ def _glob(pattern: str) -> list[str]:
     """Matches of a glob, each real file once: ``**`` through a symlink loop yields the same file
     under ever longer names, and the shortest name is kept."""
     best: dict[str, str] = {}
-    for p in glob.glob(pattern, recursive=True):
+    for p in _glob_candidates(pattern):
         if os.path.isdir(p) and not is_hf_dataset_dir(p):
             continue
         real = os.path.realpath(p)
         if real not in best or (p.count(os.sep), p) < (best[real].count(os.sep), best[real]):
             best[real] = p
-    return sorted(Path(p).as_posix() for p in best.values())
+    folders = [p + os.sep for p in best.values() if os.path.isdir(p)]
+    kept = [p for p in best.values() if not any(p.startswith(d) for d in folders)]
+    return sorted(Path(p).as_posix() for p in kept)
 
 
 def expand_inputs(patterns: list[str], *, relative_to: str | None = None) -> list[InputFile]:
@@ -260,7 +303,7 @@ def expand_inputs(patterns: list[str], *, relative_to: str | None = None) -> lis
             matches, base = _glob(pattern), _glob_base(pattern)
         else:
             if not os.path.lexists(pattern):
-                raise ConfigError(f"input.paths: no such file or directory: {pattern}")
+                raise BuildError(f"input.paths: no such file or directory: {pattern}")
             matches, base = [pattern], str(Path(pattern).parent)
         if not matches:
             raise ConfigError(f"input.paths: pattern {pattern!r} matches no files")
