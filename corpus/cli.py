@@ -122,6 +122,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     pipeline = Pipeline.from_yaml(args.config)
     if args.format:
         pipeline.config["input"]["format"] = args.format
+    if args.allow_empty:
+        pipeline.config["output"]["allow_empty"] = True
     if args.dedup_against:
         pipeline = _with_index(pipeline, args.dedup_against, args.config)
     result = pipeline.build(
@@ -190,7 +192,7 @@ def cmd_dedup(args: argparse.Namespace) -> int:
         "name": "deduplicated",
         "input": {"paths": args.paths, "format": args.format},
         "stages": [{"exact_dedup": {}}, {"near_dedup": {"threshold": args.threshold}}],
-        "output": {"path": args.output},
+        "output": {"path": args.output, **({"allow_empty": True} if args.allow_empty else {})},
     }
     pipeline = Pipeline.from_config(config, where="corpus dedup")
     if args.dedup_against:
@@ -308,6 +310,9 @@ def make_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
+        "--allow-empty", action="store_true", help="write the build even when it keeps no document"
+    )
+    p.add_argument(
         "--engine", choices=["local", "ray"], help="local (worker processes) or ray (default: the config's)"
     )
     p.add_argument(
@@ -333,6 +338,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="auto", choices=["auto", *READERS])
     p.add_argument("--threshold", type=float, default=0.8, help="near-duplicate Jaccard threshold")
     p.add_argument("--dedup-against", metavar="PATH", help="an earlier build whose stories to keep out")
+    p.add_argument(
+        "--allow-empty", action="store_true", help="write the build even when it keeps no document"
+    )
     p.add_argument("--workers", type=_workers, help="worker processes (0 = in-process; default: auto)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_dedup)

@@ -11,6 +11,7 @@ import yaml
 from corpus import Document, Pipeline
 from corpus import stages as registry
 from corpus.document import features
+from corpus.errors import BuildError
 from corpus.io.shards import sha256_file
 
 registry.register("drop_short", "tests.stages_for_tests:DropShort")
@@ -99,9 +100,16 @@ def test_rebuild_replaces_previous_output_atomically(tmp_path, sample_article):
     src = make_inputs(tmp_path, sample_article)
     out = tmp_path / "out"
     Pipeline.from_config(config(src, out)).build(workers=0, progress=False)
-    (out / "stale.txt").write_text("left from an old build")
+    (out / "data" / "train-00000-of-00009.parquet").write_bytes(b"a shard an older build left")
+    (out / "notes.txt").write_text("the user's own file")
+    with pytest.raises(BuildError, match=r"not part of the previous build \(data/train-00000-of-00009"):
+        Pipeline.from_config(config(src, out)).build(workers=0, progress=False)
+    assert (out / "notes.txt").exists()  # never deleted: the build stops before reading a byte
+    (out / "notes.txt").unlink()
+    (out / "data" / "train-00000-of-00009.parquet").unlink()
+    old = {p.name for p in (out / "data").iterdir()}
     Pipeline.from_config(config(src, out)).build(workers=0, progress=False)
-    assert not (out / "stale.txt").exists()
+    assert {p.name for p in (out / "data").iterdir()} == old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
 
 

@@ -163,8 +163,9 @@ def encode_key(value: Any) -> Any:
         return {"a": [value.dtype.str, list(value.shape), base64.b64encode(value.tobytes()).decode("ascii")]}
     if isinstance(value, tuple):
         return {"t": [encode_key(v) for v in value]}
-    if isinstance(value, frozenset):
-        return {"f": [encode_key(v) for v in sorted(value)]}
+    if isinstance(value, (set, frozenset)):
+        tag = "f" if isinstance(value, frozenset) else "s"
+        return {tag: [encode_key(v) for v in sorted(value, key=repr)]}
     if isinstance(value, list):
         return [encode_key(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
@@ -190,8 +191,9 @@ def decode_key(value: Any) -> Any:
         return np.frombuffer(base64.b64decode(_typed(data, str), validate=True), dtype=dtype).reshape(shape)
     if tag == "t":
         return tuple(decode_key(v) for v in _typed(body, list))
-    if tag == "f":
-        return frozenset(decode_key(v) for v in _typed(body, list))
+    if tag in ("f", "s"):
+        items = [decode_key(v) for v in _typed(body, list)]
+        return frozenset(items) if tag == "f" else set(items)
     raise ValueError(f"unknown tag {tag!r}")
 
 

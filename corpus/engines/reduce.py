@@ -166,7 +166,7 @@ def finish_build(
         raise BuildError(
             f"read {read} records and kept none ({', '.join(reasons)}); nothing was written. "
             "Check the config (a language keep-list, the text field), or set output.allow_empty: true "
-            "to write an empty dataset"
+            "(--allow-empty) to write an empty dataset"
         )
     for name in ("quarantine.jsonl", "dropped.jsonl"):
         if (tmp / name).stat().st_size == 0:
