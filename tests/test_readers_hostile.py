@@ -7,13 +7,19 @@ Real files on a real filesystem; hand-made nasty files live in tests/data/hostil
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
+import json
+import lzma
 import os
 import signal
+import zlib
 from pathlib import Path
 
 import pytest
 
-from corpus.document import Document
+from corpus.document import Document, arrow_schema, to_table
 from corpus.errors import BuildError
 from corpus.io.readers import InputFile, Quarantined, Skipped, expand_inputs, read_input
 
@@ -25,6 +31,13 @@ def read(path: Path | str, **config) -> list:
     for f in expand_inputs([str(path)]):
         items += list(read_input(f, {"format": "auto", **config}))
     return items
+
+
+def write_parquet(docs: list[Document]) -> None:
+    """What the engine does with every document: an Arrow table of the schema, written as Parquet."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(to_table(docs, arrow_schema()), io.BytesIO())
 
 
 def split(items: list) -> tuple[list[Document], list[Quarantined], list[Skipped]]:
@@ -140,3 +153,177 @@ def test_an_absolute_input_is_recorded_relative_and_a_relative_one_as_written(tm
     (doc,) = read_input(f, {})
     assert doc.source == "data/d.jsonl"
     assert InputFile(path="x.txt", id_prefix="x").name == "x.txt"
+
+
+# --- item 5: values JSON can carry that Python or Parquet cannot -------------------------------
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def good(i: int) -> str:
+    return json.dumps({"id": f"g{i}", "text": f"good document {i}"})
+
+
+def test_a_huge_integer_quarantines_its_line_only_with_the_right_line_number(tmp_path):
+    huge = '{"id": "big", "text": "t", "n": ' + "9" * 5000 + "}"
+    path = write_lines(tmp_path / "big.jsonl", [good(1), huge, good(3), good(4)])
+    docs, bad, _ = split(read(path))
+    assert [d.id for d in docs] == ["g1", "g3", "g4"]
+    (q,) = bad
+    assert q.line == 2 and "integer with 5000 digits" in q.error
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_nan_and_infinities_are_quarantined_per_line(tmp_path, token):
+    path = write_lines(tmp_path / "nan.jsonl", [good(1), f'{{"text": "t", "score": {token}}}', good(3)])
+    docs, bad, _ = split(read(path))
+    assert [d.id for d in docs] == ["g1", "g3"]
+    (q,) = bad
+    assert q.line == 2 and token.lstrip("-") in q.error
+
+
+def test_deep_nesting_is_quarantined_per_line(tmp_path):
+    deep = '{"text": "t", "m": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    path = write_lines(tmp_path / "deep.jsonl", [good(1), deep, good(3)])
+    docs, bad, _ = split(read(path))
+    assert [d.id for d in docs] == ["g1", "g3"] and bad[0].line == 2 and "nested" in bad[0].error
+
+
+# --- item 3: lone surrogates --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["id", "url", "source", "title", "meta-key", "nested"])
+def test_a_lone_surrogate_outside_the_text_quarantines_the_record_naming_the_field(tmp_path, field):
+    record = {"id": "x", "text": "fine text"}
+    if field == "meta-key":
+        record["bad\ud800key"] = 1
+    elif field == "nested":
+        record["title"] = {"deep": ["ok", "bad\udfff"]}
+    else:
+        record[field] = "bad\ud800"
+    line = json.dumps(record)  # ensure_ascii: the surrogate is the escape \ud800 in the file
+    path = write_lines(tmp_path / "s.jsonl", [good(1), line, good(3)])
+    docs, bad, _ = split(read(path))
+    assert [d.id for d in docs] == ["g1", "g3"]
+    (q,) = bad
+    name = {"meta-key": "bad\\ud800key", "nested": "title"}.get(field, field)
+    assert q.line == 2 and f"field {name!r} holds a lone surrogate U+D" in q.error
+    q.error.encode("utf-8") and q.raw.encode("utf-8")  # the report itself is writable
+
+
+@pytest.mark.parametrize("policy", ["repair", "replace", "strict"])
+def test_a_lone_surrogate_in_the_text_follows_the_encoding_policy(tmp_path, policy):
+    path = write_lines(tmp_path / "t.jsonl", [json.dumps({"id": "a", "text": "caf\udce9 au lait"})])
+    (item,) = read(path, encoding_errors=policy)
+    if policy == "strict":
+        assert isinstance(item, Quarantined) and "field 'text' holds a lone surrogate U+DCE9" in item.error
+    else:
+        assert isinstance(item, Document)
+        assert item.text == "caf\ufffd au lait" and item.meta["invalid_utf8"] is True
+        write_parquet([item])  # the Parquet writer's input: crashed on the surrogate before
+
+
+def test_surrogates_from_csv_parquet_and_hf_never_leave_a_reader(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datasets import Dataset
+
+    # Arrow refuses to hold a lone surrogate, so a table cannot carry one; a JSON string column
+    # (``meta``) can, as an escape that json.loads turns into one.
+    meta = json.dumps({"note": "bad\ud800"})
+    rows = {"id": ["a", "b"], "text": ["one", "two"], "meta": ["{}", meta]}
+    pq.write_table(pa.table(rows), tmp_path / "t.parquet")
+    Dataset.from_dict(rows).save_to_disk(str(tmp_path / "hf"))
+    (tmp_path / "t.csv").write_text(
+        f'id,text,meta\na,one,{{}}\nb,two,"{meta.replace(chr(34), 2 * chr(34))}"\n'
+    )
+    for name in ("t.parquet", "hf", "t.csv"):
+        docs, bad, _ = split(read(tmp_path / name))
+        assert [d.id for d in docs] == ["a"], name
+        assert "field 'note' holds a lone surrogate U+D800" in bad[0].error, name
+        write_parquet(docs)
+
+
+# --- item 9: records before damage ---------------------------------------------------------------
+
+
+def test_a_nul_byte_in_the_head_of_a_jsonl_or_csv_quarantines_only_its_line(tmp_path):
+    lines = [good(i).encode() for i in range(1, 6)]
+    lines[1] = b'{"id": "g2", "text": "nul \x00 here"}'
+    (tmp_path / "n.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    docs, bad, _ = split(read(tmp_path / "n.jsonl"))
+    assert [d.id for d in docs] == ["g1", "g3", "g4", "g5"]
+    assert [q.line for q in bad] == [2] and "NUL" in bad[0].error
+    (tmp_path / "n.csv").write_bytes(b"id,text\na,one\nb,t\x00wo\nc,three\n")
+    docs, bad, _ = split(read(tmp_path / "n.csv"))
+    assert [d.id for d in docs] == ["a", "c"] and [q.line for q in bad] == [3]
+    (tmp_path / "n.txt").write_bytes(b"text with a \x00 NUL")  # one document per file: still binary
+    (q,) = read(tmp_path / "n.txt")
+    assert isinstance(q, Quarantined) and "binary" in q.error
+
+
+def records(n: int = 3000) -> bytes:
+    return b"".join(
+        json.dumps({"id": f"r{i}", "text": f"record {i} " * (i % 9 + 1)}).encode() + b"\n" for i in range(n)
+    )
+
+
+def compress(kind: str, data: bytes) -> bytes:
+    if kind == "gz":
+        return gzip.compress(data, mtime=0)
+    if kind == "bz2":
+        return bz2.compress(data, compresslevel=1)  # 100 kB blocks: a cut keeps whole blocks
+    if kind == "xz":
+        return lzma.compress(data)
+    import zstandard
+
+    return zstandard.ZstdCompressor().compress(data)
+
+
+def recoverable(kind: str, cut: bytes) -> int:
+    """Complete lines a decompressor can get out of a truncated stream (counted independently)."""
+    if kind == "gz":
+        out = zlib.decompressobj(wbits=31).decompress(cut)
+    elif kind == "bz2":
+        out = bz2.BZ2Decompressor().decompress(cut)
+    elif kind == "xz":
+        out = lzma.LZMADecompressor().decompress(cut)
+    else:
+        import zstandard
+
+        out = zstandard.ZstdDecompressor().decompressobj().decompress(cut)
+    return out.count(b"\n")
+
+
+@pytest.mark.parametrize("kind", ["gz", "zst", "bz2", "xz"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_every_record_before_stream_damage_is_kept(tmp_path, kind, damage):
+    data = records()
+    whole = compress(kind, data)
+    if damage == "garbage":
+        blob, expected, offset = whole + b"GARBAGE after the stream\n" * 4, 3000, len(whole)
+    else:
+        blob = whole[: len(whole) * 2 // 3]
+        expected, offset = recoverable(kind, blob), len(blob)
+    path = tmp_path / f"d.jsonl.{kind}"
+    path.write_bytes(blob)
+    docs, bad, _ = split(read(path))
+    assert [d.id for d in docs] == [f"r{i}" for i in range(expected)]
+    (q,) = bad
+    assert q.line is None and q.offset == offset and f"after {expected} records" in q.error
+    if damage == "truncated":
+        assert expected > 0 and "truncated" in q.error
+
+
+def test_a_damaged_stream_in_csv_keeps_complete_rows_and_not_the_cut_one(tmp_path):
+    rows = b"id,text\n" + b"".join(b"r%d,row number %d\n" % (i, i) for i in range(3000))
+    whole = gzip.compress(rows, mtime=0)
+    cut = whole[: len(whole) // 2]
+    (tmp_path / "c.csv.gz").write_bytes(cut)
+    docs, bad, _ = split(read(tmp_path / "c.csv.gz"))
+    assert len(docs) == recoverable("gz", cut) - 1  # minus the header
+    assert [d.id for d in docs] == [f"r{i}" for i in range(len(docs))]
+    assert len(bad) == 1 and bad[0].line is None

@@ -106,3 +106,43 @@ class Decoder:
 
 def _legacy(run: str, encoding: str) -> str:
     return bytes(ord(c) - 0xDC00 for c in run).decode(encoding, errors="replace")
+
+
+# --- lone surrogates ----------------------------------------------------------------------------
+# A JSON "\ud800" escape, or a surrogateescape'd string, decodes to a str that cannot be encoded as
+# UTF-8: the Parquet writer crashes on it later. No such string may leave a reader.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """'U+D800' for the first lone surrogate in a string, or in a dict's keys and values or a list
+    (recursively), else None.
+
+    >>> lone_surrogate({"a": ["ok", "bad\\ud800"]}), lone_surrogate("fine")
+    ('U+D800', None)
+    """
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        return f"U+{ord(found.group()):04X}" if found else None
+    if isinstance(value, dict):
+        items: list[Any] = [*value.keys(), *value.values()]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        return None
+    for item in items:
+        found_in = lone_surrogate(item)
+        if found_in:
+            return found_in
+    return None
+
+
+def replace_surrogates(text: str) -> tuple[str, dict[str, Any]]:
+    """Each lone surrogate as U+FFFD, flagged like any invalid UTF-8 (``encoding_errors`` repair
+    and replace; strict quarantines instead).
+
+    >>> replace_surrogates("a\\udc80b")
+    ('a\\ufffdb', {'invalid_utf8': True})
+    """
+    fixed, n = _SURROGATE.subn("\ufffd", text)
+    return fixed, ({"invalid_utf8": True} if n else {})

@@ -31,6 +31,7 @@ from corpus.io.readers import (
     read_line,
     record_to_document,
     sniff,
+    stream_damage,
 )
 
 BATCH_ROWS = 64
@@ -46,6 +47,7 @@ class _DecodedLines:
         self.flags: dict[str, Any] = {}
         self.problem = ""
         self.raw: list[str] = []
+        self.ended = True  # the last line read ended with a newline
 
     def __iter__(self) -> Iterator[str]:
         while True:
@@ -56,12 +58,16 @@ class _DecodedLines:
                 continue
             if not line:
                 return
+            if b"\x00" in line:
+                col = line.index(b"\x00") + 1
+                self.problem = f"raw NUL byte at column {col}: binary data, not text"
             try:
                 text, flags = self.decoder.decode(line)
             except UnicodeDecodeError as exc:
                 self.problem = f"invalid UTF-8 at byte {exc.start}"
                 text, flags = line.decode("utf-8", errors="replace"), {}
             self.flags.update(flags)
+            self.ended = line.endswith(b"\n")
             if sum(map(len, self.raw)) < 4096:
                 self.raw.append(text)
             yield text
@@ -78,14 +84,14 @@ def read_csv(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined
     # The csv module's per-field cap (128 KiB by default) would cut long articles; raise it to ours.
     csv.field_size_limit(max(csv.field_size_limit(), opts.max_document_bytes))
     with open_binary(f.path) as fh:
-        head, stream, problem = sniff(fh)
+        head, stream, problem = sniff(fh, lines=True)
         if problem:
             yield Quarantined(f.name, None, problem, raw=repr(head[:200]))
             return
         lines = _DecodedLines(stream, opts)
         reader = csv.reader(iter(lines), delimiter=delimiter, strict=True)
         header: list[str] | None = None
-        last_line, seen = 0, 0
+        last_line, seen, partial = 0, 0, ""
         while True:
             start = last_line + 1
             try:
@@ -93,12 +99,18 @@ def read_csv(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined
             except StopIteration:
                 break
             except csv.Error as exc:
+                if not lines.ended and stream_damage(fh):
+                    partial = lines.take()[2]
+                    break
                 last_line = reader.line_num
                 seen += 1
                 yield Quarantined(f.name, start, f"malformed CSV: {exc}", lines.take()[2])
                 continue
             last_line = reader.line_num
             flags, problem, raw = lines.take()
+            if not lines.ended and stream_damage(fh):  # the row the damage cut: part of the damage
+                partial = raw
+                break
             if not row and not problem:
                 continue  # a blank line is no record
             if header is None:
@@ -118,7 +130,12 @@ def read_csv(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined
                 if isinstance(doc, Document):
                     doc.meta.update(flags)
                 yield doc
-    if not seen:
+        damage = stream_damage(fh)
+    if damage:
+        what, offset = damage
+        error = f"file damaged after {seen} records (line {last_line}): {what}"
+        yield Quarantined(f.name, None, error, partial, offset=offset)
+    elif not seen:
         yield Quarantined(f.name, None, "no records (only a header, or nothing)")
 
 

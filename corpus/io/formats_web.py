@@ -30,7 +30,15 @@ from typing import IO, Any
 from corpus.document import Document
 from corpus.errors import ConfigError
 from corpus.io.decoding import Decoder
-from corpus.io.readers import MAX_RAW_KEEP, InputFile, Quarantined, ReadOptions, open_binary, sniff
+from corpus.io.readers import (
+    MAX_RAW_KEEP,
+    InputFile,
+    Quarantined,
+    ReadOptions,
+    open_binary,
+    sniff,
+    stream_damage,
+)
 
 EXTRACT_DEFAULTS: dict[str, Any] = {"include_comments": False, "with_metadata": True}
 EXTRACT_OPTIONS = {
@@ -138,6 +146,10 @@ def read_html(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
             yield Quarantined(f.name, None, problem, raw=repr(head[:200]))
             return
         data = stream.read(opts.max_document_bytes + 1)
+        damage = stream_damage(fh)
+    if damage:  # a page cut short is not kept
+        yield Quarantined(f.name, None, f"file damaged: {damage[0]}", offset=damage[1])
+        return
     if len(data) > opts.max_document_bytes:
         yield Quarantined(f.name, None, f"page larger than max_document_bytes ({opts.max_document_bytes})")
         return
