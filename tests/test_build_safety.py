@@ -305,6 +305,11 @@ def test_duplicate_ids_across_files_are_reported(cwd):
     assert result.manifest["counts"]["duplicate_ids"] == 1
     assert result.manifest["duplicate_id_examples"] == ["d1"]
     assert "1 kept documents share an id" in result.summary()
+    import jsonschema
+
+    from corpus.config import load_schema
+
+    jsonschema.validate(result.manifest, load_schema("manifest.schema.json"))
 
 
 def test_an_input_changed_while_the_build_reads_it_stops_the_build(cwd, monkeypatch):
