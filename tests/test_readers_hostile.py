@@ -327,3 +327,65 @@ def test_a_damaged_stream_in_csv_keeps_complete_rows_and_not_the_cut_one(tmp_pat
     assert len(docs) == recoverable("gz", cut) - 1  # minus the header
     assert [d.id for d in docs] == [f"r{i}" for i in range(len(docs))]
     assert len(bad) == 1 and bad[0].line is None
+
+
+# --- item 4 (reader side): Hugging Face dataset folders as input ---------------------------------
+
+
+def hf_folders(root: Path) -> dict[str, Path]:
+    """The three folder layouts, made by the real datasets library."""
+    from datasets import Dataset, DatasetDict
+
+    rows = {
+        "id": ["a", "b", "c"],
+        "text": ["alpha text", "beta text", "gamma text"],
+        "url": ["u1", "u2", "u3"],
+    }
+    ds = Dataset.from_dict(rows)
+    ds.save_to_disk(str(root / "single"))
+    DatasetDict({"train": ds.select([0, 1]), "test": ds.select([2])}).save_to_disk(str(root / "dict"))
+    (root / "hub" / "data").mkdir(parents=True)
+    (root / "hub" / "README.md").write_text("---\nlicense: cc0-1.0\n---\n", encoding="utf-8")
+    ds.to_parquet(str(root / "hub" / "data" / "train-00000-of-00001.parquet"))
+    return {"single": root / "single", "dict": root / "dict", "hub": root / "hub"}
+
+
+@pytest.mark.parametrize("fmt", ["auto", "hf"])
+def test_hf_dataset_folders_are_read_as_file_or_directory_patterns(tmp_path, monkeypatch, fmt):
+    folders = hf_folders(tmp_path / "in")
+    monkeypatch.chdir(tmp_path)
+    for layout in folders:
+        for pattern in (f"in/{layout}", f"in/{layout}/", f"in/{layout}*"):
+            (f,) = expand_inputs([pattern])
+            assert f.name == f"in/{layout}"
+            docs, bad, _ = split(list(read_input(f, {"format": fmt})))
+            assert not bad and sorted(d.text for d in docs) == ["alpha text", "beta text", "gamma text"]
+            assert {d.id for d in docs} == {"a", "b", "c"} and all(d.source == f"in/{layout}" for d in docs)
+    files = expand_inputs(["in"])  # a directory holding the three folders: three inputs
+    assert [f.name for f in files] == ["in/dict", "in/hub", "in/single"]
+    assert len(expand_inputs(["in/**/*"])) == 3  # the folders' own files are not inputs again
+
+
+@pytest.mark.parametrize("listed", ["../outside.arrow", "ABSOLUTE", "data/../../outside.arrow"])
+def test_state_json_paths_outside_the_folder_are_refused(tmp_path, listed):
+    import shutil
+
+    folder = hf_folders(tmp_path)["single"]
+    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    arrow = folder / state["_data_files"][0]["filename"]
+    shutil.copy(arrow, tmp_path / "outside.arrow")
+    target = str(tmp_path / "outside.arrow") if listed == "ABSOLUTE" else listed
+    state["_data_files"] = [{"filename": target}]
+    (folder / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    items = read(folder)
+    assert len(items) == 1 and isinstance(items[0], Quarantined)
+    assert "refused" in items[0].error and items[0].path.endswith("single")
+
+
+def test_dataset_dict_splits_outside_the_folder_are_refused(tmp_path):
+    folder = hf_folders(tmp_path)["dict"]
+    (folder / "dataset_dict.json").write_text(
+        json.dumps({"splits": ["train", "../single"]}), encoding="utf-8"
+    )
+    items = read(folder)
+    assert len(items) == 1 and "outside the dataset folder; refused" in items[0].error

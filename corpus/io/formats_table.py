@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -190,15 +191,29 @@ def _arrow_rows(f: InputFile, opts: ReadOptions, path: str, name: str, first: in
         yield from _table_rows(iter(reader), f, opts, name, first)
 
 
+def _inside(folder: Path, listed: Any, what: str) -> Path:
+    """A path a dataset's metadata lists, refused unless it stays inside the folder: a planted
+    state.json must not make a build read (and publish) files from elsewhere."""
+    if not isinstance(listed, str) or not listed or Path(listed).is_absolute():
+        raise ValueError(f"{what} lists {listed!r}, not a relative path inside the folder; refused")
+    path = folder / listed
+    if not os.path.realpath(path).startswith(os.path.realpath(folder) + os.sep):
+        raise ValueError(f"{what} lists {listed!r}, outside the dataset folder; refused")
+    return path
+
+
 def hf_data_files(folder: Path) -> list[tuple[str, Path]]:
     """(kind, file) for each data file of an HF dataset folder, in reading order."""
     if (folder / "dataset_dict.json").is_file():
         splits = json.loads((folder / "dataset_dict.json").read_text(encoding="utf-8"))["splits"]
-        return [item for split in splits for item in hf_data_files(folder / split)]
+        paths = [_inside(folder, split, "dataset_dict.json") for split in splits]
+        return [item for path in paths for item in hf_data_files(path)]
     if (folder / "state.json").is_file():
         state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
-        return [("arrow", folder / d["filename"]) for d in state.get("_data_files", [])]
-    return [("parquet", p) for p in sorted((folder / "data").glob("**/*.parquet"))]
+        files = state.get("_data_files", [])
+        return [("arrow", _inside(folder, d.get("filename"), "state.json")) for d in files]
+    found = sorted((folder / "data").glob("**/*.parquet"))
+    return [("parquet", _inside(folder, p.relative_to(folder).as_posix(), "data/")) for p in found]
 
 
 def read_hf(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
@@ -210,7 +225,7 @@ def read_hf(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]
     try:
         files = hf_data_files(folder)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        yield Quarantined(f.name, None, f"unreadable dataset metadata: {type(exc).__name__}: {exc}")
+        yield Quarantined(f.name, None, f"unreadable dataset metadata in {f.name}: {exc}")
         return
     if not files:
         yield Quarantined(f.name, None, "no data files (state.json, dataset_dict.json or data/*.parquet)")
