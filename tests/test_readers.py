@@ -160,7 +160,7 @@ def test_empty_file_is_one_quarantined_record(tmp_path, name):
     path.write_bytes(gzip.compress(b"") if name.endswith(".gz") else b"")
     (item,) = read_all(path)
     assert isinstance(item, Quarantined) and item.line is None
-    assert "empty" in item.error or "no response" in item.error
+    assert "empty" in item.error or "no WARC records" in item.error
 
 
 @pytest.mark.parametrize("fmt", ["text", "jsonl", "csv", "html"])

@@ -28,13 +28,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from corpus.document import Document
-from corpus.errors import ConfigError
+from corpus.errors import BuildError, ConfigError
 from corpus.io.decoding import Decoder
 from corpus.io.readers import (
     MAX_RAW_KEEP,
     InputFile,
     Quarantined,
     ReadOptions,
+    Skipped,
     open_binary,
     sniff,
     stream_damage,
@@ -161,20 +162,25 @@ def read_html(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
 
 CONTENT_RECORDS = {"response", "resource"}
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+TEXT_TYPES = ("text/plain",)
+CRAWLER_SCHEMES = {"metadata", "dns"}
+CRAWLER_FILES = {"MANIFEST.txt", "wget.log", "wget_arguments.txt", "crawl.log", "heritrix.log"}
 _RESYNC_CHUNK = 1 << 20
 _GZIP_MEMBER = re.compile(rb"(\x1f\x8b\x08)")
 _WARC_HEADER = re.compile(rb"\n(WARC/1\.|[^\r\n]{1,40}\r\nWARC-Type:)")
 
 
-def read_warc(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
-    """Every response/resource record of a WARC; a broken record is skipped to the next one."""
+def read_warc(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined | Skipped]:
+    """One item per record of a WARC (see ``skip_reason``); a broken record is quarantined and
+    reading resumes at the next one."""
     from warcio.archiveiterator import ArchiveIterator
 
     suffix = Path(f.path).suffix.lower()
     seekable = suffix not in (".bz2", ".xz", ".zst")  # .gz: warcio reads gzip members itself
-    fh: IO[bytes] = open(f.path, "rb") if seekable else open_binary(f.path)
+    fh: IO[bytes] = _open_raw(f.path) if seekable else open_binary(f.path)
     decoder = Decoder(opts.encoding_errors)
     seen = 0
+    ids: set[str] = set()
     with fh:
         gzipped = seekable and fh.read(2) == b"\x1f\x8b"
         pos: int | None = 0
@@ -192,10 +198,12 @@ def read_warc(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
                         yield Quarantined(f.name, None, f"broken WARC header: {broken}", offset=start)
                         failed_at = start
                         break
-                    if record.rec_type not in CONTENT_RECORDS:
-                        continue
                     seen += 1
-                    yield _record_item(record, f, opts, decoder, start)
+                    reason = skip_reason(record)
+                    if reason:
+                        yield Skipped(f.name, None, reason, offset=start)
+                        continue
+                    yield _record_item(record, f, opts, decoder, start, ids)
             except Exception as exc:  # warcio raises several kinds on a bad header
                 failed_at = it.offset
                 seen += 1
@@ -208,8 +216,48 @@ def read_warc(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
                 yield Quarantined(f.name, None, error)
                 break
             pos = _next_record_start(fh, failed_at + 1, gzipped)
-    if not seen:
-        yield Quarantined(f.name, None, "no response or resource records")
+        damage = stream_damage(fh)
+    if damage:
+        yield Quarantined(f.name, None, f"file damaged after {seen} records: {damage[0]}", offset=damage[1])
+    elif not seen:
+        yield Quarantined(f.name, None, "no WARC records")
+
+
+def _open_raw(path: str) -> IO[bytes]:
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise BuildError(f"input {path}: cannot open: {exc.strerror or exc}") from None
+
+
+def skip_reason(record: Any) -> str | None:
+    """Why a record carries no document by design (a Skipped reason code), or None.
+
+    Non-content records are ``warc_<type>`` (request, revisit, metadata, warcinfo...); a
+    response that is an HTTP redirect is ``warc_redirect``, another non-2xx one
+    ``warc_http_error``; a crawler's own files (wget's ``metadata://`` MANIFEST.txt, wget.log) are
+    ``warc_crawler_log``; a payload that is not HTML or plain text (CSS, JavaScript, images,
+    fonts, PDF) is ``warc_not_text``.
+    """
+    kind = (record.rec_type or "").lower()
+    if kind not in CONTENT_RECORDS:
+        return f"warc_{re.sub(r'[^a-z0-9]+', '_', kind) or 'unknown'}"
+    uri = (record.rec_headers.get_header("WARC-Target-URI") or "").strip("<> ")
+    scheme = uri.split(":", 1)[0].lower() if ":" in uri else ""
+    if scheme in CRAWLER_SCHEMES or uri.rsplit("/", 1)[-1] in CRAWLER_FILES:
+        return "warc_crawler_log"
+    ctype = record.rec_headers.get_header("Content-Type") or ""
+    if kind == "response" and record.http_headers is not None:
+        status = str(record.http_headers.get_statuscode() or "")
+        if status.startswith("3"):
+            return "warc_redirect"
+        if not status.startswith("2"):
+            return "warc_http_error"
+        ctype = record.http_headers.get_header("Content-Type") or ""
+    mime = ctype.split(";")[0].strip().lower()
+    if mime and mime not in HTML_TYPES and mime not in TEXT_TYPES:
+        return "warc_not_text"
+    return None
 
 
 def _header_problem(record: Any) -> str:
@@ -224,10 +272,17 @@ def _header_problem(record: Any) -> str:
     return ""
 
 
-def _record_item(record: Any, f: InputFile, opts: ReadOptions, decoder: Decoder, start: int) -> Any:
+def _record_item(
+    record: Any, f: InputFile, opts: ReadOptions, decoder: Decoder, start: int, ids: set[str]
+) -> Any:
+    """One response or resource record as a Document, or Quarantined when it cannot be read.
+
+    The id is the WARC-Record-ID; one already used in this file (crawlers do repeat them) or
+    none gets ``@<byte offset>`` appended, so ids are unique per record and stable."""
     rec_id = (record.rec_headers.get_header("WARC-Record-ID") or "").strip("<> ")
     url = record.rec_headers.get_header("WARC-Target-URI") or ""
-    doc_id = rec_id or f"{f.id_prefix}@{start}"
+    doc_id = rec_id if rec_id and rec_id not in ids else f"{rec_id or f.id_prefix}@{start}"
+    ids.add(doc_id)
 
     def bad(error: str, raw: str = "") -> Quarantined:
         return Quarantined(f.name, None, f"{doc_id}: {error}", raw, offset=start)
@@ -241,9 +296,6 @@ def _record_item(record: Any, f: InputFile, opts: ReadOptions, decoder: Decoder,
     if len(data) > opts.max_document_bytes:
         return bad(f"payload larger than max_document_bytes ({opts.max_document_bytes})")
     if record.http_headers is not None and record.rec_type == "response":
-        status = record.http_headers.get_statuscode()
-        if not str(status).startswith("2"):
-            return bad(f"HTTP status {status or 'missing'}, not a page")
         ctype = record.http_headers.get_header("Content-Type") or ""
     else:
         ctype = record.rec_headers.get_header("Content-Type") or ""
