@@ -389,3 +389,38 @@ def test_dataset_dict_splits_outside_the_folder_are_refused(tmp_path):
     )
     items = read(folder)
     assert len(items) == 1 and "outside the dataset folder; refused" in items[0].error
+
+
+# --- WARC: records left out by design are Skipped, ids unique per record -------------------------
+
+
+def test_a_crawl_warc_is_classified_record_by_record(monkeypatch):
+    monkeypatch.chdir(HOSTILE)
+    items = read("crawl-mixed.warc.gz")
+    docs, bad, skipped = split(items)
+    assert len(items) == 12 and not bad  # one item per record, none "unreadable"
+    reasons: dict[str, int] = {}
+    for s in skipped:
+        reasons[s.reason] = reasons.get(s.reason, 0) + 1
+        assert s.path == "crawl-mixed.warc.gz" and s.offset is not None and s.line is None
+    assert reasons == {
+        "warc_warcinfo": 1,
+        "warc_request": 1,
+        "warc_not_text": 3,  # CSS, JavaScript, PNG
+        "warc_redirect": 1,
+        "warc_revisit": 1,
+        "warc_metadata": 1,
+        "warc_crawler_log": 2,  # wget.log, MANIFEST.txt
+    }
+    assert [d.url for d in docs] == ["https://harbour.example/", "https://harbour.example/robots.txt"]
+    assert docs[0].text.startswith("Harbour reopens") and "Home | About" not in docs[0].text
+    ids = [d.id for d in docs]
+    assert len(set(ids)) == 2 and ids[0] == "urn:uuid:dup"  # the record id repeats in the file
+    assert ids == [d.id for d in split(read("crawl-mixed.warc.gz"))[0]]  # and ids are stable
+    assert all(d.source == "crawl-mixed.warc.gz" for d in docs)
+    assert {**skipped[0].to_dict(), "offset": 0} == {
+        "file": "crawl-mixed.warc.gz",
+        "line": None,
+        "reason": "warc_warcinfo",
+        "offset": 0,
+    }
