@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpus import Document, Pipeline
-from corpus.io.readers import Quarantined, expand_inputs, read_input
+from corpus.document import arrow_schema, to_table
+from corpus.io.readers import Quarantined, Skipped, expand_inputs, read_input
 
 SUFFIXES = [
     ".txt",
@@ -41,7 +42,7 @@ def read_path(path: Path, **config) -> list:
     items = []
     for f in expand_inputs([str(path)]):
         items += list(read_input(f, config))
-    assert all(isinstance(i, (Document, Quarantined)) for i in items)
+    assert all(isinstance(i, (Document, Quarantined, Skipped)) for i in items)
     return items
 
 
@@ -92,6 +93,44 @@ def test_jsonl_garbage_gives_one_item_per_non_blank_line(lines):
         items = read_path(path)
         records = [line for line in lines if line.encode().strip()]  # blank = ASCII whitespace
         assert len(items) == (len(records) or 1)
+
+
+# Hostile pieces of a JSONL line (issue 13): values JSON can carry that Python, UTF-8 or Parquet
+# cannot, raw NUL bytes, broken UTF-8, nesting deeper than the parser's recursion limit.
+HOSTILE_VALUES = [
+    b"9" * 4301, b"-" + b"1" * 5000, b"NaN", b"Infinity", b"-Infinity", b"1e999", b'"\\ud800"',
+    b'"a\\udfffb"', b'"\\ud83d\\ude00"', b"[" * 3000 + b"]" * 3000, b'"\xff\xfe bad utf-8"', b'"\x00"',
+    b'"caf\xe9"', b"null", b'{"meta": "{\\"k\\": \\"\\udc80\\"}"}',
+]  # fmt: skip
+hostile_value = st.one_of(st.sampled_from(HOSTILE_VALUES), json_values.map(lambda v: json.dumps(v).encode()))
+hostile_key = st.sampled_from([b"text", b"id", b"url", b"source", b"meta", b"title", b"\\ud800"])
+hostile_line = st.one_of(
+    st.lists(st.tuples(hostile_key, hostile_value), max_size=4).map(
+        lambda kv: b"{" + b", ".join(b'"' + k + b'": ' + v for k, v in kv) + b"}"
+    ),
+    st.tuples(hostile_value, hostile_value).map(lambda tv: b'{"text": ' + tv[0] + b', "id": ' + tv[1] + b"}"),
+    st.binary(max_size=30).filter(lambda b: b"\n" not in b),
+)
+
+
+@FAST
+@given(lines=st.lists(hostile_line, min_size=1, max_size=12))
+def test_hostile_jsonl_never_escapes_and_every_document_is_writable(lines):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "h.jsonl"
+        data = b"\n".join(lines) + b"\n"
+        path.write_bytes(data)
+        items = read_path(path)
+        records = [line for line in lines if line.strip()]
+        binary = len(items) == 1 and isinstance(items[0], Quarantined) and "binary" in items[0].error
+        assert len(items) == (len(records) or 1) or (binary and b"\x00" in data)
+        docs = [i for i in items if isinstance(i, Document)]
+        for doc in docs:
+            json.dumps(doc.to_dict(), ensure_ascii=False).encode("utf-8")  # no lone surrogate
+        for q in items:
+            if isinstance(q, Quarantined):
+                json.dumps(q.to_dict(), ensure_ascii=False).encode("utf-8")  # the report is writable
+        to_table(docs, arrow_schema())
 
 
 cell = st.text(chars, max_size=12)
