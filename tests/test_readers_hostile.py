@@ -13,7 +13,12 @@ import io
 import json
 import lzma
 import os
+import pwd
+import shutil
 import signal
+import subprocess
+import sys
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -119,22 +124,56 @@ def test_a_file_gone_between_listing_and_reading_is_a_build_error(tmp_path):
         list(read_input(f, {}))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a chmod 000 file anyway: nothing to test")
-def test_permission_denied_is_a_build_error(tmp_path):
-    (tmp_path / "sub").mkdir()
-    secret = tmp_path / "secret.txt"
-    secret.write_text("x", encoding="utf-8")
-    secret.chmod(0)
-    with pytest.raises(BuildError, match=r"secret.txt"):
-        expand_inputs([str(secret)])
-    secret.chmod(0o644)
-    (tmp_path / "sub" / "a.txt").write_text("x", encoding="utf-8")
-    (tmp_path / "sub").chmod(0)
+PROBE = """
+import os
+from corpus.errors import BuildError
+from corpus.io.readers import expand_inputs
+if os.geteuid() == 0:  # root reads a chmod 000 file: drop to nobody once the modules are loaded
+    os.setgid({uid})
+    os.setuid({uid})
+try:
+    expand_inputs([{pattern!r}])
+except BuildError as exc:
+    print("BuildError:", exc)
+"""
+
+
+def as_unprivileged(pattern: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``expand_inputs([pattern])`` in a child Python that, under root, runs as user nobody, so
+    that file permissions really apply."""
     try:
-        with pytest.raises(BuildError, match="sub"):
-            expand_inputs([str(tmp_path)])
+        uid = pwd.getpwnam("nobody").pw_uid
+    except KeyError:
+        if os.geteuid() == 0:
+            pytest.skip("tests run as root and there is no user nobody to drop to: permissions do not apply")
+        uid = os.geteuid()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    code = PROBE.format(uid=uid, pattern=pattern)
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_permission_denied_is_a_build_error():
+    root = Path(tempfile.mkdtemp(prefix="corpus-perm-"))  # not under pytest's 0700 tmp: nobody must reach it
+    try:
+        root.chmod(0o755)
+        (root / "secret.txt").write_text("x", encoding="utf-8")
+        (root / "secret.txt").chmod(0)
+        (root / "open").mkdir()
+        (root / "open" / "a.txt").write_text("x", encoding="utf-8")
+        (root / "open" / "shut").mkdir()
+        (root / "open" / "shut" / "b.txt").write_text("x", encoding="utf-8")
+        (root / "open" / "shut").chmod(0)
+        for pattern, expected in (
+            ("secret.txt", "secret.txt: cannot open: Permission denied"),
+            ("open", "cannot read directory open/shut: Permission denied"),
+            ("open/**/*.txt", "cannot read directory open/shut: Permission denied"),
+        ):
+            run = as_unprivileged(pattern, root)
+            assert run.returncode == 0, run.stderr
+            assert run.stdout.startswith("BuildError:") and expected in run.stdout, run.stdout
     finally:
-        (tmp_path / "sub").chmod(0o755)
+        (root / "open" / "shut").chmod(0o755)
+        shutil.rmtree(root)
 
 
 def test_an_absolute_input_is_recorded_relative_and_a_relative_one_as_written(tmp_path, monkeypatch):
