@@ -122,8 +122,13 @@ def lone_surrogate(value: Any) -> str | None:
     ('U+D800', None)
     """
     if isinstance(value, str):
-        found = _SURROGATE.search(value)
-        return f"U+{ord(found.group()):04X}" if found else None
+        if value.isascii():
+            return None
+        try:  # the C encoder is ~20x faster than a regex over the text (it runs on every document)
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"U+{ord(value[exc.start]):04X}"
+        return None
     if isinstance(value, dict):
         items: list[Any] = [*value.keys(), *value.values()]
     elif isinstance(value, (list, tuple)):

@@ -45,6 +45,9 @@ PARQUET_SUFFIXES = {".parquet", ".pq"}
 COMPRESSED = {".gz", ".bz2", ".xz", ".zst"}
 KNOWN_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES | CSV_SUFFIXES | HTML_SUFFIXES | WARC_SUFFIXES
 KNOWN_SUFFIXES |= PARQUET_SUFFIXES | COMPRESSED
+# Formats whose Documents _guarded checks for lone surrogates (the others come from
+# record_to_document, which checks them already).
+SURROGATE_GUARDED_FORMATS = {"text", "html", "warc"}
 MAX_RAW_KEEP = 1 << 20  # quarantine keeps up to 1 MiB of a bad record
 MAX_DOCUMENT_BYTES = 64 << 20
 SNIFF_BYTES = 8192
@@ -398,14 +401,15 @@ class _Decompressing(io.RawIOBase):
             if not self._more(len(_MAGIC[self._kind])):
                 self._done = True
                 return
+            end = self._offset  # where the last stream ended
             stripped = self._pending.lstrip(b"\x00")  # NUL padding after a stream, as gzip and xz allow
             self._offset += len(self._pending) - len(stripped)
             self._pending = stripped
             if not stripped:
                 return
             if not self._more(len(_MAGIC[self._kind])) or not self._pending.startswith(_MAGIC[self._kind]):
-                what = "bytes that are not" if self._offset else "the file is not"
-                self._stop(f"{what} {self._kind} compressed data at byte {self._offset}", self._offset)
+                what = "bytes that are not" if end else "the file is not"
+                self._stop(f"{what} {self._kind} compressed data at byte {end}", end)
                 return
             self._obj = _decompressor(self._kind)
         if not self._more(1):
@@ -595,14 +599,15 @@ def clean_document(doc: Document, policy: str) -> str | None:
     return None
 
 
-def _guarded(f: InputFile, items: Iterator[Any], policy: str) -> Iterator[Any]:
-    """Whatever a reader raises while reading becomes one Quarantined naming the file; and the
+def _guarded(f: InputFile, items: Iterator[Any], policy: str, check: bool) -> Iterator[Any]:
+    """Whatever a reader raises while reading becomes one Quarantined naming the file. With
+    ``check`` (readers that do not go through ``record_to_document``, which checks already), the
     last line of defence: no lone surrogate leaves a reader (see ``clean_document``)."""
     n = 0
     try:
         for item in items:
             n += 1
-            if isinstance(item, Document):
+            if check and isinstance(item, Document):
                 problem = clean_document(item, policy)
                 if problem:
                     item = Quarantined(f.name, None, f"record {safe_text(item.id)!r}: {problem}")
@@ -629,4 +634,4 @@ def read_input(f: InputFile, config: dict[str, Any]) -> Iterator[Any]:
         from corpus.io.formats_web import check_extract_options
 
         check_extract_options(opts.extract)
-    return _guarded(f, reader(f, opts), opts.encoding_errors)
+    return _guarded(f, reader(f, opts), opts.encoding_errors, fmt in SURROGATE_GUARDED_FORMATS)
