@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from corpus.document import Document
+from corpus.errors import BuildError
 from corpus.io.decoding import Decoder
 from corpus.io.readers import (
     COMPRESSED,
@@ -238,6 +239,8 @@ def read_hf(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]
             for item in rows(f, opts, path.as_posix(), name, n):
                 n += 1
                 yield item
+        except PermissionError as exc:  # the machine's problem, not the data's: stop the build
+            raise BuildError(f"input {name}: cannot open: {exc.strerror or exc}") from None
         except Exception as exc:  # one broken data file must not hide the others
             error = f"cannot read after {n} rows: {type(exc).__name__}: {exc}"
             yield Quarantined(name, None, error)

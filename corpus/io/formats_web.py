@@ -11,11 +11,13 @@ differ from trafilatura's in one place, scored by scripts/eval_extraction.py on
 ../shared/eval/extraction: ``include_comments=False`` (reader comments are not the article).
 
 ``warc``: Common Crawl style archives (.warc, .warc.gz with one gzip member per record) read with
-warcio. Each ``response`` or ``resource`` record is one item: a Document (id = WARC-Record-ID,
-url = WARC-Target-URI) for an HTML or text payload, else a Quarantined with the record's byte
-offset (non-2xx HTTP status, other payload types, no main text, truncated record). ``warcinfo``,
-``request``, ``metadata`` and ``revisit`` records carry no document and are passed over. A record
-with a broken header is quarantined at its offset and reading resumes at the next record.
+warcio. Every record is one item. A ``response`` or ``resource`` record with an HTML or plain text
+payload is a Document (id = WARC-Record-ID, made unique within the file with ``@<offset>`` when a
+crawler repeats it; url = WARC-Target-URI), or a Quarantined at its byte offset when it cannot be
+read (no main text, truncated). Records that carry no document by design are ``Skipped`` with a
+reason code (see ``skip_reason``): warcinfo, request, revisit, metadata, redirects, HTTP errors,
+CSS/JavaScript/images and a crawler's own logs. A record with a broken header is quarantined at
+its offset and reading resumes at the next record.
 """
 
 from __future__ import annotations

@@ -8,11 +8,17 @@ family of formats:
 - ``formats_table``: ``csv`` (and TSV), ``parquet`` and ``hf`` (datasets saved on disk);
 - ``formats_web``: ``html`` (main text extracted with trafilatura) and ``warc``.
 
-Every reader yields exactly one item per record it saw: a ``Document``, or a ``Quarantined``
-record (the file, the line, row or byte offset, and the error) for a record that could not be
-read, so a bad record never stops a build and never disappears. A whole-file problem (empty,
-binary, truncated, unreadable) is one ``Quarantined`` with ``line=None``; records before it are
-kept. One-document-per-file formats read at most ``max_document_bytes`` of a file.
+Every reader yields exactly one item per record it saw: a ``Document``; a ``Quarantined`` record
+(the file, the line, row or byte offset, and the error) for a record that could not be read, so a
+bad record never stops a build and never disappears; or a ``Skipped`` record for one left out by
+design (a WARC request or stylesheet), with a reason code. A whole-file problem (empty, binary,
+a damaged compressed stream) is one ``Quarantined`` with ``line=None``; every complete record
+before it is kept. One-document-per-file formats read at most ``max_document_bytes`` of a file.
+
+An input that cannot be read at all (missing, a dangling symlink, no permission, a FIFO or device)
+is a ``BuildError`` raised before any reading: it says nothing about the data and everything
+about the machine, so it must not pass for an empty or corrupt file. Paths are recorded as
+``InputFile.name`` (relative), never as the building machine's absolute path.
 """
 
 from __future__ import annotations
