@@ -194,14 +194,23 @@ def _walk_all(root: str) -> Iterator[tuple[str, list[str], list[str]]]:
         raise BuildError(f"input.paths: cannot read directory {where}: {exc.strerror or exc}")
 
     visited: set[str] = set()
+    top = os.path.realpath(root)
     for dirpath, dirnames, filenames in os.walk(root, onerror=fail, followlinks=True):
         real = os.path.realpath(dirpath)
         if real in visited:
             dirnames.clear()
             continue
         visited.add(real)
-        dirnames.sort()
+        # A symlink to a folder inside the root is walked under its real name, not the link's.
+        dirnames[:] = sorted(d for d in dirnames if not _links_inside(os.path.join(dirpath, d), top))
         yield dirpath, dirnames, filenames
+
+
+def _links_inside(path: str, top: str) -> bool:
+    if not os.path.islink(path):
+        return False
+    real = os.path.realpath(path)
+    return real == top or real.startswith(top + os.sep)
 
 
 def _walk(root: str) -> list[str]:
@@ -245,6 +254,8 @@ def _glob_candidates(pattern: str) -> list[str]:
         if rel and _match_parts(rel, pats):
             out.append(dirpath)
         out += [os.path.join(dirpath, n) for n in filenames if _match_parts([*rel, n], pats)]
+    if base == "." and not pattern.startswith("."):  # as glob names them: "a/b", not "./a/b"
+        out = [os.path.normpath(p) for p in out]
     return out
 
 
