@@ -305,6 +305,15 @@ def test_a_nul_byte_in_the_head_of_a_jsonl_or_csv_quarantines_only_its_line(tmp_
     assert isinstance(q, Quarantined) and "binary" in q.error
 
 
+def test_a_line_file_that_is_really_binary_is_still_one_quarantined_file(tmp_path):
+    utf16 = "\n".join(good(i) for i in range(50)).encode("utf-16-le")  # no byte order mark: NUL-heavy
+    (tmp_path / "u.jsonl").write_bytes(utf16)
+    (tmp_path / "img.csv").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    for name in ("u.jsonl", "img.csv"):
+        (q,) = read(tmp_path / name)
+        assert isinstance(q, Quarantined) and q.line is None and "binary" in q.error
+
+
 def records(n: int = 3000) -> bytes:
     return b"".join(
         json.dumps({"id": f"r{i}", "text": f"record {i} " * (i % 9 + 1)}).encode() + b"\n" for i in range(n)
