@@ -283,7 +283,7 @@ def run_build(
 
 def _input_dirs(config: dict[str, Any]) -> list[str]:
     """Folders an output inside of would be read by the next build: folder inputs and ``**`` bases."""
-    from corpus.io.readers import _glob_base
+    from corpus.io.listing import glob_base as _glob_base
 
     out = []
     for pattern in config["input"]["paths"]:
