@@ -38,19 +38,22 @@ class _Reading:
     """
 
     def __init__(self, path: str, fmt: str) -> None:
-        if not os.path.exists(path):
-            raise ConfigError(f"{path}: no such file or directory")
+        from dataclasses import replace
+
+        from corpus.io.readers import expand_inputs
+
+        # The build's checks (missing, unreadable, special files) and its recorded name.
+        (found,) = expand_inputs([path]) if not os.path.isdir(path) else [None]
+        if found is None:
+            raise ConfigError(f"{path}: a folder; clean and explain take one file")
+        self.input = replace(found, id_prefix=Path(path).name)
         self.path, self.fmt, self.read, self.skipped = path, fmt, 0, 0
 
     def __iter__(self) -> Iterator[Document]:
         from corpus.io import readers
 
-        left_out = tuple(
-            cls for cls in (readers.Quarantined, getattr(readers, "Skipped", None)) if cls is not None
-        )
-        f = readers.InputFile(path=self.path, id_prefix=Path(self.path).name)
-        for item in readers.read_input(f, {"format": self.fmt}):
-            if isinstance(item, left_out):
+        for item in readers.read_input(self.input, {"format": self.fmt}):
+            if isinstance(item, (readers.Quarantined, readers.Skipped)):
                 offset = getattr(item, "offset", None)
                 where = f"{item.path}:{item.line}" if item.line else item.path
                 where += f" (byte {offset})" if offset is not None and not item.line else ""
