@@ -19,14 +19,16 @@ ray = pytest.importorskip("ray", reason="engine ray needs the ray extra: pip ins
 
 @pytest.fixture(scope="session")
 def ray_cluster():
-    """One local Ray for the session: 2 CPUs, no dashboard, a modest object store; shut down after."""
+    """One local Ray for the session, started as a build starts its own (loopback, private, reaped):
+    2 CPUs, a modest object store. Subprocesses reach it with its token, inherited from os.environ."""
+    from corpus.engines.ray_engine import local_ray
+
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-    started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=2, include_dashboard=False, object_store_memory=512 << 20, logging_level="WARNING")
-    yield
-    if started:
-        ray.shutdown()
+    if ray.is_initialized():
+        yield
+        return
+    with local_ray(num_cpus=2, object_store_memory=512 << 20):
+        yield
 
 
 def tree(root) -> dict[str, bytes]:
@@ -371,3 +373,132 @@ def test_killed_map_actor_is_replaced(killable):
     assert tree(tmp / "out") == reference
     assert sorted(p.name for p in tmp.iterdir() if p.name.startswith(".")) == []
     wait_until_idle()
+
+
+# -- issue 13 on engine ray: hostile inputs give the local engine's bytes; the work folder holds no code --
+
+HOSTILE = ROOT / "tests" / "data" / "hostile"
+
+
+def build_both(tmp_path, paths: list[str], stages: list | None = None) -> tuple[dict, dict]:
+    """``paths`` built by both engines (ray on the session's Ray): the same bytes; both manifests."""
+    config = {
+        "input": {"paths": paths},
+        "stages": stages if stages is not None else [{"exact_dedup": {}}, {"near_dedup": {}}],
+        "output": {"path": "out"},
+    }
+    local = Pipeline.from_config(config).build(output=tmp_path / "local", workers=0, progress=False)
+    result = Pipeline.from_config(config).build(output=tmp_path / "ray", engine="ray", progress=False)
+    assert_same_build(tmp_path / "local", tmp_path / "ray")
+    assert result.manifest["counts"] == local.manifest["counts"]
+    return local.manifest, result.manifest
+
+
+def test_records_skipped_by_design_are_counted_as_local(ray_cluster, tmp_path):
+    """A wget WARC: requests, stylesheets, images, redirects and wget's logs are `skipped` by reason."""
+    _, manifest = build_both(tmp_path, [str(HOSTILE / "crawl-mixed.warc.gz")])
+    counts = manifest["counts"]
+    assert sum(counts["skipped"].values()) == 10 and counts["read"] == 12, counts
+
+
+def test_lone_surrogates_in_id_and_meta(ray_cluster, tmp_path):
+    lines = [
+        r'{"id": "bad\ud800", "text": "the first document has a broken id"}',
+        r'{"id": "m", "text": "the second document has broken metadata", "meta": {"k": "v\udfff"}}',
+        r'{"id": "fine", "text": "and the third one is a perfectly normal document"}',
+    ]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, manifest = build_both(tmp_path, [str(tmp_path / "in.jsonl")])
+    assert manifest["counts"]["read"] == 3
+
+
+def test_hugging_face_dataset_folder_as_input(ray_cluster, tmp_path):
+    datasets = pytest.importorskip("datasets")
+    texts = ["one small document about rivers", "another about mountains", "one small document about rivers"]
+    datasets.Dataset.from_dict({"id": ["a", "b", "c"], "text": texts}).save_to_disk(str(tmp_path / "hf"))
+    _, manifest = build_both(tmp_path, [str(tmp_path / "hf")])
+    assert manifest["counts"]["read"] == 3 and manifest["counts"]["kept"] == 2
+
+
+def test_documents_empty_after_cleaning_are_dropped_as_local(ray_cluster, tmp_path):
+    rows = [{"id": "blank", "text": " \n\t  "}, {"id": "real", "text": "a document with words in it"}]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    _, manifest = build_both(tmp_path, [str(tmp_path / "in.jsonl")], stages=[{"fix_encoding": {}}])
+    assert manifest["counts"]["dropped"] == {"empty": 1} and manifest["counts"]["kept"] == 1
+
+
+def test_an_input_a_worker_cannot_see_stops_the_build(ray_cluster, tmp_path, monkeypatch):
+    """Gone while the read tasks run, back by the time the driver checks: never `quarantined`, exit 0."""
+    from corpus.engines import ray_engine
+    from corpus.errors import BuildError
+
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps({"id": name, "text": f"text {name} here"}) + "\n")
+    hidden, away = tmp_path / "b.jsonl", tmp_path / "b.away"
+
+    def hide(name: str, n: int) -> None:
+        if name == "map":
+            hidden.rename(away)
+        elif name == "part_committed" and away.exists():
+            away.rename(hidden)
+
+    monkeypatch.setattr(ray_engine, "on_event", hide)
+    config = {
+        "input": {"paths": [str(tmp_path / "a.jsonl"), str(hidden)]},
+        "stages": [],
+        "output": {"path": "out"},
+    }
+    with pytest.raises(BuildError, match=r"b\.jsonl"):
+        Pipeline.from_config(config).build(output=tmp_path / "out", engine="ray", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+class _Planted:
+    """Unpickling this makes a folder: proof that code in a work directory ran."""
+
+    def __init__(self, flag) -> None:
+        self.flag = str(flag)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.flag,))
+
+
+def test_code_planted_in_the_work_directory_never_runs(ray_cluster, tmp_path, monkeypatch):
+    """A committed part whose payloads are pickles is refused naming it; stray .pkl files are ignored;
+    a part that is not our Parquet layout is redone."""
+    import pickle
+
+    import pyarrow as pa
+
+    from corpus.engines import ray_engine
+    from corpus.errors import BuildError
+
+    config, out, work = ROOT / "configs" / "sample.yaml", tmp_path / "out", tmp_path / ".out.ray-work"
+    flag = tmp_path / "code-ran"
+
+    def stop(name: str, n: int) -> None:
+        if name == "dedup":
+            raise KeyboardInterrupt("stopped after the map")
+
+    monkeypatch.setattr(ray_engine, "on_event", stop)
+    with pytest.raises(KeyboardInterrupt):
+        Pipeline.from_yaml(config).build(output=out, engine="ray", progress=False)
+    monkeypatch.setattr(ray_engine, "on_event", None)
+    parts = sorted(work.glob("file-*.parquet"))
+    assert len(parts) > 1
+    evil = pickle.dumps(_Planted(flag))
+    for name in ("chunk-000000.pkl", "file-000000.pkl", ".near-drops.pkl"):
+        (work / name).write_bytes(evil)
+    t = pq.read_table(parts[0])
+    t = t.set_column(
+        t.schema.get_field_index("payload"), "payload", pa.array([evil] * t.num_rows, pa.binary())
+    )
+    pq.write_table(t, parts[0])
+    with pytest.raises(BuildError, match=parts[0].name):
+        Pipeline.from_yaml(config).build(output=out, engine="ray", progress=False)
+    assert not flag.exists(), "a pickle in the work directory was loaded"
+    assert not out.exists()
+    pq.write_table(pa.table({"payload": [evil]}), parts[0])  # not our layout: redone, not read
+    result = Pipeline.from_yaml(config).build(output=out, engine="ray", progress=False)
+    assert result.resumed_chunks == len(parts) - 1
+    assert not flag.exists()

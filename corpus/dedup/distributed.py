@@ -22,8 +22,8 @@ kept_id, cluster_size, similarity)``; a document with no near row is alone in it
 
 from __future__ import annotations
 
+import json
 import logging
-import pickle
 from typing import Any
 
 import numpy as np
@@ -145,7 +145,7 @@ def exact_dedup(survivors: Any, partitions: int) -> tuple[Any, Any]:
 
     def decisions(t: pa.Table) -> pa.Table:
         t = t.filter(pc.not_equal(t["dup_of"], ""))
-        payload = [pickle.dumps(("exact", k)) for k in t["dup_of"].to_pylist()]
+        payload = [encode(("exact", k)) for k in t["dup_of"].to_pylist()]
         return _table(DECISION, idx=t["idx"], payload=payload)
 
     def firsts(t: pa.Table) -> pa.Table:
@@ -352,7 +352,7 @@ def _components(t: pa.Table, keep: str, num_perm: int) -> pa.Table:
     sims = mh.estimate_jaccard(sigs, np.arange(len(c)), kept_row)
     size = (ends - starts)[run]
     payload = [
-        pickle.dumps(("near", i == j, ids[j], int(s), 1.0 if i == j else float(sim)))
+        encode(("near", i == j, ids[j], int(s), 1.0 if i == j else float(sim)))
         for i, (j, s, sim) in enumerate(zip(kept_row.tolist(), size.tolist(), sims, strict=True))
     ]
     return _table(DECISION, idx=nodes, payload=payload)
@@ -391,6 +391,19 @@ def near_dedup(survivors: Any, step: Any, partitions: int) -> tuple[Any | None, 
     return verdicts, figures
 
 
+def encode(decision: tuple[Any, ...]) -> bytes:
+    """A decision row's payload: JSON (ASCII escapes keep a lone surrogate in an id), never pickle."""
+    return json.dumps(decision, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def decode(payload: bytes) -> tuple[Any, ...]:
-    """A decision row's payload (our own pickle, written by the steps above)."""
-    return pickle.loads(payload)
+    """A decision row's payload back; anything but what ``encode`` writes is a BuildError."""
+    try:
+        decision = json.loads(payload)
+    except ValueError as exc:
+        raise BuildError(f"engine ray: a dedup decision is not JSON ({exc})") from None
+    if isinstance(decision, list) and decision[:1] == ["exact"] and len(decision) == 2:
+        return tuple(decision)
+    if isinstance(decision, list) and decision[:1] == ["near"] and len(decision) == 5:
+        return tuple(decision)
+    raise BuildError(f"engine ray: not a dedup decision: {payload[:80]!r}")

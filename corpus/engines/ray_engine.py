@@ -29,8 +29,13 @@ the dedup steps and the write, which need every document, are redone. A differen
 toolkit version or input bytes starts afresh. The build is written to ``.{out}.tmp`` and
 swapped into place when complete, so a killed build never leaves output that looks
 complete; the work directory is removed once the output is in place. The work directory is
-written and read by the driver only, so it needs no shared filesystem. Options with no
-distributed form yet fail with a ConfigError naming them.
+written and read by the driver only, so it needs no shared filesystem. It holds Parquet
+with JSON text only (no pickle): a part is checked as it is read back, and anything this
+toolkit did not write is refused naming the part, or redone when it is not our layout.
+
+Local Ray (no address, no $RAY_ADDRESS): see ``local_ray``: bound to 127.0.0.1, its files
+in a private folder, its token never written to disk, its processes ended by a reaper however
+the driver ends. Options with no distributed form yet fail with a ConfigError naming them.
 """
 
 from __future__ import annotations
@@ -39,9 +44,13 @@ import itertools
 import json
 import logging
 import os
-import pickle
+import secrets
 import shutil
+import subprocess
+import sys
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,19 +68,27 @@ from corpus.dedup.near import INDEX_DIR, NearDedup, save_index, verdict
 from corpus.document import Document
 from corpus.engines.checkpoint import WorkDir
 from corpus.engines.inputs import Inputs, recorded_config
-from corpus.engines.local import CHECKPOINT_DOCS, BuildResult, _expand, _input_dirs
+from corpus.engines.local import CHECKPOINT_DOCS, BuildResult, _input_dirs
 from corpus.engines.output import locked_output, staging, swap
-from corpus.engines.reduce import Sink, finish_build
+from corpus.engines.reduce import Sink, finish_build, open_log
 from corpus.errors import BuildError, ConfigError
 from corpus.io.manifest import config_hash
-from corpus.io.readers import Quarantined, ReadOptions, detect_format, read_input
+from corpus.io.readers import (
+    Quarantined,
+    ReadOptions,
+    Skipped,
+    check_readable,
+    detect_format,
+    expand_inputs,
+    read_input,
+)
 from corpus.io.shards import DatasetWriter
 from corpus.stages.base import Outcome
 from corpus.stats import Stats
 
 log = logging.getLogger(__name__)
 
-QUARANTINED, DROPPED, SURVIVED = 0, 1, 2
+QUARANTINED, DROPPED, SURVIVED, SKIPPED = 0, 1, 2, 3
 READ_ROWS = 1_000  # records per block a read task yields
 FILE_SHIFT = 40  # idx = file << 40 | record: 2**40 records per file, 2**23 files
 
@@ -91,6 +108,59 @@ MAPPED = pa.schema(
         ("stats", pa.binary()),
     ]
 )
+
+
+# -- what the work directory holds: JSON text in Parquet columns, never pickle -----------------
+# A row's ``payload`` is JSON (ASCII escapes keep lone surrogates; NaN and big integers as
+# Python writes them): a Document as its 7 fields in order (SURVIVED), [id, dropped_by]
+# (DROPPED), a quarantine record (QUARANTINED), [reason] (SKIPPED); ``stats`` is a JSON object
+# of counters on a file's first row. A part is checked on the way back in: anything else is a
+# BuildError naming it, and nothing in it is ever executed.
+
+
+def _dump(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def _doc_payload(doc: Document) -> bytes:
+    return _dump([doc.id, doc.text, doc.source, doc.url, doc.lang, doc.lang_score, doc.meta])
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _decode(kind: int, payload: bytes, where: str) -> Any:
+    """A row's payload back as its kind's value (Document, drop, record, reason); BuildError if forged."""
+    try:
+        value = json.loads(payload)
+    except ValueError as exc:
+        raise BuildError(f"{where}: not a part this toolkit wrote ({exc}); remove it and run again") from None
+    ok = False
+    if kind == SURVIVED:
+        ok = isinstance(value, list) and len(value) == 7 and all(isinstance(v, str) for v in value[:5])
+        ok = ok and _number(value[5]) and isinstance(value[6], dict)
+        if ok:
+            return Document(*value)
+    elif kind == DROPPED:
+        ok = isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)
+    elif kind == QUARANTINED:
+        ok = isinstance(value, dict)
+    elif kind == SKIPPED:
+        ok = isinstance(value, list) and len(value) == 1 and isinstance(value[0], str)
+    if not ok:
+        raise BuildError(f"{where}: a record of kind {kind} this toolkit did not write; remove it, run again")
+    return value
+
+
+def _decode_stats(payload: bytes, where: str) -> dict[str, Any]:
+    try:
+        value = json.loads(payload)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and _number(v) for k, v in value.items()):
+        raise BuildError(f"{where}: counters this toolkit did not write; remove it and run again")
+    return value
 
 
 def check_supported(pipeline: Any) -> tuple[ExactDedup | None, NearDedup | None]:
@@ -124,19 +194,151 @@ def check_supported(pipeline: Any) -> tuple[ExactDedup | None, NearDedup | None]
 
 # -- cluster ---------------------------------------------------------------------------------
 
+# Run by the reaper, a plain Python process (stdlib only) the driver starts before a local Ray:
+# it waits for EOF on its stdin, which comes when the driver ends in any way (returned, raised,
+# SIGTERM, SIGKILL), then ends every process carrying the run's marker in its environment (the
+# Ray processes inherit it: GCS, raylet, agents, workers) and removes the run's private folder.
+# Ray's own agents outlive a killed driver by ~60 s (they report the raylet's death to the dead
+# GCS with a 60 s timeout before exiting); the reaper does not wait for them.
+REAPER = r"""
+import os, shutil, signal, sys, time
+marker, root = sys.argv[1].encode(), sys.argv[2]
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+sys.stdin.buffer.read()
+def ours():
+    found = []
+    for d in os.listdir("/proc"):
+        if d.isdigit() and int(d) != os.getpid():
+            try:
+                with open(f"/proc/{d}/environ", "rb") as fh:
+                    if marker in fh.read().split(b"\0"):
+                        found.append(int(d))
+            except OSError:
+                pass
+    return found
+start = time.monotonic()
+while time.monotonic() - start < 30:
+    pids = ours()
+    if not pids:
+        break
+    sig = signal.SIGTERM if time.monotonic() - start < 2 else signal.SIGKILL
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+    time.sleep(0.1)
+shutil.rmtree(root, ignore_errors=True)
+"""
+MARKER = "CORPUS_RAY_RUN"  # environment variable naming the local Ray's processes for the reaper
+LOOPBACK = "127.0.0.1"
 
-def connect(address: str | None = None) -> bool:
-    """Connect to ``address`` (or $RAY_ADDRESS), else start a local Ray; True if this call started it."""
+
+@contextmanager
+def _patched_env(changes: dict[str, str]) -> Iterator[None]:
+    """``changes`` in os.environ (what Ray's child processes inherit), restored on the way out."""
+    before = {name: os.environ.get(name) for name in changes}
+    os.environ.update(changes)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        _reload_ray_config()
+
+
+def _reload_ray_config() -> None:
+    """Ray reads RAY_AUTH_MODE once per process; read it again (as ``ray.init`` itself does)."""
+    from ray._raylet import AuthenticationTokenLoader, Config
+
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()
+
+
+@contextmanager
+def local_ray(**options: Any) -> Iterator[None]:
+    """A private local Ray for one build: bound to 127.0.0.1, owner-only files, no process left after.
+
+    Ray 2.60 rewrites a node address of 127.0.0.1 into the machine's outward address (and its
+    servers then listen on every interface) unless cluster mode is off, so it is turned off for
+    this start. Its session lives in a fresh 0700 folder (Ray makes its own subfolders
+    world-writable), created under umask 077, and the cluster's auth token is a per-build secret
+    passed in the environment (Ray would write a world-readable ``~/.ray/auth_token``). A reaper
+    process (``REAPER``) ends Ray's processes however the driver ends. ``options`` go to ``ray.init``.
+    """
+    import ray
+    import ray._private.ray_constants as ray_constants
+
+    root = tempfile.mkdtemp(prefix="corpus-ray-")  # mode 0700
+    marker = f"{MARKER}={secrets.token_hex(16)}"
+    reaper = subprocess.Popen(
+        [sys.executable, "-c", REAPER, marker, root],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,  # Ctrl-C at the terminal stops the build, not the clean-up
+        env={k: v for k, v in os.environ.items() if k != MARKER},
+    )
+    env = {MARKER: marker.split("=", 1)[1], "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    if not os.environ.get("RAY_AUTH_TOKEN") and not os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        env |= {
+            "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "token"),
+            "RAY_AUTH_TOKEN": secrets.token_hex(32),
+        }
+    cluster_mode = ray_constants.ENABLE_RAY_CLUSTER
+    try:
+        with _patched_env(env):
+            _reload_ray_config()
+            umask = os.umask(0o077)
+            ray_constants.ENABLE_RAY_CLUSTER = False  # read by ray.init in this process, at call time
+            try:
+                ray.init(
+                    _node_ip_address=LOOPBACK,
+                    _temp_dir=os.path.join(root, "ray"),
+                    include_dashboard=False,
+                    dashboard_host=LOOPBACK,
+                    logging_level=logging.WARNING,
+                    **options,
+                )
+            finally:
+                os.umask(umask)
+                ray_constants.ENABLE_RAY_CLUSTER = cluster_mode
+            try:
+                yield
+            finally:
+                ray.shutdown()
+    finally:
+        reaper.stdin.close()  # the reaper's cue, as the driver's death would be
+        try:
+            reaper.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            log.warning("engine ray: the local Ray's clean-up is still running (pid %d)", reaper.pid)
+
+
+@contextmanager
+def cluster(address: str | None = None) -> Iterator[bool]:
+    """Ray for a build: ``address`` (or $RAY_ADDRESS), else a private local Ray (``local_ray``).
+
+    Yields True if this call started Ray, which it then stops; a Ray already initialised in this
+    process is used as it is.
+    """
     import ray
 
-    if ray.is_initialized():
-        return False
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-    if address or os.environ.get("RAY_ADDRESS"):
+    if ray.is_initialized():
+        yield False
+    elif address or os.environ.get("RAY_ADDRESS"):
         ray.init(address=address, logging_level=logging.WARNING)
+        try:
+            yield True
+        finally:
+            ray.shutdown()
     else:
-        ray.init(include_dashboard=False, logging_level=logging.WARNING)
-    return True
+        with local_ray():
+            yield True
 
 
 def _configure_data() -> None:
@@ -180,13 +382,18 @@ def _read_files(batch: dict[str, np.ndarray], files: list[Any], config: dict[str
         number = int(number)
         rows: list[tuple[int, int, bytes, bool]] = []
         with _cwd(cwd):
+            # An input this worker cannot see (no shared mount, removed since the driver listed
+            # it) stops the build naming it; the readers would quarantine it as damage.
+            check_readable(files[number].path)
             for i, item in enumerate(read_input(files[number], config)):
                 idx = number << FILE_SHIFT | i
                 if isinstance(item, Quarantined):
-                    rows.append((idx, QUARANTINED, pickle.dumps(item.to_dict()), False))
+                    rows.append((idx, QUARANTINED, _dump(item.to_dict()), False))
+                elif isinstance(item, Skipped):
+                    rows.append((idx, SKIPPED, _dump([item.reason]), False))
                 else:
                     invalid = bool(item.meta.get("invalid_utf8"))
-                    rows.append((idx, SURVIVED, pickle.dumps(item, protocol=5), invalid))
+                    rows.append((idx, SURVIVED, _doc_payload(item), invalid))
                 if len(rows) >= READ_ROWS:
                     yield _records(rows)
                     rows = []
@@ -228,7 +435,7 @@ class _Process:
     def _one(self, t: pa.Table) -> pa.Table:
         kinds = t["kind"].to_pylist()
         payloads = t["payload"].to_pylist()
-        docs = [pickle.loads(p) for p, k in zip(payloads, kinds, strict=True) if k == SURVIVED]
+        docs = [_decode(k, p, "a read block") for p, k in zip(payloads, kinds, strict=True) if k == SURVIVED]
         stats = Stats()
         results = iter(self.pipeline.process_batch(docs, stats))
         docs_iter = iter(docs)
@@ -240,10 +447,10 @@ class _Process:
                 doc = next(docs_iter)
                 out, keys, dropped = next(results)
                 if out is None:
-                    out_kind, out_payload = DROPPED, pickle.dumps((doc.id, dropped))
+                    out_kind, out_payload = DROPPED, _dump([doc.id, dropped])
                     doc_id, ekey, sig, length = "", "", b"", 0
                 else:
-                    out_kind, out_payload = SURVIVED, pickle.dumps(out, protocol=5)
+                    out_kind, out_payload = SURVIVED, _doc_payload(out)
                     doc_id, ekey, sig, length = out.id, "", b"", len(out.text)
                     for step, key in zip(self.steps, keys, strict=True):
                         if isinstance(step, ExactDedup):
@@ -257,7 +464,7 @@ class _Process:
             cols["sig"].append(sig)
             cols["length"].append(length)
         n = t.num_rows
-        stats_col = [pickle.dumps(dict(stats))] + [b""] * (n - 1) if n else []
+        stats_col = [_dump(dict(stats))] + [b""] * (n - 1) if n else []
         return pa.table(
             {
                 "idx": t["idx"],
@@ -272,6 +479,21 @@ class _Process:
             },
             schema=MAPPED,
         )
+
+
+def _build_error(exc: BaseException) -> BuildError | None:
+    """The BuildError a Ray task raised (Ray wraps it, maybe twice), as the driver's own."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, BuildError) and not isinstance(getattr(e, "cause", None), BaseException):
+            return BuildError(*e.args)
+        todo += [e.__cause__, e.__context__, getattr(e, "cause", None)]
+    return None
 
 
 def _survivors(t: pa.Table) -> pa.Table:
@@ -292,11 +514,17 @@ def _decisions(ds: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
 
 
 def _write(
-    pipeline: Any, mapped: Iterable[Any], decisions: Any, tmp: Path, inputs: list[dict[str, Any]]
+    pipeline: Any,
+    mapped: Iterable[Any],
+    decisions: Any,
+    tmp: Path,
+    inputs: list[dict[str, Any]],
+    where: Callable[[int], str] = str,
 ) -> tuple[dict[str, Any], Stats]:
     """Everything after the distributed steps, in the local reduce's order of writes.
 
-    ``mapped``: the map output's record batches in input order (the committed parts).
+    ``mapped``: the map output's record batches in input order (the committed parts);
+    ``where(file number)`` names a part in an error about its contents.
     """
     config = pipeline.config
     exact, near = check_supported(pipeline)
@@ -304,16 +532,17 @@ def _write(
     stats = Stats()
     writer = DatasetWriter(tmp, config["output"])
     read = quarantined = invalid = 0
+    skipped: Counter[str] = Counter()
     pending: list[tuple[str, Outcome, str]] = []  # this chunk's exact drops: logged after its stage drops
-    near_log = tmp / ".near-drops.pkl"
+    near_log = tmp / ".near-drops.jsonl"
     kept_sigs = tmp / ".kept-signatures.bin"
     kept_ids: list[str] = []
     todo = _decisions(decisions)
     upcoming = next(todo, None)
     last = -1
     with (
-        open(tmp / "quarantine.jsonl", "w", encoding="utf-8") as qfh,
-        open(tmp / "dropped.jsonl", "w", encoding="utf-8") as dfh,
+        open_log(tmp / "quarantine.jsonl") as qfh,
+        open_log(tmp / "dropped.jsonl") as dfh,
         open(near_log, "wb") as nfh,
         open(kept_sigs, "wb") as sfh,
     ):
@@ -332,20 +561,26 @@ def _write(
                 if idx >> FILE_SHIFT != last >> FILE_SHIFT:
                     _event("final_write", idx >> FILE_SHIFT)
                 last = idx
+                part = where(idx >> FILE_SHIFT)
                 if row["stats"]:
-                    stats.update(pickle.loads(row["stats"]))
+                    stats.update(_decode_stats(row["stats"], part))
                 if read % chunk_docs == 0:
                     flush()
                 read += 1
-                invalid += row["invalid"]
+                invalid += bool(row["invalid"])
+                value = _decode(row["kind"], row["payload"], part)
                 if row["kind"] == QUARANTINED:
                     quarantined += 1
-                    qfh.write(json.dumps(pickle.loads(row["payload"]), ensure_ascii=False) + "\n")
+                    # sorted keys, as the local engine's JSON checkpoint gives them back
+                    qfh.write(json.dumps(value, ensure_ascii=False, sort_keys=True) + "\n")
+                    continue
+                if row["kind"] == SKIPPED:
+                    skipped[value[0]] += 1
                     continue
                 if row["kind"] == DROPPED:
-                    sink.drop(*pickle.loads(row["payload"]))
+                    sink.drop(*value)
                     continue
-                doc: Document = pickle.loads(row["payload"])
+                doc: Document = value
                 decided = None
                 if upcoming is not None and upcoming[0] == idx:
                     decided = upcoming[1]
@@ -366,7 +601,7 @@ def _write(
                 if outcome.doc is None:
                     note = outcome.edits[0].after if outcome.edits else ""
                     reason = f"{near.name}.{outcome.reason}"
-                    pickle.dump((doc.id, reason, note, outcome.info), nfh)
+                    nfh.write(_dump([doc.id, reason, note, outcome.info]) + b"\n")
                 else:
                     sink.keep(outcome.doc)
                     sfh.write(row["sig"])
@@ -376,11 +611,8 @@ def _write(
             raise BuildError(f"engine ray: a decision for idx {upcoming[0]} matches no record")
         nfh.close()
         with open(near_log, "rb") as fh:
-            while True:
-                try:
-                    sink.drop(*pickle.load(fh))
-                except EOFError:
-                    break
+            for line in fh:
+                sink.drop(*json.loads(line))
     near_log.unlink()
     saved: list[Path] = []
     if near is not None:
@@ -388,7 +620,7 @@ def _write(
         folder = save_index(tmp / INDEX_DIR, sigs, kept_ids, near.params())
         saved = sorted(p for p in folder.iterdir() if p.is_file())
     kept_sigs.unlink()
-    counts = {"read": read, "quarantined": quarantined, "invalid_utf8_replaced": invalid}
+    counts = {"read": read, "quarantined": quarantined, "invalid_utf8_replaced": invalid, "skipped": skipped}
     recorded = recorded_config(config, pipeline.config_dir)
     return finish_build(recorded, inputs, writer, sink, stats, counts, tmp, saved), stats
 
@@ -412,6 +644,13 @@ class RayWorkDir(WorkDir):
 
     def part(self, number: int) -> Path:
         return self.root / f"file-{number:06d}.parquet"
+
+    def whole(self, number: int) -> bool:
+        """A committed part is reused only if it is Parquet with exactly MAPPED's columns."""
+        try:
+            return pq.read_schema(self.part(number)).equals(MAPPED, check_metadata=False)
+        except (OSError, pa.ArrowException):
+            return False
 
     def batches(self, numbers: Iterable[int], columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
         """The committed parts of ``numbers``, in that order, READ_ROWS records at a time."""
@@ -532,7 +771,8 @@ def _persist(fresh: Any, todo: list[int], work: RayWorkDir, survivors: _Survivor
 
 # -- the build -----------------------------------------------------------------------------------
 
-# Called at named points of a build ("part_committed" with the input file's number, "dedup"
+# Called at named points of a build ("map" with the number of input files to map, before the
+# read tasks start; "part_committed" with the input file's number, "dedup"
 # with 0 before exact dedup and 1 before near dedup, "final_write" with the file number whose
 # records are being written); tests use it to kill a build at a chosen point.
 on_event: Callable[[str, int], None] | None = None
@@ -577,7 +817,7 @@ def run_build(
     check_supported(pipeline)  # before any work
     started = time.perf_counter()
     out_dir = Path(output or config["output"]["path"])
-    files = _expand(config["input"]["paths"], getattr(pipeline, "config_dir", None))
+    files = expand_inputs(config["input"]["paths"], relative_to=pipeline.config_dir)
     ReadOptions.from_config(config["input"])  # bad options fail here, not in a read task
     for f in files:
         detect_format(f.path, config["input"].get("format", "auto"))
@@ -592,7 +832,7 @@ def run_build(
             "file_shift": FILE_SHIFT,
             "inputs": inputs.records,
         }
-        done = work.open(run) & set(range(len(files)))
+        done = {n for n in work.open(run) & set(range(len(files))) if work.whole(n)}
         manifest, stats = _run(pipeline, config, files, inputs, work, done, out_dir, address, workers)
         work.remove()
     return RayBuildResult(out_dir, manifest, stats, time.perf_counter() - started, len(done))
@@ -615,8 +855,7 @@ def _run(
     if done:
         log.info("engine ray: resuming, %d of %d input files already mapped", len(done), len(files))
     address = address or (config.get("ray") or {}).get("address")
-    started_ray = connect(address)
-    try:
+    with cluster(address):
         import ray.data
 
         _configure_data()
@@ -642,22 +881,25 @@ def _run(
                     concurrency=(1, actors),
                 )
             )
-            _persist(fresh, todo, work, survivors)
+            _event("map", len(todo))
+            try:
+                _persist(fresh, todo, work, survivors)
+            except Exception as exc:
+                stop = _build_error(exc)
+                if stop is None:
+                    raise
+                raise stop from None
         inputs.check_unchanged()
         decisions = _dedup(survivors.dataset(), survivors.rows, exact, near, cpus)
         tmp = staging(out_dir)
         try:
             mapped = work.batches(range(len(files)))
-            manifest, stats = _write(pipeline, mapped, decisions, tmp, inputs.records)
+            where = lambda n: str(work.part(n))  # noqa: E731
+            manifest, stats = _write(pipeline, mapped, decisions, tmp, inputs.records, where)
             swap(tmp, out_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    finally:
-        if started_ray:
-            import ray
-
-            ray.shutdown()
     return manifest, stats
 
 
