@@ -120,15 +120,19 @@ def run_probe(tmp_path, action: str) -> tuple[subprocess.CompletedProcess, dict,
     env |= {"PYTHONPATH": str(ROOT), "HOME": str(home), "RAY_DEDUP_LOGS": "0"}
     report = tmp_path / "report.json"
     args = ["build", "configs/sample.yaml", "--output", str(tmp_path / "out"), "--engine", "ray", "--quiet"]
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(report), action, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    ended = time.monotonic()
+    # Output to files, not pipes: a Ray process holding a pipe would delay the driver's end as seen here.
+    with open(tmp_path / "stdout", "w+") as out, open(tmp_path / "stderr", "w+") as err:
+        driver = subprocess.Popen(
+            [sys.executable, "-c", PROBE, str(report), action, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=err,
+        )
+        code = driver.wait(timeout=300)
+        ended = time.monotonic()
+        err.seek(0)
+        done = subprocess.CompletedProcess(driver.args, code, "", err.read())
     assert report.exists(), done.stderr[-3000:]
     return done, json.loads(report.read_text()), ended
 

@@ -197,32 +197,40 @@ def check_supported(pipeline: Any) -> tuple[ExactDedup | None, NearDedup | None]
 # Run by the reaper, a plain Python process (stdlib only) the driver starts before a local Ray:
 # it waits for EOF on its stdin, which comes when the driver ends in any way (returned, raised,
 # SIGTERM, SIGKILL), then ends every process carrying the run's marker in its environment (the
-# Ray processes inherit it: GCS, raylet, agents, workers) and removes the run's private folder.
+# Ray processes inherit it: GCS, raylet, agents, workers) or holding a file open in the run's
+# private folder (Ray's agents retitle themselves, which overwrites /proc/PID/environ), and
+# removes that folder. The driver itself, alive after a normal end, is never one of them.
 # Ray's own agents outlive a killed driver by ~60 s (they report the raylet's death to the dead
 # GCS with a 60 s timeout before exiting); the reaper does not wait for them.
 REAPER = r"""
 import os, shutil, signal, sys, time
-marker, root = sys.argv[1].encode(), sys.argv[2]
+marker, root, driver = sys.argv[1].encode(), sys.argv[2], int(sys.argv[3])
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
 sys.stdin.buffer.read()
 def ours():
     found = []
     for d in os.listdir("/proc"):
-        if d.isdigit() and int(d) != os.getpid():
-            try:
-                with open(f"/proc/{d}/environ", "rb") as fh:
-                    if marker in fh.read().split(b"\0"):
-                        found.append(int(d))
-            except OSError:
-                pass
+        if not d.isdigit() or int(d) in (os.getpid(), driver):
+            continue
+        try:
+            with open(f"/proc/{d}/environ", "rb") as fh:
+                if marker in fh.read().split(b"\0"):
+                    found.append(int(d))
+                    continue
+            for fd in os.listdir(f"/proc/{d}/fd"):
+                if os.readlink(f"/proc/{d}/fd/{fd}").startswith(root + "/"):
+                    found.append(int(d))
+                    break
+        except OSError:
+            pass
     return found
 start = time.monotonic()
 while time.monotonic() - start < 30:
     pids = ours()
     if not pids:
         break
-    sig = signal.SIGTERM if time.monotonic() - start < 2 else signal.SIGKILL
+    sig = signal.SIGTERM if time.monotonic() - start < 0.5 else signal.SIGKILL
     for pid in pids:
         try:
             os.kill(pid, sig)
@@ -276,7 +284,7 @@ def local_ray(**options: Any) -> Iterator[None]:
     root = tempfile.mkdtemp(prefix="corpus-ray-")  # mode 0700
     marker = f"{MARKER}={secrets.token_hex(16)}"
     reaper = subprocess.Popen(
-        [sys.executable, "-c", REAPER, marker, root],
+        [sys.executable, "-c", REAPER, marker, root, str(os.getpid())],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         start_new_session=True,  # Ctrl-C at the terminal stops the build, not the clean-up
