@@ -107,7 +107,7 @@ def reduce_build(
             quarantined += len(part.quarantine)
             skipped.update(part.skipped)
             for record in part.quarantine:
-                qfh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                qfh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
             for record in part.drops:
                 sink.drop(record["id"], record["dropped_by"])
             flags = bytearray()
