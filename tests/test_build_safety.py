@@ -223,6 +223,10 @@ def test_a_planted_pickle_in_the_work_directory_is_never_loaded(cwd):
     with pytest.raises(BuildError, match="not a work directory of this toolkit"):
         _build(["a.jsonl"], "out")
     assert not (cwd / "PWNED").exists()
+    from corpus.engines.checkpoint import WorkDir
+
+    WorkDir(cwd / "out").remove()  # what engine ray does to a local engine's work directory
+    assert (work / "chunk-000000.pkl").exists()  # not ours: never deleted
     (work / "run.json").write_text("{}", encoding="utf-8")  # a stale run of ours: started afresh
     _build(["a.jsonl"], "out")
     assert not (cwd / "PWNED").exists()

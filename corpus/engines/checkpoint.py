@@ -244,7 +244,9 @@ class WorkDir:
         return read_documents(self.path(index, ".parquet"))
 
     def remove(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        """Delete the work directory, only when it is ours (it holds the run marker)."""
+        if (self.root / RUN_FILE).is_file():
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 class ChunkWriter:
