@@ -293,6 +293,9 @@ def interrupt_build(folder: Path, workers: str) -> subprocess.CompletedProcess:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As at a terminal: a shell running the suite in the background (`make test &`) hands its
+        # children SIGINT ignored, and Python then never raises KeyboardInterrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     # chunk N's survivors are renamed into place after chunk N-1 is committed: two mean one is
