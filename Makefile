@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= configs/sample.yaml
 
-.PHONY: setup corpus test lint format eval bench bench-neardup bench-ray publish clean
+.PHONY: setup corpus test test-all lint format eval bench bench-neardup bench-ray publish clean
 BUILD  ?= build/sample
 REPO_ID ?= corpus-sample
 
@@ -19,7 +19,10 @@ setup: $(STAMP)  ## create .venv and install the project with its dev extras
 corpus: $(STAMP)  ## build the shipped sample corpus into build/sample
 	$(BIN)/corpus build $(CONFIG)
 
-test: $(STAMP)  ## run the whole test suite
+test: $(STAMP)  ## run the test suite (tests marked slow excepted: make test-all)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-all: $(STAMP)  ## the test suite with the slow variants (the 27k-document Ray parity run, more kill points)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -305,6 +305,7 @@ def test_mojibake_is_flagged_whenever_ftfy_would_change_it(text, encoding):
 
 @settings(max_examples=500, deadline=None)
 @given(texts, st.sampled_from([None, *ENCODINGS[:2]]))
+@pytest.mark.slow
 def test_stage_is_idempotent_and_gate_changes_nothing(text, encoding):
     text = mojibake(text, encoding) if encoding and text.isprintable() else text
     once = fix(text)

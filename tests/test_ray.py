@@ -65,6 +65,7 @@ def test_sample_corpus_same_as_local(ray_cluster, tmp_path):
     assert not list(tmp_path.glob(".ray.*")), "temporary or work directory left behind"
 
 
+@pytest.mark.slow
 def test_bench_corpus_same_as_local(ray_cluster, tmp_path):
     """27,145 real documents plus a second file of exact copies, checkpoint chunks of 5,000."""
     bench = shared_path("bench", "base_text.jsonl.zst")
@@ -314,8 +315,9 @@ def killable(ray_cluster, tmp_path_factory):
     ("point", "n", "reused"),
     [
         ("part_committed", 1, 2),  # mid-map: input files 0 and 1 committed, the rest not yet
-        ("dedup", 1, N_FILES),  # between the distributed exact and near dedup
-        ("final_write", 4, N_FILES),  # the driver writing shards, .out.tmp half full
+        pytest.param("dedup", 1, N_FILES, marks=pytest.mark.slow),  # between exact and near dedup
+        # the driver writing shards, .out.tmp half full
+        pytest.param("final_write", 4, N_FILES, marks=pytest.mark.slow),
     ],
 )
 def test_killed_ray_build_resumes_to_the_same_bytes(killable, point, n, reused):
@@ -339,6 +341,7 @@ def test_killed_ray_build_resumes_to_the_same_bytes(killable, point, n, reused):
     wait_until_idle()
 
 
+@pytest.mark.slow
 def test_half_written_part_is_ignored(killable):
     """A part without its commit (the rename) is redone; a part of another run is not reused."""
     import shutil
@@ -361,6 +364,7 @@ def test_half_written_part_is_ignored(killable):
     wait_until_idle()
 
 
+@pytest.mark.slow
 def test_killed_map_actor_is_replaced(killable):
     """SIGKILL of a map actor mid-map: Ray restarts it and retries its batch; the same bytes, no leftovers."""
     import shutil

@@ -170,7 +170,12 @@ def test_local_ray_is_private_and_gone_after_a_build(tmp_path):
 
 # Ray's own SIGTERM handler in the driver exits with status 15.
 @pytest.mark.parametrize(
-    ("action", "codes", "within"), [("raise", (2,), 3), ("SIGTERM", (15, -15), 5), ("SIGKILL", (-9,), 10)]
+    ("action", "codes", "within"),
+    [
+        ("raise", (2,), 3),
+        pytest.param("SIGTERM", (15, -15), 5, marks=pytest.mark.slow),
+        ("SIGKILL", (-9,), 10),
+    ],
 )
 def test_local_ray_is_gone_after_a_failed_or_killed_driver(tmp_path, action, codes, within):
     done, found, ended = run_probe(tmp_path, action)
