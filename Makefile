@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= configs/sample.yaml
 
-.PHONY: setup corpus test test-all lint format eval bench bench-neardup bench-ray publish clean
+.PHONY: setup corpus test test-all lint format eval bench bench-ab bench-neardup bench-ray publish clean
 BUILD  ?= build/sample
 REPO_ID ?= corpus-sample
 
@@ -55,6 +55,11 @@ bench: $(STAMP) $(BENCH_VENV)/.installed-stamp  ## whole pipeline vs datatrove, 
 
 bench-neardup: $(STAMP) $(BENCH_VENV)/.installed-stamp build/bench/corpus.jsonl  ## near dedup vs datasketch, datatrove
 	$(BIN)/python scripts/bench_neardup.py --peer-python $(BENCH_VENV)/bin/python
+
+A ?= HEAD~1
+B ?= HEAD
+bench-ab: $(STAMP)  ## the default pipeline at git revisions A and B, docs per CPU-second (~6 min)
+	$(BIN)/python scripts/bench_ab.py $(A) $(B)
 
 bench-ray: $(STAMP)  ## docs/s of engine local vs engine ray on 1 and 2 CPUs (~3 min)
 	$(BIN)/python scripts/bench_ray.py
