@@ -235,6 +235,15 @@ def test_a_planted_pickle_in_the_work_directory_is_never_loaded(cwd):
 
 def test_checkpoint_parts_are_json_and_a_forged_one_is_refused(cwd, monkeypatch):
     _jsonl(cwd / "a.jsonl", _docs(30))
+    config = {
+        "input": {"paths": ["a.jsonl"]},
+        "stages": [{"exact_dedup": {}}, {"near_dedup": {}}],
+        "output": {"path": "out"},
+        "checkpoint_docs": 10,
+    }
+
+    def build() -> None:
+        Pipeline.from_config(config).build(workers=0, progress=False)
 
     def stop(name: str, n: int) -> None:
         if name == "chunk_committed" and n == 1:
@@ -242,14 +251,7 @@ def test_checkpoint_parts_are_json_and_a_forged_one_is_refused(cwd, monkeypatch)
 
     monkeypatch.setattr(local, "on_event", stop)
     with pytest.raises(KeyboardInterrupt):
-        Pipeline.from_config(
-            {
-                "input": {"paths": ["a.jsonl"]},
-                "stages": [{"exact_dedup": {}}, {"near_dedup": {}}],
-                "output": {"path": "out"},
-                "checkpoint_docs": 10,
-            }
-        ).build(workers=0, progress=False)
+        build()
     names = sorted(p.name for p in (cwd / ".out.work").iterdir())
     assert names == [
         "chunk-000000.json",
@@ -266,14 +268,7 @@ def test_checkpoint_parts_are_json_and_a_forged_one_is_refused(cwd, monkeypatch)
     (cwd / ".out.work" / "chunk-000000.json").write_text(json.dumps(part), encoding="ascii")
     monkeypatch.setattr(local, "on_event", None)
     with pytest.raises(BuildError, match="not a checkpoint part this toolkit wrote"):
-        Pipeline.from_config(
-            {
-                "input": {"paths": ["a.jsonl"]},
-                "stages": [{"exact_dedup": {}}, {"near_dedup": {}}],
-                "output": {"path": "out"},
-                "checkpoint_docs": 10,
-            }
-        ).build(workers=0, progress=False)
+        build()
 
 
 # -- accounting ---------------------------------------------------------------------------------
