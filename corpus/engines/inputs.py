@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.errors import BuildError
+from corpus.io.listing import record_name
 from corpus.io.shards import sha256_file
 
 
@@ -76,20 +77,14 @@ class Inputs:
                 )
 
 
-def portable_path(path: str, relative_to: str | None = None) -> str:
-    """A path as we record it: relative paths as written, absolute ones relative to ``relative_to``.
-
-    >>> portable_path("data/x.txt"), portable_path("/srv/crawl/x.warc", "/srv/configs")
-    ('data/x.txt', '../crawl/x.warc')
-    """
-    if "://" in path or not os.path.isabs(path):
-        return Path(path).as_posix() if "://" not in path else path
-    return Path(os.path.relpath(path, relative_to or os.getcwd())).as_posix()
-
-
 def recorded_config(config: dict[str, Any], relative_to: str | None = None) -> dict[str, Any]:
     """The config as the manifest and card record it: no absolute path of the building machine."""
     out = {**config, "input": {**config["input"]}, "output": {**config["output"]}}
-    out["input"]["paths"] = [portable_path(p, relative_to) for p in config["input"]["paths"]]
-    out["output"]["path"] = portable_path(config["output"]["path"], relative_to)
+    out["input"]["paths"] = [_recorded(p, relative_to) for p in config["input"]["paths"]]
+    out["output"]["path"] = _recorded(config["output"]["path"], relative_to)
     return out
+
+
+def _recorded(path: str, relative_to: str | None) -> str:
+    """A path as the readers record inputs (``record_name``); a URL as it is."""
+    return path if "://" in path else record_name(path, relative_to)
