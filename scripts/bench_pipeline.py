@@ -165,7 +165,7 @@ def work_profile(config: str, repeats: int) -> dict[str, Any]:
 
     from corpus.dedup.base import GlobalStep
     from corpus.document import Document
-    from corpus.io.readers import Quarantined, expand_inputs, read_input
+    from corpus.io.readers import expand_inputs, read_input
     from corpus.io.shards import DatasetWriter, ShardWriter, read_documents
     from corpus.pipeline import Pipeline
 
@@ -200,7 +200,7 @@ def work_profile(config: str, repeats: int) -> dict[str, Any]:
     files = expand_inputs(cfg["input"]["paths"])
 
     def read() -> list[Document]:
-        return [d for f in files for d in read_input(f, cfg["input"]) if not isinstance(d, Quarantined)]
+        return [d for f in files for d in read_input(f, cfg["input"]) if isinstance(d, Document)]
 
     docs = read()
     timed("engine", "read JSONL into Documents (main process)", read, docs)
@@ -296,7 +296,7 @@ def work_profile(config: str, repeats: int) -> dict[str, Any]:
 
         timed(
             "engine",
-            "checkpoint: commit chunk parts (survivors to Parquet, keys pickled)",
+            "checkpoint: commit chunk parts (survivors to Parquet, keys as JSON)",
             commit_chunks,
             survivors,
         )
