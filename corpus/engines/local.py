@@ -252,7 +252,7 @@ def run_build(
     started = time.perf_counter()
     out_dir = Path(output or config["output"]["path"])
     files = expand_inputs(config["input"]["paths"], relative_to=pipeline.config_dir)
-    with locked_output(out_dir, [f.path for f in files] + _input_dirs(config), config):
+    with locked_output(out_dir, files, config):
         inputs = Inputs(files)
         work = WorkDir(out_dir)
         run = {
@@ -279,16 +279,3 @@ def run_build(
     return BuildResult(
         out_dir, manifest, stats, time.perf_counter() - started, len(done & set(range(chunks)))
     )
-
-
-def _input_dirs(config: dict[str, Any]) -> list[str]:
-    """Folders an output inside of would be read by the next build: folder inputs and ``**`` bases."""
-    from corpus.io.listing import glob_base as _glob_base
-
-    out = []
-    for pattern in config["input"]["paths"]:
-        if os.path.isdir(pattern):
-            out.append(pattern)
-        elif "**" in pattern:
-            out.append(_glob_base(pattern))
-    return out

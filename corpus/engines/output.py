@@ -166,12 +166,28 @@ class OutputLock:
             self._fd = None
 
 
+def input_folders(config: dict[str, Any]) -> list[str]:
+    """Folders an output inside of would be read by the next build: folder inputs and ``**`` bases."""
+    from corpus.io.listing import glob_base
+
+    return [
+        pattern if os.path.isdir(pattern) else glob_base(pattern)
+        for pattern in config["input"]["paths"]
+        if os.path.isdir(pattern) or "**" in pattern
+    ]
+
+
 @contextlib.contextmanager
-def locked_output(out_dir: Path, inputs: Iterable[str | Path], config: dict[str, Any]) -> Iterator[Path]:
-    """Lock ``out_dir``, check it may be replaced (see ``check_output``), yield it; unlock at the end."""
+def locked_output(out_dir: Path, files: Iterable[Any], config: dict[str, Any]) -> Iterator[Path]:
+    """Lock ``out_dir``, check it may be replaced (see ``check_output``), yield it; unlock at the end.
+
+    ``files`` are the build's inputs (``InputFile``); with the config's folder and ``**`` patterns
+    they are what the output may not hold or lie in.
+    """
     lock = OutputLock(out_dir)
     lock.acquire()
     try:
+        inputs = [f.path for f in files] + input_folders(config)
         check_output(out_dir, inputs, overwrite=config["output"].get("overwrite", True))
         yield out_dir
     finally:

@@ -50,7 +50,7 @@ import corpus
 from corpus.dedup.exact import ExactDedup
 from corpus.engines.checkpoint import WorkDir
 from corpus.engines.inputs import Inputs
-from corpus.engines.local import BuildResult, _input_dirs
+from corpus.engines.local import BuildResult
 from corpus.engines.output import locked_output, staging, swap
 from corpus.engines.ray_cluster import (
     LOOPBACK,
@@ -302,7 +302,7 @@ def run_build(
     ReadOptions.from_config(config["input"])  # bad options fail here, not in a read task
     for f in files:
         detect_format(f.path, config["input"].get("format", "auto"))
-    with locked_output(out_dir, [f.path for f in files] + _input_dirs(config), config):
+    with locked_output(out_dir, files, config):
         inputs = Inputs(files)
         WorkDir(out_dir).remove()  # a local engine's checkpoints would not match this build's
         work = RayWorkDir(out_dir)
