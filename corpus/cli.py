@@ -11,7 +11,7 @@ from typing import Any
 
 from corpus.document import Document
 from corpus.errors import ConfigError, CorpusError
-from corpus.io.readers import READERS
+from corpus.io.read.readers import READERS
 from corpus.pipeline import Pipeline
 
 DEFAULT_STAGES: list[dict[str, Any]] = [
@@ -40,7 +40,7 @@ class _Reading:
     def __init__(self, path: str, fmt: str) -> None:
         from dataclasses import replace
 
-        from corpus.io.readers import expand_inputs
+        from corpus.io.read.readers import expand_inputs
 
         # The build's checks (missing, unreadable, special files) and its recorded name.
         (found,) = expand_inputs([path]) if not os.path.isdir(path) else [None]
@@ -50,7 +50,7 @@ class _Reading:
         self.path, self.fmt, self.read, self.skipped = path, fmt, 0, 0
 
     def __iter__(self) -> Iterator[Document]:
-        from corpus.io import readers
+        from corpus.io.read import readers
 
         for item in readers.read_input(self.input, {"format": self.fmt}):
             if isinstance(item, (readers.Quarantined, readers.Skipped)):

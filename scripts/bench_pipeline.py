@@ -165,8 +165,8 @@ def work_profile(config: str, repeats: int) -> dict[str, Any]:
 
     from corpus.dedup.base import GlobalStep
     from corpus.document import Document
-    from corpus.io.readers import expand_inputs, read_input
-    from corpus.io.shards import DatasetWriter, ShardWriter, read_documents
+    from corpus.io.read.readers import expand_inputs, read_input
+    from corpus.io.write.shards import DatasetWriter, ShardWriter, read_documents
     from corpus.pipeline import Pipeline
 
     pipeline = Pipeline.from_yaml(config)

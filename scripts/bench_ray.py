@@ -55,7 +55,7 @@ def shards(out: Path) -> list[bytes]:
 
 def rerun_resumed(pipeline, out: Path) -> float:
     """Seconds of a ray build of ``out`` again, after one killed right after its map was committed."""
-    import corpus.engines.ray_engine as engine
+    import corpus.engines.ray.engine as engine
 
     class Killed(Exception):
         pass

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval" / "extraction"
 sys.path.insert(0, str(ROOT))
 
-from corpus.io.readers import InputFile, Quarantined, read_input  # noqa: E402
+from corpus.io.read.readers import InputFile, Quarantined, read_input  # noqa: E402
 
 MAX_PAGES = 200
 _WORD = re.compile(r"\w+")

@@ -12,7 +12,7 @@ from corpus import Document, Pipeline
 from corpus import stages as registry
 from corpus.document import features
 from corpus.errors import BuildError
-from corpus.io.shards import sha256_file
+from corpus.io.write.shards import sha256_file
 
 registry.register("drop_short", "tests.stages_for_tests:DropShort")
 registry.register("strip_footer", "tests.stages_for_tests:StripFooter")

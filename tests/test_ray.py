@@ -21,7 +21,7 @@ ray = pytest.importorskip("ray", reason="engine ray needs the ray extra: pip ins
 def ray_cluster():
     """One local Ray for the session, started as a build starts its own (loopback, private, reaped):
     2 CPUs, a modest object store. Subprocesses reach it with its token, inherited from os.environ."""
-    from corpus.engines.ray_engine import local_ray
+    from corpus.engines.ray.engine import local_ray
 
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     if ray.is_initialized():
@@ -212,7 +212,7 @@ def test_failed_build_leaves_the_previous_output_whole(ray_cluster, tmp_path, mo
 # driver or ("worker") a map actor of the session's Ray (a descendant of the pytest process).
 KILLER = """
 import os, signal, sys
-import corpus.engines.ray_engine as engine
+import corpus.engines.ray.engine as engine
 from corpus.cli import main
 what, point, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def descendants(root):
@@ -433,7 +433,7 @@ def test_documents_empty_after_cleaning_are_dropped_as_local(ray_cluster, tmp_pa
 
 def test_an_input_a_worker_cannot_see_stops_the_build(ray_cluster, tmp_path, monkeypatch):
     """Gone while the read tasks run, back by the time the driver checks: never `quarantined`, exit 0."""
-    from corpus.engines import ray_engine
+    from corpus.engines.ray import engine as ray_engine
     from corpus.errors import BuildError
 
     for name in ("a", "b"):
@@ -474,7 +474,7 @@ def test_code_planted_in_the_work_directory_never_runs(ray_cluster, tmp_path, mo
 
     import pyarrow as pa
 
-    from corpus.engines import ray_engine
+    from corpus.engines.ray import engine as ray_engine
     from corpus.errors import BuildError
 
     config, out, work = ROOT / "configs" / "sample.yaml", tmp_path / "out", tmp_path / ".out.ray-work"

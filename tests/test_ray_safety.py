@@ -23,7 +23,7 @@ pytest.importorskip("ray", reason="engine ray needs the ray extra: pip install c
 PROBE = """
 import json, os, signal, sys
 import ray
-import corpus.engines.ray_engine as engine
+import corpus.engines.ray.engine as engine
 from corpus.cli import main
 from corpus.errors import BuildError
 report, action = sys.argv[1], sys.argv[2]

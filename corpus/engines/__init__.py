@@ -24,7 +24,7 @@ def run_build(pipeline: Any, **overrides: Any) -> Any:
             import ray.data  # noqa: F401
         except ImportError:
             raise ConfigError("engine ray needs Ray Data: pip install 'corpus[ray]'") from None
-        from corpus.engines.ray_engine import run_build as run_ray
+        from corpus.engines.ray.engine import run_build as run_ray
 
         return run_ray(pipeline, address=address, **overrides)
     raise ConfigError(f"engine: unknown engine {engine!r}; available: {', '.join(ENGINES)}")

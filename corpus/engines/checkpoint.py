@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from corpus.document import Document, features, to_table
 from corpus.errors import BuildError
-from corpus.io.shards import read_documents
+from corpus.io.write.shards import read_documents
 from corpus.stats import Stats
 
 RUN_FILE = "run.json"

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from corpus.errors import BuildError
-from corpus.io.listing import record_name
-from corpus.io.shards import sha256_file
+from corpus.io.read.listing import record_name
+from corpus.io.write.shards import sha256_file
 
 
 def _files(path: str) -> list[Path]:
@@ -53,7 +53,7 @@ def _state(path: str) -> list[tuple[str, int, int]]:
 
 @dataclass
 class Inputs:
-    """The input files of one build (``corpus.io.readers.InputFile``), hashed once."""
+    """The input files of one build (``corpus.io.read.readers.InputFile``), hashed once."""
 
     files: list[Any]
 

@@ -44,8 +44,8 @@ from corpus.engines.inputs import Inputs
 from corpus.engines.output import locked_output, staging, swap
 from corpus.engines.reduce import reduce_build
 from corpus.errors import BuildError, ConfigError
-from corpus.io.manifest import config_hash
-from corpus.io.readers import Quarantined, Skipped, expand_inputs, read_input
+from corpus.io.read.readers import Quarantined, Skipped, expand_inputs, read_input
+from corpus.io.write.manifest import config_hash
 from corpus.stats import Stats
 
 CHECKPOINT_DOCS = 10_000

@@ -168,7 +168,7 @@ class OutputLock:
 
 def input_folders(config: dict[str, Any]) -> list[str]:
     """Folders an output inside of would be read by the next build: folder inputs and ``**`` bases."""
-    from corpus.io.listing import glob_base
+    from corpus.io.read.listing import glob_base
 
     return [
         pattern if os.path.isdir(pattern) else glob_base(pattern)

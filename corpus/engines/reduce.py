@@ -23,9 +23,9 @@ from corpus.document import Document
 from corpus.engines.checkpoint import WorkDir
 from corpus.engines.inputs import recorded_config
 from corpus.errors import BuildError
-from corpus.io.card import render_card
-from corpus.io.manifest import config_hash, dependency_versions, write_json
-from corpus.io.shards import DatasetWriter, ShardWriter, read_documents, sha256_file
+from corpus.io.write.card import render_card
+from corpus.io.write.manifest import config_hash, dependency_versions, write_json
+from corpus.io.write.shards import DatasetWriter, ShardWriter, read_documents, sha256_file
 from corpus.stages.base import Outcome
 from corpus.stats import Stats
 

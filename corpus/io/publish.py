@@ -123,8 +123,8 @@ def _network(target: str) -> Iterator[None]:
 
 def plan_upload(build_dir: str | Path) -> tuple[list[UploadItem], dict[str, Any]]:
     """Files to publish (shards first, manifest last) and the manifest; refuses a build failing verify."""
-    from corpus.io.shards import sha256_file
     from corpus.io.verify import verify_build
+    from corpus.io.write.shards import sha256_file
 
     root = Path(build_dir)
     problems = verify_build(root)

@@ -11,7 +11,7 @@ import json
 import re
 from pathlib import Path
 
-from corpus.io.shards import sha256_file
+from corpus.io.write.shards import sha256_file
 
 
 def unsafe_path(path: object) -> str | None:

@@ -9,24 +9,24 @@ Dataflow (each arrow a Ray Data operation):
    such as detect_language's) and runs ``Pipeline.process_batch`` once per input file in
    a batch: the per-document stages and the corpus steps' fingerprints. The driver
    streams the result in input order (``preserve_order``) into the work directory, one
-   Parquet part per input file (``ray_work``), and hands the survivors' dedup
+   Parquet part per input file (``work``), and hands the survivors' dedup
    columns (idx, id, signature, length, exact digest) back to Ray as blocks.
-3. exact dedup, near dedup: distributed steps (``ray_dedup``, ``corpus.dedup.distributed``)
+3. exact dedup, near dedup: distributed steps (``dedup``, ``corpus.dedup.distributed``)
    over those columns; they return decision rows ``(idx, payload)`` only for documents they
    drop or cluster; these are sorted by ``idx``.
 4. write: the driver reads the parts back in input order, merges in the decisions, and
-   writes the build as the local engine would, byte for byte (``ray_write``).
+   writes the build as the local engine would, byte for byte (``write``).
 
 This module holds the read and map tasks and the build itself (``run_build``). Kill safety and
 resume: killed at any point (the driver, or a worker: Ray itself retries map tasks and restarts
 map actors) and run again with the same command, a build maps only the input files with no
-committed part (``ray_work``) and ends with exactly the output of an uninterrupted build; the
+committed part (``work``) and ends with exactly the output of an uninterrupted build; the
 dedup steps and the write, which need every document, are redone. A different config, toolkit
 version or input bytes starts afresh. The build is written to ``.{out}.tmp`` and swapped into
 place when complete, so a killed build never leaves output that looks complete; the work
 directory is removed once the output is in place.
 
-Ray itself (no address, no $RAY_ADDRESS: a private local Ray) is ``ray_cluster``'s. Options
+Ray itself (no address, no $RAY_ADDRESS: a private local Ray) is ``cluster``'s. Options
 with no distributed form yet fail with a ConfigError naming them. The names of those modules
 that tests, scripts and callers import from here are re-exported.
 """
@@ -52,7 +52,7 @@ from corpus.engines.checkpoint import WorkDir
 from corpus.engines.inputs import Inputs
 from corpus.engines.local import BuildResult
 from corpus.engines.output import locked_output, staging, swap
-from corpus.engines.ray_cluster import (
+from corpus.engines.ray.cluster import (
     LOOPBACK,
     MARKER,
     REAPER,
@@ -61,8 +61,8 @@ from corpus.engines.ray_cluster import (
     cluster,
     local_ray,
 )
-from corpus.engines.ray_dedup import SURVIVOR_COLUMNS, _dedup, _Survivors, check_supported
-from corpus.engines.ray_work import (
+from corpus.engines.ray.dedup import SURVIVOR_COLUMNS, _dedup, _Survivors, check_supported
+from corpus.engines.ray.work import (
     DROPPED,
     FILE_SHIFT,
     MAPPED,
@@ -77,10 +77,9 @@ from corpus.engines.ray_work import (
     _dump,
     _persist,
 )
-from corpus.engines.ray_write import _write
+from corpus.engines.ray.write import _write
 from corpus.errors import BuildError, ConfigError
-from corpus.io.manifest import config_hash
-from corpus.io.readers import (
+from corpus.io.read.readers import (
     Quarantined,
     ReadOptions,
     Skipped,
@@ -89,11 +88,12 @@ from corpus.io.readers import (
     expand_inputs,
     read_input,
 )
+from corpus.io.write.manifest import config_hash
 from corpus.stats import Stats
 
 log = logging.getLogger(__name__)
 
-# The public names, with those re-exported from ray_cluster, ray_work and ray_dedup (tests,
+# The public names, with those re-exported from cluster, work and dedup (tests,
 # scripts and corpus.engines import them from here).
 __all__ = [
     "DROPPED",

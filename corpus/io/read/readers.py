@@ -3,14 +3,14 @@
 This module picks a format (``detect_format``) and dispatches (``read_input``) to one module per
 family of formats:
 
-- ``formats_text``: ``text`` (a file, or blank-line separated blocks) and ``jsonl``;
-- ``formats_table``: ``csv`` (and TSV), ``parquet`` and ``hf`` (datasets saved on disk);
-- ``formats_web``: ``html`` (main text extracted with trafilatura) and ``warc``.
+- ``text``: ``text`` (a file, or blank-line separated blocks) and ``jsonl``;
+- ``table``: ``csv`` (and TSV), ``parquet`` and ``hf`` (datasets saved on disk);
+- ``web``: ``html`` (main text extracted with trafilatura) and ``warc``.
 
 Listing and checking the inputs (``expand_inputs``, ``check_readable``, ``InputFile``) lives in
-``corpus.io.listing``; opening them (``open_binary``: plain, .gz, .bz2, .xz, .zst), damaged
-compressed streams (``stream_damage``) and sniffing a stream's head in ``corpus.io.compression``.
-Both are re-exported here, so ``from corpus.io.readers import ...`` keeps working.
+``corpus.io.read.listing``; opening them (``open_binary``: plain, .gz, .bz2, .xz, .zst), damaged
+compressed streams (``stream_damage``) and sniffing a stream's head in ``corpus.io.read.compression``.
+Both are re-exported here, so ``from corpus.io.read.readers import ...`` keeps working.
 
 Every reader yields exactly one item per record it saw: a ``Document``; a ``Quarantined`` record
 (the file, the line, row or byte offset, and the error) for a record that could not be read, so a
@@ -38,15 +38,15 @@ from typing import Any
 
 from corpus.document import Document
 from corpus.errors import BuildError, ConfigError
-from corpus.io.compression import (
+from corpus.io.read.compression import (
     SNIFF_BYTES,
     open_binary,
     read_line,
     sniff,
     stream_damage,
 )
-from corpus.io.decoding import POLICIES, lone_surrogate, replace_surrogates
-from corpus.io.listing import (
+from corpus.io.read.decoding import POLICIES, lone_surrogate, replace_surrogates
+from corpus.io.read.listing import (
     COMPRESSED,
     CSV_SUFFIXES,
     HTML_SUFFIXES,
@@ -107,13 +107,13 @@ MAX_RAW_KEEP = 1 << 20  # quarantine keeps up to 1 MiB of a bad record
 MAX_DOCUMENT_BYTES = 64 << 20
 
 READERS = {
-    "text": "corpus.io.formats_text:read_text",
-    "jsonl": "corpus.io.formats_text:read_jsonl",
-    "csv": "corpus.io.formats_table:read_csv",
-    "parquet": "corpus.io.formats_table:read_parquet",
-    "hf": "corpus.io.formats_table:read_hf",
-    "html": "corpus.io.formats_web:read_html",
-    "warc": "corpus.io.formats_web:read_warc",
+    "text": "corpus.io.read.text:read_text",
+    "jsonl": "corpus.io.read.text:read_jsonl",
+    "csv": "corpus.io.read.table:read_csv",
+    "parquet": "corpus.io.read.table:read_parquet",
+    "hf": "corpus.io.read.table:read_hf",
+    "html": "corpus.io.read.web:read_html",
+    "warc": "corpus.io.read.web:read_warc",
 }
 
 
@@ -330,7 +330,7 @@ def read_input(f: InputFile, config: dict[str, Any]) -> Iterator[Any]:
     module, name = READERS[fmt].split(":")
     reader = getattr(importlib.import_module(module), name)
     if fmt == "html":
-        from corpus.io.formats_web import check_extract_options
+        from corpus.io.read.web import check_extract_options
 
         check_extract_options(opts.extract)
     return _guarded(f, reader(f, opts), opts.encoding_errors, fmt in SURROGATE_GUARDED_FORMATS)

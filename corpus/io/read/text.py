@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from corpus.document import Document
-from corpus.io.decoding import Decoder
-from corpus.io.readers import (
+from corpus.io.read.decoding import Decoder
+from corpus.io.read.readers import (
     MAX_RAW_KEEP,
     InputFile,
     Quarantined,

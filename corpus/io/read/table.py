@@ -22,8 +22,8 @@ from typing import IO, Any
 
 from corpus.document import Document
 from corpus.errors import BuildError
-from corpus.io.decoding import Decoder
-from corpus.io.readers import (
+from corpus.io.read.decoding import Decoder
+from corpus.io.read.readers import (
     COMPRESSED,
     InputFile,
     Quarantined,

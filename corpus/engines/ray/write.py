@@ -23,11 +23,11 @@ from corpus.dedup.near import INDEX_DIR, save_index, verdict
 from corpus.document import Document
 from corpus.engines.inputs import recorded_config
 from corpus.engines.local import CHECKPOINT_DOCS
-from corpus.engines.ray_dedup import check_supported
-from corpus.engines.ray_work import DROPPED, FILE_SHIFT, QUARANTINED, SKIPPED, _decode, _decode_stats, _dump
+from corpus.engines.ray.dedup import check_supported
+from corpus.engines.ray.work import DROPPED, FILE_SHIFT, QUARANTINED, SKIPPED, _decode, _decode_stats, _dump
 from corpus.engines.reduce import Sink, finish_build, open_log
 from corpus.errors import BuildError
-from corpus.io.shards import DatasetWriter
+from corpus.io.write.shards import DatasetWriter
 from corpus.stages.base import Outcome
 from corpus.stats import Stats
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 from corpus.dedup import distributed as dist
 from corpus.dedup.exact import ExactDedup
 from corpus.dedup.near import NearDedup
-from corpus.engines.ray_work import MAPPED, SURVIVED
+from corpus.engines.ray.work import MAPPED, SURVIVED
 from corpus.errors import ConfigError
 
 

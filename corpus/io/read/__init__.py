@@ -1,0 +1,1 @@
+"""Readers: one module per format family, the listing of inputs, decompression and decoding."""

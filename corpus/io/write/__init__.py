@@ -1,0 +1,1 @@
+"""Writers: Parquet shards, the dataset card, the manifest."""
