@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import ClassVar
 
 from corpus.dedup.base import CorpusStep, fold
 from corpus.document import Document
+from corpus.options import Option
 from corpus.stages.base import Edit, Outcome
 
 
@@ -38,9 +40,11 @@ class ExactDedup(CorpusStep):
     """
 
     name = "exact_dedup"
+    OPTIONS: ClassVar[dict[str, Option]] = {
+        "lowercase": Option(True, "compare texts lower-cased (after NFKC and whitespace folding)", kind=bool),
+    }
 
-    def __init__(self, *, lowercase: bool = True) -> None:
-        self.lowercase = lowercase
+    def configure(self) -> None:
         self._seen: dict[bytes, str] = {}
 
     @property
@@ -61,8 +65,4 @@ class ExactDedup(CorpusStep):
         return Outcome(doc)
 
     def reset(self) -> None:
-        self._seen = {}
-
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
         self._seen = {}
