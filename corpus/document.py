@@ -157,3 +157,19 @@ def features():  # -> datasets.Features
 
     dtype = {"string": "string", "float64": "float64", "json": "string"}
     return Features({f.name: Value(dtype[f.arrow_type]) for f in FIELDS})
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change a stage made: which rule, what it replaced, and with what."""
+
+    rule: str
+    before: str
+    after: str = ""
+    start: int | None = None  # offset of `before` in the stage's input text, when known
+
+    def describe(self) -> str:
+        where = f" @{self.start}" if self.start is not None else ""
+        if not self.after:
+            return f"[{self.rule}]{where} removed {self.before!r}"
+        return f"[{self.rule}]{where} {self.before!r} -> {self.after!r}"

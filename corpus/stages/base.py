@@ -21,26 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from corpus.document import Document
+from corpus.document import Document, Edit
 from corpus.errors import ConfigError
 from corpus.options import Option
 from corpus.options import check_options as check_declared
-
-
-@dataclass(frozen=True)
-class Edit:
-    """One change a stage made: which rule, what it replaced, and with what."""
-
-    rule: str
-    before: str
-    after: str = ""
-    start: int | None = None  # offset of `before` in the stage's input text, when known
-
-    def describe(self) -> str:
-        where = f" @{self.start}" if self.start is not None else ""
-        if not self.after:
-            return f"[{self.rule}]{where} removed {self.before!r}"
-        return f"[{self.rule}]{where} {self.before!r} -> {self.after!r}"
 
 
 @dataclass
