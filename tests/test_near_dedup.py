@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import re
 from pathlib import Path
@@ -173,11 +173,7 @@ def test_connected_components_and_candidates_on_chains():
 
 
 def _eval_module():
-    path = Path(__file__).resolve().parents[1] / "scripts" / "eval_neardup.py"
-    spec = importlib.util.spec_from_file_location("eval_neardup", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("scripts.eval.neardup")
 
 
 def test_f1_on_the_dev_sets_is_at_least_the_peers():

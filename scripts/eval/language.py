@@ -1,7 +1,7 @@
 """Score the ``detect_language`` backends on ../shared/eval/langid (lingua's test data, DEV side).
 
-    .venv/bin/python scripts/eval_language.py          # about 2 minutes on one core
-    .venv/bin/python scripts/eval_language.py --full   # langdetect on every line too (~5 min)
+    .venv/bin/python -m scripts.eval.language          # about 2 minutes on one core
+    .venv/bin/python -m scripts.eval.language --full   # langdetect on every line too (~5 min)
 
 Protocol as in ../shared/eval/langid/SOURCE.txt: each stripped line is one item; accuracy per
 language file, then the plain mean over the languages the backend can output (its column in
@@ -26,12 +26,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from corpus.document import Document
+from corpus.stages.language import DetectLanguage
 
-from corpus.document import Document  # noqa: E402
-from corpus.stages.language import DetectLanguage  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[2]
 LANGID = ROOT.parent / "shared" / "eval" / "langid"
 STAGE = "detect_language"
 KINDS = {"sentences": "sentences", "word-pairs": "word pairs", "single-words": "single words"}

@@ -2,30 +2,28 @@
 
 Prints one table, stage by stage: metric, score, reference score where one is
 published or measured, cases, and docs/s. Each stage's scorer lives in
-scripts/eval_<stage>.py and exposes ``run() -> list[dict]``. Results also go to
-build/eval.json so runs can be compared over time.
+scripts/eval/<stage>.py and exposes ``run() -> list[dict]``. Results also go to
+build/eval.json so runs can be compared over time. Run from the repository root:
 
-    python scripts/eval.py [--all] [stage ...]
+    python -m scripts.eval [--all] [stage ...]
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[2]
 SCORERS = ["encoding", "boilerplate", "handles", "language", "extraction", "neardup"]
 
 
-def load(name: str):
-    path = HERE / f"eval_{name}.py"
-    spec = importlib.util.spec_from_file_location(f"eval_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load(name: str) -> ModuleType:
+    """The scorer module of one stage (imported only when asked for: each loads its own data)."""
+    return importlib.import_module(f"scripts.eval.{name}")
 
 
 def fmt(value, digits: int = 3) -> str:
@@ -70,7 +68,7 @@ def main(argv: list[str]) -> int:
     print(render(rows if show_all else [r for r in rows if not r.get("detail")]))
     if not show_all and any(r.get("detail") for r in rows):
         print("(headline rows; per-language and diagnostic rows: --all, or build/eval.json)")
-    out = HERE.parent / "build" / "eval.json"
+    out = ROOT / "build" / "eval.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0

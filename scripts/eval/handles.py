@@ -1,6 +1,6 @@
 """Score the ``normalize_handles`` recogniser on ../shared/eval/handles (DEV cases; HOLD is scored elsewhere).
 
-    .venv/bin/python scripts/eval_handles.py
+    .venv/bin/python -m scripts.eval.handles
 
 Protocol as in ../shared/eval/handles/SOURCE.txt: per case, the handles the stage recognises
 (the spans it rewrites in mask mode), in text order, '@' removed (kept for NLTK), must equal the
@@ -50,12 +50,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from corpus.document import Document
+from corpus.stages.handles import NormalizeHandles, find_handles, mask_handles
 
-from corpus.document import Document  # noqa: E402
-from corpus.stages.handles import NormalizeHandles, find_handles, mask_handles  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[2]
 STAGE = "normalize_handles"
 HANDLES = ROOT.parent / "shared" / "eval" / "handles"
 BENCH = ROOT.parent / "shared" / "bench" / "base_text.jsonl.zst"

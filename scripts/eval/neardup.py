@@ -1,6 +1,6 @@
 """Score ``near_dedup`` on ../shared/eval/neardup (DEV side): pairwise P/R/F1 at J >= 0.8, false merges.
 
-    .venv/bin/python scripts/eval_neardup.py      # about 30 s on one core
+    .venv/bin/python -m scripts.eval.neardup      # about 30 s on one core
 
 Protocol as in ../shared/eval/neardup/SOURCE.txt: the step sees text only; its clusters
 (every removed document linked to its kept one) give predicted pairs = all pairs inside a
@@ -16,18 +16,15 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from corpus.dedup.near import NearDedup
+from corpus.document import Document
 
-from corpus.dedup.near import NearDedup  # noqa: E402
-from corpus.document import Document  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 NEARDUP = SHARED / "eval" / "neardup"
 BENCH = SHARED / "bench" / "base_text.jsonl.zst"

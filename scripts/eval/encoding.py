@@ -1,7 +1,7 @@
 """Score the ``fix_encoding`` stage on ../shared/eval/encoding and time it on ../shared/bench.
 
-    .venv/bin/python scripts/eval_encoding.py                     # about 1 minute on one core
-    .venv/bin/python scripts/eval_encoding.py --variants DIR/mojibake.jsonl   # make_variants.py output
+    .venv/bin/python -m scripts.eval.encoding                     # about 1 minute on one core
+    .venv/bin/python -m scripts.eval.encoding --variants DIR/mojibake.jsonl   # make_variants.py output
 
 Protocol (../shared/eval/encoding/SOURCE.txt; the file holds the DEV side, 111 cases): exact
 string equality with ftfy's gold. Full-fix metric: output == ``fixed``; encoding-repair metric:
@@ -27,20 +27,17 @@ import io
 import json
 import random
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import ftfy
 
-import ftfy  # noqa: E402
+from corpus.document import Document
+from corpus.stages.encoding import FTFY_COSMETIC, FixEncoding, mojibake
 
-from corpus.document import Document  # noqa: E402
-from corpus.stages.encoding import FTFY_COSMETIC, FixEncoding, mojibake  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval" / "encoding"
 BENCH = SHARED / "bench" / "base_text.jsonl.zst"
@@ -315,7 +312,6 @@ if __name__ == "__main__":
     )
     parser.add_argument("--variants", type=Path, help="mojibake.jsonl written by make_variants.py")
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from eval import render  # the table of `make eval`
+    from scripts.eval.run import render  # the table of `make eval`
 
     print(render(run(args.variants)))

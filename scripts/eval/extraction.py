@@ -16,7 +16,7 @@ per page type). To keep the run near two minutes on two cores, each source is su
 introduced this script). docs_per_s is the reader's own speed (ours, metadata included); the
 reference's speed is in the note.
 
-    .venv/bin/python scripts/eval_extraction.py [--max-pages N]
+    .venv/bin/python -m scripts.eval.extraction [--max-pages N]
 """
 
 from __future__ import annotations
@@ -26,19 +26,16 @@ import gzip
 import hashlib
 import json
 import re
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from corpus.io.read.readers import InputFile, Quarantined, read_input
+
+ROOT = Path(__file__).resolve().parents[2]
 EVAL = ROOT.parent / "shared" / "eval" / "extraction"
-sys.path.insert(0, str(ROOT))
-
-from corpus.io.read.readers import InputFile, Quarantined, read_input  # noqa: E402
-
 MAX_PAGES = 200
 _WORD = re.compile(r"\w+")
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)

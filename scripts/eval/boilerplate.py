@@ -8,7 +8,7 @@ stripped, and out = norm(stripped text):
   content kept      = share of "keep" rows whose text IS a substring of out (target >= 0.99)
 plus removal of "other" and "comments" rows (reported, not a target), per source and language.
 
-    .venv/bin/python scripts/eval_boilerplate.py [--errors CLASS] [--by-lang]
+    .venv/bin/python -m scripts.eval.boilerplate [--errors CLASS] [--by-lang]
 """
 
 from __future__ import annotations
@@ -17,21 +17,18 @@ import argparse
 import io
 import json
 import re
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from corpus.dedup.lines import RepeatedLines
+from corpus.document import Document
+from corpus.stages.boilerplate import StripBoilerplate
+
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval"
-
-from corpus.dedup.lines import RepeatedLines  # noqa: E402
-from corpus.document import Document  # noqa: E402
-from corpus.stages.boilerplate import StripBoilerplate  # noqa: E402
-
 SOURCES = ("scrapinghub-aeb", "trafilatura-eval", "wcxb")
 FURNITURE = {"signup", "terms", "cookie", "share", "follow", "related", "ad"}
 TRAFILATURA_REF = {  # SOURCE.txt: trafilatura 2.3.1 on the HTML (furniture removed, content kept)
