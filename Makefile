@@ -48,21 +48,21 @@ $(BENCH_VENV)/.installed-stamp: pyproject.toml
 	touch $@
 
 build/bench/corpus.jsonl: $(STAMP)
-	$(BIN)/python scripts/make_bench_corpus.py
+	$(BIN)/python -m scripts.bench.make_corpus
 
 bench: $(STAMP) $(BENCH_VENV)/.installed-stamp  ## whole pipeline vs datatrove, per stage, memory (~10 min)
-	$(BIN)/python scripts/bench_pipeline.py --peer-python $(BENCH_VENV)/bin/python
+	$(BIN)/python -m scripts.bench.pipeline --peer-python $(BENCH_VENV)/bin/python
 
 bench-neardup: $(STAMP) $(BENCH_VENV)/.installed-stamp build/bench/corpus.jsonl  ## near dedup vs datasketch, datatrove
-	$(BIN)/python scripts/bench_neardup.py --peer-python $(BENCH_VENV)/bin/python
+	$(BIN)/python -m scripts.bench.neardup --peer-python $(BENCH_VENV)/bin/python
 
 A ?= HEAD~1
 B ?= HEAD
 bench-ab: $(STAMP)  ## the default pipeline at git revisions A and B, docs per CPU-second (~6 min)
-	$(BIN)/python scripts/bench_ab.py $(A) $(B)
+	$(BIN)/python -m scripts.bench.ab $(A) $(B)
 
 bench-ray: $(STAMP)  ## docs/s of engine local vs engine ray on 1 and 2 CPUs (~3 min)
-	$(BIN)/python scripts/bench_ray.py
+	$(BIN)/python -m scripts.bench.ray_engine
 
 publish: $(STAMP)  ## publish BUILD to the Hub (REPO_ID=org/name) or TO=dir-or-url; DRY_RUN=1 only prints the plan
 	$(BIN)/corpus publish $(BUILD) $(if $(TO),--to $(TO),--repo-id $(REPO_ID)) $(if $(PRIVATE),--private) $(if $(REVISION),--revision $(REVISION)) $(if $(DRY_RUN),--dry-run)

@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmarks: measure a command's wall time, CPU time and peak memory.
+"""Helpers shared by the benchmarks: where their files live, and a command's wall time, CPU time, peak memory.
 
 ``run_measured(cmd)`` runs a command in a subprocess and, until it ends, samples every 50 ms
 the memory of its whole process tree from /proc (Linux): the sum of RSS, as ``ps`` shows it,
@@ -17,10 +17,17 @@ import ctypes
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "build" / "bench"  # every bench writes under build/bench (never into ../shared)
+SHARED_BENCH = ROOT.parent / "shared" / "bench"  # the team's bench data, read where it lies
+PEER_PYTHON = ROOT / "build" / "bench-venv" / "bin" / "python"  # `make bench` makes this venv
 
 PR_SET_CHILD_SUBREAPER = 36
 SAMPLE_SECONDS = 0.05
@@ -173,3 +180,26 @@ def median_run(runs: list[dict[str, Any]], key: str = "wall") -> dict[str, Any]:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def fit_line(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least-squares intercept and slope (time and memory at sizes never run are read off it)."""
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
+    return my - slope * mx, slope
+
+
+def rel(path: Path) -> str:
+    """A path relative to the repo root (configs and logs never carry machine paths)."""
+    return os.path.relpath(path, ROOT)
+
+
+def log(msg: str) -> None:
+    """Progress to stderr, so stdout holds only the report."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def module_command(python: str, module: str, *args: str) -> list[str]:
+    """``python -m module args``: a bench's worker in a subprocess, run with cwd = the repo root."""
+    return [python, "-m", module, *args]

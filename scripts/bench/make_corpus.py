@@ -1,6 +1,6 @@
 """Make the near-dedup bench corpus: >= 100k real-text documents with known injected near-duplicates.
 
-    .venv/bin/python scripts/make_bench_corpus.py [--out build/bench] [--seed 1]   # about 1 minute
+    .venv/bin/python -m scripts.bench.make_corpus [--out build/bench] [--seed 1]   # about 1 minute
 
 The 27k bench documents (../shared/bench/base_text.jsonl.zst) are cut at blank lines into
 segments of at least 80 words (a shorter document stays whole), which gives about 110k
@@ -13,7 +13,7 @@ sentences, page-furniture lines), inserted at random places. Writes:
   word-5-gram Jaccard of ../shared/eval/neardup/SOURCE.txt (copy-copy pairs included).
 
 Natural near-duplicates among the segments are not listed: the bench scores precision with
-the exact Jaccard of every predicted pair instead (scripts/bench_neardup.py).
+the exact Jaccard of every predicted pair instead (scripts/bench/neardup.py).
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import random
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "bench"
+from scripts.bench.common import OUT, ROOT, SHARED_BENCH
+
+BENCH = SHARED_BENCH
 MIN_WORDS = 80
 
 
@@ -58,7 +60,7 @@ def segments(doc_id: str, text: str) -> list[tuple[str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=str(ROOT / "build" / "bench"))
+    ap.add_argument("--out", default=os.path.relpath(OUT, ROOT))
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dup-share", type=float, default=0.2)
     args = ap.parse_args(argv)

@@ -8,7 +8,7 @@ reported apart, not in the build times). Every ray build is checked against the 
 ``--resumed`` also times ray builds rerun over a complete work directory (every input file's
 map part committed, as after a kill in the dedup steps): read back, dedup, write.
 
-    .venv/bin/python scripts/bench_ray.py [--docs 8000] [--repeat 3] [--full] [--cpus 2]
+    .venv/bin/python -m scripts.bench.ray_engine [--docs 8000] [--repeat 3] [--full] [--cpus 2]
         [--engines ray] [--resumed]
 """
 
@@ -24,9 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-BENCH = ROOT.parent / "shared" / "bench" / "base_text.jsonl.zst"
+from scripts.bench.common import SHARED_BENCH
+
+BENCH = SHARED_BENCH / "base_text.jsonl.zst"
 
 
 def write_input(path: Path, docs: int, bench: Path) -> int:

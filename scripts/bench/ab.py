@@ -1,6 +1,6 @@
 """Before against after: the default pipeline over the bench documents at two git revisions.
 
-    python scripts/bench_ab.py 25ec5b7 HEAD [--docs 27145] [--repeats 3]
+    python -m scripts.bench.ab 25ec5b7 HEAD [--docs 27145] [--repeats 3]    # from the repo root
 
 Each revision is exported (``git archive``) into build/ab/<rev>/ and run with this venv's
 packages, ``PYTHONPATH`` pointing at its tree, alternating A and B so machine load falls on both.
@@ -22,8 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "bench" / "base_text.jsonl.zst"
+from scripts.bench.common import ROOT, SHARED_BENCH
+
+BENCH = SHARED_BENCH / "base_text.jsonl.zst"
 CONFIG = """input: {paths: [%s], format: jsonl}
 stages: [{fix_encoding: {}}, {strip_boilerplate: {}}, {normalize_handles: {mode: mask}},
          {detect_language: {}}, {exact_dedup: {}}, {near_dedup: {}}]
