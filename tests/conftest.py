@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from corpus import stages
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -22,3 +25,25 @@ def shared_path(*parts: str) -> Path:
 def sample_article() -> str:
     """The running example: a real scraped article shipped in data/sample (from ../shared/samples)."""
     return (ROOT / "data" / "sample" / "pompeo-nagorno-karabakh.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def toy_stages() -> Iterator[None]:
+    """The tiny stages of tests/stages_for_tests.py registered for one test, removed after it."""
+    from tests.stages_for_tests import TOY_STAGES, registered_stages
+
+    with registered_stages(**TOY_STAGES):
+        yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registry_unchanged() -> Iterator[None]:
+    """Every test module leaves the stage registry as it found it (register with ``toy_stages`` or
+    ``tests.stages_for_tests.registered_stages``, which remove what they add)."""
+    before = stages.available()
+    yield
+    after = stages.available()
+    assert after == before, (
+        f"the stage registry changed: added {sorted(set(after) - set(before))}, "
+        f"removed {sorted(set(before) - set(after))}"
+    )

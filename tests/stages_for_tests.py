@@ -1,12 +1,41 @@
-"""Tiny stages used by engine tests, so they do not depend on the real cleaning stages."""
+"""Tiny stages used by engine tests, so they do not depend on the real cleaning stages.
+
+Tests never register them for good: ``registered_stages`` (or the ``toy_stages`` fixture of
+tests/conftest.py) adds them to the registry for a test and removes them after, and tests/conftest.py
+checks that every test module leaves the registry as it found it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 
+from corpus import stages
 from corpus.dedup.base import CorpusStep, GlobalStep, Verdict
 from corpus.document import Document
 from corpus.stages.base import Edit, Outcome, Stage
+
+
+@contextlib.contextmanager
+def registered_stages(**targets: type | str) -> Iterator[None]:
+    """``name=Class`` (or ``name="module:Class"``) registered for the ``with`` block, removed after.
+
+    A name the registry already holds is refused, so a test never shadows a real stage, and removing
+    the names again restores the registry exactly.
+    """
+    taken = sorted(set(targets) & set(stages.available()))
+    if taken:
+        raise ValueError(f"stage names already registered: {taken}")
+    added: list[str] = []
+    try:
+        for name, target in targets.items():
+            stages.register(name, target)
+            added.append(name)
+        yield
+    finally:
+        for name in added:
+            stages.unregister(name)
 
 
 class DropShort(Stage):
@@ -116,3 +145,9 @@ class TagOddLength(CorpusStep):
         if key:
             return Outcome(dataclasses.replace(doc, meta={**doc.meta, "odd": True}))
         return Outcome(doc)
+
+
+# Every stage above under its config name: what the ``toy_stages`` fixture registers.
+TOY_STAGES: dict[str, type] = {
+    cls.name: cls for cls in (DropShort, StripFooter, LongestPerFirstWord, DropLinesSeenTwice, TagOddLength)
+}

@@ -78,12 +78,16 @@ def test_registry_build_and_unknown_option():
 
 
 def test_register_custom_stage():
-    registry.register("drop_short", "tests.stages_for_tests:DropShort")
-    stage = registry.build("drop_short", min_words=2)
     from corpus import Document
+    from tests.stages_for_tests import registered_stages
 
-    assert stage(Document(id="a", text="one")) is None
-    assert stage(Document(id="b", text="one two")).text == "one two"
+    with registered_stages(drop_short="tests.stages_for_tests:DropShort"):  # registry.register, undone
+        stage = registry.build("drop_short", min_words=2)
+        assert stage(Document(id="a", text="one")) is None
+        assert stage(Document(id="b", text="one two")).text == "one two"
+    assert "drop_short" not in registry.available()
+    with pytest.raises(ConfigError, match="unknown stage 'drop_short'"):
+        registry.unregister("drop_short")
 
 
 HOSTILE = ROOT / "tests" / "data" / "hostile"

@@ -14,8 +14,8 @@ from corpus.document import features
 from corpus.errors import BuildError
 from corpus.io.write.shards import sha256_file
 
-registry.register("drop_short", "tests.stages_for_tests:DropShort")
-registry.register("strip_footer", "tests.stages_for_tests:StripFooter")
+# The tiny stages of tests/stages_for_tests.py, registered for each test and removed after it.
+pytestmark = pytest.mark.usefixtures("toy_stages")
 
 
 def make_inputs(tmp_path, sample_article):
@@ -125,10 +125,6 @@ def test_python_pipeline_runs_in_process(sample_article):
     assert [(d.id, d.text) for d in pipeline.run(docs)] == [("1", "a b c"), ("3", "x")]
 
 
-registry.register("longest_per_first_word", "tests.stages_for_tests:LongestPerFirstWord")
-registry.register("drop_lines_seen_twice", "tests.stages_for_tests:DropLinesSeenTwice")
-
-
 @pytest.mark.parametrize("workers", [0, 2])
 def test_global_step_sees_every_document_before_deciding(tmp_path, workers):
     src = tmp_path / "in"
@@ -182,9 +178,6 @@ def test_global_steps_chain_each_seeing_the_previous_ones_output(tmp_path, worke
         "w3 body 103",
     ]  # longest, then earliest
     assert not list((tmp_path / "out").glob(".spool*"))
-
-
-registry.register("tag_odd_length", "tests.stages_for_tests:TagOddLength")
 
 
 def test_global_pass_reads_chunks_again_and_spools_only_changed_documents(tmp_path):

@@ -43,6 +43,14 @@ def register(name: str, target: type | str) -> None:
     _REGISTRY[name] = target
 
 
+def unregister(name: str) -> None:
+    """Remove the stage registered under ``name`` (tests add stages of their own and remove them)."""
+    try:
+        del _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(f"unknown stage {name!r}; available: {', '.join(available())}") from None
+
+
 def get(name: str) -> type:
     """The stage class registered under ``name``."""
     try:
