@@ -1,7 +1,7 @@
 """Social-media handles (@ZMnatsakanyan): recognise them, then keep, mask, strip or resolve them.
 
 Recognition (``find_handles``) follows twitter-text's mention rules, widened to the shapes
-of other platforms. The deliberate decisions (also listed in scripts/eval_handles.py):
+of other platforms. The deliberate decisions (also listed in scripts/eval/handles.py):
 
 - Before the '@' (twitter-text): start of text or any character except an ASCII letter or
   digit and ``_ ! # $ % & * @ ＠``; also "RT"/"RT:" in any case when not glued to a word.

@@ -2,7 +2,7 @@
 
 Backends (see ``corpus.stages.langid_backends``): ``langdetect_rs`` (default), ``langdetect``
 and ``fasttext``. The default was chosen on ../shared/eval/langid with
-``scripts/eval_language.py``: langdetect-rs gives langdetect's labels and probabilities bit
+``scripts/eval/language.py``: langdetect-rs gives langdetect's labels and probabilities bit
 for bit (macro accuracy 98.13 % on the DEV sentences of 51 languages, the best of the
 detectors measured there) at about 45x langdetect's speed on 6 KB documents (~5,000 docs/s
 on one core), loading in 0.1 s with ~20 MB. fastText's compact model is 9 points weaker on
