@@ -17,14 +17,26 @@ class ConfigError(CorpusError, ValueError):
 
 
 class InputError(CorpusError):
-    """A record or file could not be read. Carries where: file, line or offset."""
+    """A record or file could not be read. Carries where: file, line or offset, and the start
+    of the record (``raw``) for the quarantine file. The readers raise it; the one place that
+    turns it into a quarantined record is ``corpus.io.read.base.Quarantined.from_error``."""
 
-    def __init__(self, message: str, *, path: str = "", line: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str = "",
+        line: int | None = None,
+        raw: str = "",
+        offset: int | None = None,
+    ) -> None:
         where = path + (f":{line}" if line is not None else "")
         super().__init__(f"{where}: {message}" if where else message)
         self.path = path
         self.line = line
         self.reason = message
+        self.raw = raw
+        self.offset = offset
 
 
 class BuildError(CorpusError):

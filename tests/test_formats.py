@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from corpus import ConfigError, Document, Pipeline
-from corpus.io.read.readers import Quarantined, Skipped, detect_format, expand_inputs, read_input
+from corpus.io.read import Quarantined, Skipped, detect_format, expand_inputs, read_input
 
 FORMATS = Path(__file__).resolve().parent / "data" / "formats"
 PAGE = FORMATS / "pompeo-article.html"

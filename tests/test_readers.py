@@ -8,7 +8,7 @@ import pytest
 
 from corpus import ConfigError
 from corpus.errors import BuildError
-from corpus.io.read.readers import InputFile, Quarantined, expand_inputs, read_input
+from corpus.io.read import InputFile, Quarantined, expand_inputs, read_input
 
 
 def read_all(path, **config):

@@ -26,7 +26,7 @@ import pytest
 
 from corpus.document import Document, arrow_schema, to_table
 from corpus.errors import BuildError
-from corpus.io.read.readers import InputFile, Quarantined, Skipped, expand_inputs, read_input
+from corpus.io.read import InputFile, Quarantined, Skipped, expand_inputs, read_input
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 
@@ -128,7 +128,7 @@ def test_a_file_gone_between_listing_and_reading_is_a_build_error(tmp_path):
 PROBE = """
 import os
 from corpus.errors import BuildError
-from corpus.io.read.readers import expand_inputs
+from corpus.io.read import expand_inputs
 if os.geteuid() == 0:  # root reads a chmod 000 file: drop to nobody once the modules are loaded
     os.setgid({uid})
     os.setuid({uid})

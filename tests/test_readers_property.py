@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from corpus import Document, Pipeline
 from corpus.document import arrow_schema, to_table
-from corpus.io.read.readers import Quarantined, Skipped, expand_inputs, read_input
+from corpus.io.read import Quarantined, Skipped, expand_inputs, read_input
 
 SUFFIXES = [
     ".txt",

@@ -4,7 +4,7 @@
   written in (a legacy single- or multi-byte web encoding, detected with charset-normalizer when
   installed, else windows-1252 when the bytes decode as it cleanly); U+FFFD where nothing fits.
 - ``replace``: invalid bytes become U+FFFD.
-- ``strict``: ``UnicodeDecodeError`` (the reader quarantines the record).
+- ``strict``: ``InputError`` naming the first invalid byte (the reader quarantines the record).
 
 Either way a document that had invalid UTF-8 carries ``meta["invalid_utf8"] = True`` (the engine
 counts it), and ``meta["decoded_as"]`` names the encoding a repair used.
@@ -23,8 +23,11 @@ decoded whole in the detected encoding.
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Any
+
+from corpus.errors import ConfigError, InputError
 
 POLICIES = ("repair", "replace", "strict")
 # Legacy encodings still met on the web; charset detection chooses among these only.
@@ -60,7 +63,7 @@ def detect_legacy_encoding(data: bytes) -> str | None:
         best = [m for m in matches if m.chaos == least]
         if any("cp1252" in m.could_be_from_charset for m in best):
             return "cp1252"
-        return best[0].encoding
+        return _known_codec(best[0].encoding)
     try:
         sample.decode("cp1252")
     except UnicodeDecodeError:
@@ -68,23 +71,39 @@ def detect_legacy_encoding(data: bytes) -> str | None:
     return "cp1252"
 
 
+def _known_codec(name: str | None) -> str | None:
+    """``name`` when Python has a codec by that name, else None (decoded as if nothing fit)."""
+    if not name:
+        return None
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return None
+    return name
+
+
 class Decoder:
-    """Decodes the records of one file; a repair encoding, once detected, is kept for the file."""
+    """Decodes the records of one file; a repair encoding, once detected, is kept for the file.
+
+    An unknown policy is a ConfigError (the option is wrong, not the data); under ``strict`` a
+    record that is not UTF-8 is an InputError (the data is wrong; the reader quarantines it).
+    """
 
     def __init__(self, policy: str = "repair") -> None:
         if policy not in POLICIES:
-            raise ValueError(f"encoding_errors: expected one of {', '.join(POLICIES)}; got {policy!r}")
+            raise ConfigError(f"input.encoding_errors: expected one of {', '.join(POLICIES)}; got {policy!r}")
         self.policy = policy
         self.encoding: str | None = None
         self._detected = False
 
     def decode(self, data: bytes) -> tuple[str, dict[str, Any]]:
-        """Text and meta flags; raises UnicodeDecodeError only under the strict policy."""
+        """Text and meta flags; raises InputError only under the strict policy (the caller adds
+        where: file, line, the raw record)."""
         try:
             return data.decode("utf-8-sig"), {}
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
             if self.policy == "strict":
-                raise
+                raise InputError(f"invalid UTF-8 at byte {exc.start}") from None
         if self.policy == "replace":
             return data.decode("utf-8-sig", errors="replace"), {"invalid_utf8": True}
         escaped = data.decode("utf-8-sig", errors="surrogateescape")

@@ -21,20 +21,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from corpus.document import Document
-from corpus.errors import BuildError
+from corpus.errors import BuildError, InputError
+from corpus.io.read.base import Quarantined, ReadOptions, keep_raw, read_record, record_to_document
+from corpus.io.read.compression import open_binary, read_line, sniff, stream_damage
 from corpus.io.read.decoding import Decoder
-from corpus.io.read.readers import (
-    COMPRESSED,
-    InputFile,
-    Quarantined,
-    ReadOptions,
-    keep_raw,
-    open_binary,
-    read_line,
-    record_to_document,
-    sniff,
-    stream_damage,
-)
+from corpus.io.read.listing import COMPRESSED, InputFile
 
 BATCH_ROWS = 64
 
@@ -65,8 +56,8 @@ class _DecodedLines:
                 self.problem = f"raw NUL byte at column {col}: binary data, not text"
             try:
                 text, flags = self.decoder.decode(line)
-            except UnicodeDecodeError as exc:
-                self.problem = f"invalid UTF-8 at byte {exc.start}"
+            except InputError as exc:  # strict: the row is quarantined, the next one is read
+                self.problem = exc.reason
                 text, flags = line.decode("utf-8", errors="replace"), {}
             self.flags.update(flags)
             self.ended = line.endswith(b"\n")
@@ -88,8 +79,7 @@ def read_csv(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined
     with open_binary(f.path) as fh:
         head, stream, problem = sniff(fh, lines=True)
         if problem:
-            yield Quarantined(f.name, None, problem, raw=repr(head[:200]))
-            return
+            raise InputError(problem, path=f.name, raw=repr(head[:200]))
         lines = _DecodedLines(stream, opts)
         reader = csv.reader(iter(lines), delimiter=delimiter, strict=True)
         header: list[str] | None = None
@@ -106,7 +96,8 @@ def read_csv(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined
                     break
                 last_line = reader.line_num
                 seen += 1
-                yield Quarantined(f.name, start, f"malformed CSV: {exc}", lines.take()[2])
+                error = InputError(f"malformed CSV: {exc}", path=f.name, line=start, raw=lines.take()[2])
+                yield Quarantined.from_error(error)
                 continue
             last_line = reader.line_num
             flags, problem, raw = lines.take()
@@ -119,26 +110,37 @@ def read_csv(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined
                 header = row
                 if opts.text_field not in header:
                     cols = ", ".join(header[:20])
-                    yield Quarantined(f.name, start, f"no column {opts.text_field!r} in the header: {cols}")
-                    return
+                    error = f"no column {opts.text_field!r} in the header: {cols}"
+                    raise InputError(error, path=f.name, line=start)
                 continue
             seen += 1
-            if problem:
-                yield Quarantined(f.name, start, problem, raw)
-            elif len(row) != len(header):
-                yield Quarantined(f.name, start, f"expected {len(header)} fields, got {len(row)}", raw)
-            else:
-                doc = record_to_document(dict(zip(header, row, strict=True)), f, start, opts)
-                if isinstance(doc, Document):
-                    doc.meta.update(flags)
-                yield doc
+            yield read_record(_row_document, row, header, (problem, raw, flags), f, start, opts)
         damage = stream_damage(fh)
     if damage:
         what, offset = damage
         error = f"file damaged after {seen} records (line {last_line}): {what}"
-        yield Quarantined(f.name, None, error, partial, offset=offset)
-    elif not seen:
-        yield Quarantined(f.name, None, "no records (only a header, or nothing)")
+        raise InputError(error, path=f.name, raw=partial, offset=offset)
+    if not seen:
+        raise InputError("no records (only a header, or nothing)", path=f.name)
+
+
+def _row_document(
+    row: list[str],
+    header: list[str],
+    read: tuple[str, str, dict[str, Any]],
+    f: InputFile,
+    line: int,
+    opts: ReadOptions,
+) -> Document:
+    """One CSV row as a Document; ``read`` = (problem, raw, flags) from reading its lines."""
+    problem, raw, flags = read
+    if problem:
+        raise InputError(problem, path=f.name, line=line, raw=raw)
+    if len(row) != len(header):
+        raise InputError(f"expected {len(header)} fields, got {len(row)}", path=f.name, line=line, raw=raw)
+    doc = record_to_document(dict(zip(header, row, strict=True)), f, line, opts)
+    doc.meta.update(flags)
+    return doc
 
 
 def _base_suffix(path: str) -> str:
@@ -153,20 +155,18 @@ def _table_rows(
     for batch in batches:
         for row in batch.to_pylist():
             n += 1
-            yield record_to_document(row, f, n, opts, name)
+            yield read_record(record_to_document, row, f, n, opts, name)
 
 
-def _check_columns(names: list[str], opts: ReadOptions, path: str) -> Quarantined | None:
-    if opts.text_field in names:
-        return None
-    return Quarantined(path, None, f"no column {opts.text_field!r}; columns: {', '.join(names[:20])}")
+def _check_columns(names: list[str], opts: ReadOptions, path: str) -> None:
+    if opts.text_field not in names:
+        raise InputError(f"no column {opts.text_field!r}; columns: {', '.join(names[:20])}", path=path)
 
 
 def read_parquet(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
     """One document per row, one record batch at a time."""
     if Path(f.path).suffix.lower() in COMPRESSED:
-        yield Quarantined(f.name, None, "compressed Parquet is not supported: Parquet compresses inside")
-        return
+        raise InputError("compressed Parquet is not supported: Parquet compresses inside", path=f.name)
     yield from _parquet_rows(f, opts, f.path, f.name, 0)
 
 
@@ -174,10 +174,7 @@ def _parquet_rows(f: InputFile, opts: ReadOptions, path: str, name: str, first: 
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(path) as pf:
-        missing = _check_columns(pf.schema_arrow.names, opts, name)
-        if missing:
-            yield missing
-            return
+        _check_columns(pf.schema_arrow.names, opts, name)
         yield from _table_rows(pf.iter_batches(batch_size=BATCH_ROWS), f, opts, name, first)
 
 
@@ -185,10 +182,7 @@ def _arrow_rows(f: InputFile, opts: ReadOptions, path: str, name: str, first: in
     import pyarrow as pa
 
     with pa.memory_map(path) as source, pa.ipc.open_stream(source) as reader:
-        missing = _check_columns(reader.schema.names, opts, name)
-        if missing:
-            yield missing
-            return
+        _check_columns(reader.schema.names, opts, name)
         yield from _table_rows(iter(reader), f, opts, name, first)
 
 
@@ -221,16 +215,13 @@ def read_hf(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]
     """Every row of every data file of a Hugging Face dataset folder; ids count rows across files."""
     folder = Path(f.path)
     if not folder.is_dir():
-        yield Quarantined(f.name, None, "format hf needs a dataset folder (save_to_disk or Hub layout)")
-        return
+        raise InputError("format hf needs a dataset folder (save_to_disk or Hub layout)", path=f.name)
     try:
         files = hf_data_files(folder)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        yield Quarantined(f.name, None, f"unreadable dataset metadata in {f.name}: {exc}")
-        return
+        raise InputError(f"unreadable dataset metadata in {f.name}: {exc}", path=f.name) from None
     if not files:
-        yield Quarantined(f.name, None, "no data files (state.json, dataset_dict.json or data/*.parquet)")
-        return
+        raise InputError("no data files (state.json, dataset_dict.json or data/*.parquet)", path=f.name)
     n = 0
     for kind, path in files:
         rows = _arrow_rows if kind == "arrow" else _parquet_rows
@@ -241,6 +232,9 @@ def read_hf(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]
                 yield item
         except PermissionError as exc:  # the machine's problem, not the data's: stop the build
             raise BuildError(f"input {name}: cannot open: {exc.strerror or exc}") from None
-        except Exception as exc:  # one broken data file must not hide the others
+        except InputError as exc:  # one broken data file must not hide the others
+            n += 1  # the file's one item (no text column) counts as a row, as the ids always have
+            yield Quarantined.from_error(exc)
+        except Exception as exc:  # pyarrow's own errors (ArrowInvalid, OSError, ...) alike
             error = f"cannot read after {n} rows: {type(exc).__name__}: {exc}"
-            yield Quarantined(name, None, error)
+            yield Quarantined.from_error(InputError(error, path=name))

@@ -16,19 +16,18 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from corpus.document import Document
-from corpus.io.read.decoding import Decoder
-from corpus.io.read.readers import (
+from corpus.errors import InputError
+from corpus.io.read.base import (
     MAX_RAW_KEEP,
-    InputFile,
     Quarantined,
     ReadOptions,
     keep_raw,
-    open_binary,
-    read_line,
+    read_record,
     record_to_document,
-    sniff,
-    stream_damage,
 )
+from corpus.io.read.compression import open_binary, read_line, sniff, stream_damage
+from corpus.io.read.decoding import Decoder
+from corpus.io.read.listing import InputFile
 
 
 def read_text(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
@@ -36,8 +35,7 @@ def read_text(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
     with open_binary(f.path) as fh:
         head, stream, problem = sniff(fh)
         if problem:
-            yield Quarantined(f.name, None, problem, raw=repr(head[:200]))
-            return
+            raise InputError(problem, path=f.name, raw=repr(head[:200]))
         if opts.split == "paragraphs":
             yield from _read_blocks(f, opts, stream, fh)
             return
@@ -45,20 +43,16 @@ def read_text(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
         damage = stream_damage(fh)
     if damage:  # one document per file: a document cut short is not kept
         what, offset = damage
-        yield Quarantined(f.name, None, f"file damaged: {what}", offset=offset)
-        return
+        raise InputError(f"file damaged: {what}", path=f.name, offset=offset)
     if len(data) > opts.max_document_bytes:
         limit = opts.max_document_bytes
-        yield Quarantined(f.name, None, f"document larger than max_document_bytes ({limit})")
-        return
+        raise InputError(f"document larger than max_document_bytes ({limit})", path=f.name)
     if not data.strip():
-        yield Quarantined(f.name, None, "empty file (only whitespace)")
-        return
+        raise InputError("empty file (only whitespace)", path=f.name)
     try:
         text, flags = Decoder(opts.encoding_errors).decode(data)
-    except UnicodeDecodeError as exc:
-        yield Quarantined(f.name, None, f"invalid UTF-8 at byte {exc.start}", raw=repr(data[:MAX_RAW_KEEP]))
-        return
+    except InputError as exc:  # strict: where the decoding failed, with the file's name
+        raise InputError(exc.reason, path=f.name, raw=repr(data[:MAX_RAW_KEEP])) from None
     yield Document(id=f.id_prefix, text=text, source=opts.source or f.name, meta=flags)
 
 
@@ -69,15 +63,15 @@ def _read_blocks(
     block: list[bytes] = []
     size, start, lineno, too_long, seen = 0, 0, 0, False, 0
 
-    def flush() -> Document | Quarantined:
+    def block_document() -> Document:
         if too_long:
             limit = opts.max_document_bytes
-            return Quarantined(f.name, start, f"block larger than max_document_bytes ({limit})")
+            raise InputError(f"block larger than max_document_bytes ({limit})", path=f.name, line=start)
         data = b"".join(block).rstrip(b"\r\n")
         try:
             text, flags = decoder.decode(data)
-        except UnicodeDecodeError as exc:
-            return Quarantined(f.name, start, f"invalid UTF-8 at byte {exc.start}", keep_raw(repr(data)))
+        except InputError as exc:
+            raise InputError(exc.reason, path=f.name, line=start, raw=keep_raw(repr(data))) from None
         return Document(id=f"{f.id_prefix}:{start}", text=text, source=opts.source or f.name, meta=flags)
 
     while True:
@@ -88,7 +82,7 @@ def _read_blocks(
         if not long_line and not line.strip():
             if block or too_long:
                 seen += 1
-                yield flush()
+                yield read_record(block_document)
             block, size, too_long = [], 0, False
             continue
         if not block and not too_long:
@@ -101,13 +95,13 @@ def _read_blocks(
     damage = stream_damage(source)
     if (block or too_long) and not damage:  # the block the damage cut is part of the damage
         seen += 1
-        yield flush()
+        yield read_record(block_document)
     if damage:
         what, offset = damage
         error = f"file damaged after {seen} blocks (line {lineno}): {what}"
-        yield Quarantined(f.name, None, error, offset=offset)
-    elif not seen:
-        yield Quarantined(f.name, None, "empty file (only whitespace)")
+        raise InputError(error, path=f.name, offset=offset)
+    if not seen:
+        raise InputError("empty file (only whitespace)", path=f.name)
 
 
 def read_jsonl(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
@@ -122,8 +116,7 @@ def read_jsonl(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantin
     with open_binary(f.path) as fh:
         head, stream, problem = sniff(fh, lines=True)
         if problem:
-            yield Quarantined(f.name, None, problem, raw=repr(head[:200]))
-            return
+            raise InputError(problem, path=f.name, raw=repr(head[:200]))
         while True:
             raw, too_long = read_line(stream, opts.max_document_bytes)
             if not raw and not too_long:
@@ -131,12 +124,12 @@ def read_jsonl(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantin
             lineno += 1
             if too_long:
                 seen += 1
-                limit = opts.max_document_bytes
-                yield Quarantined(f.name, lineno, f"line longer than max_document_bytes ({limit})")
+                error = f"line longer than max_document_bytes ({opts.max_document_bytes})"
+                yield Quarantined.from_error(InputError(error, path=f.name, line=lineno))
                 continue
             if not raw.strip():
                 continue
-            item = _parse_jsonl_line(raw, f, lineno, opts, decoder)
+            item = read_record(_parse_jsonl_line, raw, f, lineno, opts, decoder)
             if not raw.endswith(b"\n") and stream_damage(fh) and not isinstance(item, Document):
                 partial = raw  # the line the damage cut: part of the damage, not a record
                 break
@@ -146,9 +139,9 @@ def read_jsonl(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantin
     if damage:
         what, offset = damage
         error = f"file damaged after {seen} records (line {lineno}): {what}"
-        yield Quarantined(f.name, None, error, keep_raw(partial), offset=offset)
-    elif not seen:
-        yield Quarantined(f.name, None, "empty file (no records)")
+        raise InputError(error, path=f.name, raw=keep_raw(partial), offset=offset)
+    if not seen:
+        raise InputError("empty file (no records)", path=f.name)
 
 
 class _Unstorable(ValueError):
@@ -176,32 +169,35 @@ def _parse_constant(token: str) -> Any:
     raise _Unstorable(f"non-standard JSON: {token} (cannot be stored as JSON; write null or a string)")
 
 
-def _parse_jsonl_line(
-    raw: bytes, f: InputFile, lineno: int, opts: ReadOptions, decoder: Decoder
-) -> Document | Quarantined:
+def _parse_jsonl_line(raw: bytes, f: InputFile, lineno: int, opts: ReadOptions, decoder: Decoder) -> Document:
+    """One line as a Document; InputError (with the line kept as ``raw``) when it cannot be one."""
+
+    def bad(error: str) -> InputError:
+        return InputError(error, path=f.name, line=lineno, raw=keep_raw(raw))
+
     if b"\x00" in raw:
         col = raw.index(b"\x00") + 1
-        return Quarantined(
-            f.name, lineno, f"raw NUL byte at column {col}: binary data, not JSON", keep_raw(raw)
-        )
+        raise bad(f"raw NUL byte at column {col}: binary data, not JSON")
     try:
         line, flags = decoder.decode(raw)
+    except InputError as exc:
+        raise InputError(exc.reason, path=f.name, line=lineno, raw=repr(raw[:MAX_RAW_KEEP])) from None
+    try:
         obj: Any = json.loads(
             line, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
         )
-    except UnicodeDecodeError as exc:
-        return Quarantined(f.name, lineno, f"invalid UTF-8 at byte {exc.start}", raw=repr(raw[:MAX_RAW_KEEP]))
     except json.JSONDecodeError as exc:
-        return Quarantined(f.name, lineno, f"malformed JSON: {exc.msg} at column {exc.colno}", keep_raw(raw))
+        raise bad(f"malformed JSON: {exc.msg} at column {exc.colno}") from None
     except _Unstorable as exc:
-        return Quarantined(f.name, lineno, str(exc), keep_raw(raw))
+        raise bad(str(exc)) from None
     except RecursionError:
-        return Quarantined(f.name, lineno, "malformed JSON: nested too deeply", keep_raw(raw))
+        raise bad("malformed JSON: nested too deeply") from None
     if not isinstance(obj, dict):
-        return Quarantined(f.name, lineno, f"expected a JSON object, got {type(obj).__name__}", keep_raw(raw))
-    doc = record_to_document(obj, f, lineno, opts)
-    if isinstance(doc, Quarantined):
-        doc.raw = keep_raw(raw)
-        return doc
+        raise bad(f"expected a JSON object, got {type(obj).__name__}")
+    try:
+        doc = record_to_document(obj, f, lineno, opts)
+    except InputError as exc:
+        exc.raw = keep_raw(raw)  # the line as read, not the parsed object
+        raise
     doc.meta.update(flags)
     return doc

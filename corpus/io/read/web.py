@@ -30,18 +30,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from corpus.document import Document
-from corpus.errors import BuildError, ConfigError
+from corpus.errors import BuildError, ConfigError, InputError
+from corpus.io.read.base import MAX_RAW_KEEP, Quarantined, ReadOptions, Skipped, read_record
+from corpus.io.read.compression import open_binary, sniff, stream_damage
 from corpus.io.read.decoding import Decoder
-from corpus.io.read.readers import (
-    MAX_RAW_KEEP,
-    InputFile,
-    Quarantined,
-    ReadOptions,
-    Skipped,
-    open_binary,
-    sniff,
-    stream_damage,
-)
+from corpus.io.read.listing import InputFile
 
 EXTRACT_DEFAULTS: dict[str, Any] = {"include_comments": False, "with_metadata": True}
 EXTRACT_OPTIONS = {
@@ -81,7 +74,8 @@ def _codec(label: str | None) -> str | None:
 
 
 def decode_html(data: bytes, decoder: Decoder, declared: str | None = None) -> tuple[str, dict[str, Any]]:
-    """Page bytes as text: UTF-8 if valid, else the declared charset, else the decoder's policy.
+    """Page bytes as text: UTF-8 if valid, else the declared charset, else the decoder's policy
+    (InputError under strict when neither decodes the bytes).
 
     >>> decode_html(b'<meta charset="iso-8859-1"><p>Caf\\xe9</p>', Decoder())
     ('<meta charset="iso-8859-1"><p>Café</p>', {'decoded_as': 'cp1252'})
@@ -97,9 +91,9 @@ def decode_html(data: bytes, decoder: Decoder, declared: str | None = None) -> t
     if codec and codec != "utf-8":
         try:
             return data.decode(codec), {"decoded_as": codec}
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
             if decoder.policy == "strict":
-                raise
+                raise InputError(f"invalid UTF-8 at byte {exc.start}") from None
             return data.decode(codec, errors="replace"), {"decoded_as": codec, "invalid_utf8": True}
     return decoder.decode(data)
 
@@ -125,16 +119,17 @@ def extract_main_text(html: str, url: str | None, options: dict[str, Any]) -> tu
 
 def html_document(
     data: bytes, doc_id: str, opts: ReadOptions, decoder: Decoder, *, url: str | None = None, where: Any
-) -> Document | Quarantined:
-    """One page as a Document; ``where`` = (path, line, offset) for a Quarantined."""
+) -> Document:
+    """One page as a Document; InputError at ``where`` = (path, line, offset) when it is none."""
     path, line, offset = where
     try:
         html, flags = decode_html(data, decoder)
-    except UnicodeDecodeError as exc:
-        return Quarantined(path, line, f"invalid UTF-8 at byte {exc.start}", repr(data[:200]), offset)
+    except InputError as exc:
+        raise InputError(exc.reason, path=path, line=line, raw=repr(data[:200]), offset=offset) from None
     text, meta = extract_main_text(html, url, opts.extract)
     if not text.strip():
-        return Quarantined(path, line, "no main text found in the page (trafilatura)", html[:2000], offset)
+        error = "no main text found in the page (trafilatura)"
+        raise InputError(error, path=path, line=line, raw=html[:2000], offset=offset)
     page_url = meta.pop("url", "")
     return Document(
         id=doc_id, text=text, source=opts.source or path, url=url or page_url, meta={**meta, **flags}
@@ -146,16 +141,13 @@ def read_html(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
     with open_binary(f.path) as fh:
         head, stream, problem = sniff(fh)
         if problem:
-            yield Quarantined(f.name, None, problem, raw=repr(head[:200]))
-            return
+            raise InputError(problem, path=f.name, raw=repr(head[:200]))
         data = stream.read(opts.max_document_bytes + 1)
         damage = stream_damage(fh)
     if damage:  # a page cut short is not kept
-        yield Quarantined(f.name, None, f"file damaged: {damage[0]}", offset=damage[1])
-        return
+        raise InputError(f"file damaged: {damage[0]}", path=f.name, offset=damage[1])
     if len(data) > opts.max_document_bytes:
-        yield Quarantined(f.name, None, f"page larger than max_document_bytes ({opts.max_document_bytes})")
-        return
+        raise InputError(f"page larger than max_document_bytes ({opts.max_document_bytes})", path=f.name)
     decoder = Decoder(opts.encoding_errors)
     yield html_document(data, f.id_prefix, opts, decoder, where=(f.name, None, None))
 
@@ -197,7 +189,8 @@ def read_warc(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
                     broken = _header_problem(record)
                     if broken:
                         seen += 1
-                        yield Quarantined(f.name, None, f"broken WARC header: {broken}", offset=start)
+                        error = InputError(f"broken WARC header: {broken}", path=f.name, offset=start)
+                        yield Quarantined.from_error(error)
                         failed_at = start
                         break
                     seen += 1
@@ -205,24 +198,24 @@ def read_warc(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
                     if reason:
                         yield Skipped(f.name, None, reason, offset=start)
                         continue
-                    yield _record_item(record, f, opts, decoder, start, ids)
+                    yield read_record(_record_item, record, f, opts, decoder, start, ids)
             except Exception as exc:  # warcio raises several kinds on a bad header
                 failed_at = it.offset
                 seen += 1
                 error = f"broken WARC record: {type(exc).__name__}: {exc}"
-                yield Quarantined(f.name, None, error, offset=failed_at)
+                yield Quarantined.from_error(InputError(error, path=f.name, offset=failed_at))
             if failed_at is None:
                 break
             if not seekable:
                 error = f"cannot skip a broken record in a {suffix} stream; the rest is not read"
-                yield Quarantined(f.name, None, error)
+                yield Quarantined.from_error(InputError(error, path=f.name))
                 break
             pos = _next_record_start(fh, failed_at + 1, gzipped)
         damage = stream_damage(fh)
     if damage:
-        yield Quarantined(f.name, None, f"file damaged after {seen} records: {damage[0]}", offset=damage[1])
-    elif not seen:
-        yield Quarantined(f.name, None, "no WARC records")
+        raise InputError(f"file damaged after {seen} records: {damage[0]}", path=f.name, offset=damage[1])
+    if not seen:
+        raise InputError("no WARC records", path=f.name)
 
 
 def _open_raw(path: str) -> IO[bytes]:
@@ -277,7 +270,7 @@ def _header_problem(record: Any) -> str:
 def _record_item(
     record: Any, f: InputFile, opts: ReadOptions, decoder: Decoder, start: int, ids: set[str]
 ) -> Any:
-    """One response or resource record as a Document, or Quarantined when it cannot be read.
+    """One response or resource record as a Document; InputError when it cannot be read.
 
     The id is the WARC-Record-ID; one already used in this file (crawlers do repeat them) or
     none gets ``@<byte offset>`` appended, so ids are unique per record and stable."""
@@ -286,17 +279,17 @@ def _record_item(
     doc_id = rec_id if rec_id and rec_id not in ids else f"{rec_id or f.id_prefix}@{start}"
     ids.add(doc_id)
 
-    def bad(error: str, raw: str = "") -> Quarantined:
-        return Quarantined(f.name, None, f"{doc_id}: {error}", raw, offset=start)
+    def bad(error: str, raw: str = "") -> InputError:
+        return InputError(f"{doc_id}: {error}", path=f.name, raw=raw, offset=start)
 
     data = record.content_stream().read(opts.max_document_bytes + 1)
     while record.raw_stream.read(1 << 16):
         pass
     missing = getattr(record.raw_stream, "limit", 0)
     if missing:
-        return bad(f"record truncated: {missing} of {record.length} bytes missing")
+        raise bad(f"record truncated: {missing} of {record.length} bytes missing")
     if len(data) > opts.max_document_bytes:
-        return bad(f"payload larger than max_document_bytes ({opts.max_document_bytes})")
+        raise bad(f"payload larger than max_document_bytes ({opts.max_document_bytes})")
     if record.http_headers is not None and record.rec_type == "response":
         ctype = record.http_headers.get_header("Content-Type") or ""
     else:
@@ -309,23 +302,23 @@ def _record_item(
         declared = charset.group(1) if charset else None
         try:
             html, flags = decode_html(data, decoder, declared if _codec(declared) else None)
-        except UnicodeDecodeError as exc:
-            return bad(f"invalid UTF-8 at byte {exc.start}", repr(data[:200]))
+        except InputError as exc:
+            raise bad(exc.reason, repr(data[:200])) from None
         text, extracted = extract_main_text(html, url or None, opts.extract)
         if not text.strip():
-            return bad("no main text found in the page (trafilatura)", html[:2000])
+            raise bad("no main text found in the page (trafilatura)", html[:2000])
         extracted.pop("url", None)
         meta |= extracted | flags
     elif mime.startswith("text/") or (not mime and b"\x00" not in data[:4096]):
         try:
             text, flags = decoder.decode(data)
-        except UnicodeDecodeError as exc:
-            return bad(f"invalid UTF-8 at byte {exc.start}", repr(data[:MAX_RAW_KEEP]))
+        except InputError as exc:
+            raise bad(exc.reason, repr(data[:MAX_RAW_KEEP])) from None
         if not text.strip():
-            return bad("empty payload")
+            raise bad("empty payload")
         meta |= flags
     else:
-        return bad(f"payload type {mime or 'unknown'} is neither HTML nor text")
+        raise bad(f"payload type {mime or 'unknown'} is neither HTML nor text")
     return Document(id=doc_id, text=text, source=opts.source or f.name, url=url, meta=meta)
 
 
