@@ -6,11 +6,12 @@ import io
 import json
 import pickle
 import random
+import re
 import unicodedata
 
 import ftfy
 import pytest
-from conftest import shared_path
+from conftest import ROOT, shared_path
 from ftfy import fixes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,15 +19,9 @@ from hypothesis import strategies as st
 from corpus import stages
 from corpus.document import Document
 from corpus.errors import ConfigError
-from corpus.stages.encoding import (
-    FTFY_COSMETIC,
-    FixEncoding,
-    build_gate,
-    ftfy_config,
-    mojibake,
-    needs_ftfy,
-    trigger_chars,
-)
+from corpus.stages.encoding import FixEncoding
+from corpus.text.encoding import fix_encoding, mojibake
+from corpus.text.ftfy_gate import FTFY_COSMETIC, build_gate, ftfy_config, needs_ftfy, trigger_chars
 
 # ftfy.fix_text semantics: cosmetic fixers on, our own whitespace and control rules off.
 FTFY_LIKE = dict(
@@ -64,30 +59,56 @@ def test_registry_builds_the_stage_and_config_round_trips():
 
 
 @pytest.mark.parametrize(
-    "options, named",
+    "options, message",
     [
-        ({"ftfy": {"no_such_fix": True}}, "ftfy.no_such_fix"),
-        ({"ftfy": {"explain": False}}, "ftfy.explain"),
-        ({"ftfy": {"uncurl_quotes": "yes"}}, "ftfy.uncurl_quotes"),
-        ({"ftfy": {"normalization": "NFX"}}, "ftfy.normalization"),
-        ({"ftfy": {"max_decode_length": 0}}, "ftfy.max_decode_length"),
-        ({"ftfy": ["uncurl_quotes"]}, "ftfy"),
-        ({"spaces": "nbsp"}, "spaces"),
-        ({"max_blank_lines": -1}, "max_blank_lines"),
-        ({"nfc": 1}, "nfc"),
-        ({"gate": None}, "gate"),
+        ({"ftfy": {"no_such_fix": True}}, "fix_encoding.ftfy: unknown option 'no_such_fix'"),
+        ({"ftfy": {"explain": False}}, "fix_encoding.ftfy: unknown option 'explain'"),
+        (
+            {"ftfy": {"uncurl_quotes": "yes"}},
+            "fix_encoding.ftfy.uncurl_quotes: expected true or false; got 'yes'",
+        ),
+        (
+            {"ftfy": {"normalization": "NFX"}},
+            "fix_encoding.ftfy.normalization: expected one of None, NFC, NFD, NFKC, NFKD; got 'NFX'",
+        ),
+        (
+            {"ftfy": {"max_decode_length": 0}},
+            "fix_encoding.ftfy.max_decode_length: expected an integer >= 1; got 0",
+        ),
+        (
+            {"ftfy": ["uncurl_quotes"]},
+            'fix_encoding.ftfy: expected a mapping or null; got ["uncurl_quotes"] (a list)',
+        ),
+        ({"spaces": "nbsp"}, "fix_encoding.spaces: expected one of keep, ascii; got 'nbsp'"),
+        ({"max_blank_lines": -1}, "fix_encoding.max_blank_lines: expected an integer >= 0 or null; got -1"),
+        ({"nfc": 1}, "fix_encoding.nfc: expected true or false; got 1 (an integer)"),
+        ({"gate": None}, "fix_encoding.gate: expected true or false; got null"),
     ],
 )
-def test_bad_options_raise_config_error_naming_the_option(options, named):
-    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+def test_bad_options_raise_config_error_naming_the_option(options, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         FixEncoding(**options)
+
+
+@pytest.mark.parametrize("option", sorted(FixEncoding.OPTIONS))
+@pytest.mark.parametrize("wrong", ["1", 1.5, [True]])
+def test_every_option_rejects_a_wrong_type(option, wrong):
+    with pytest.raises(ConfigError, match=re.escape(f"fix_encoding.{option}: expected")):
+        FixEncoding(**{option: wrong})
+
+
+def test_options_are_fixed_once_built():
+    stage = FixEncoding()
+    with pytest.raises(AttributeError, match="fixed"):
+        stage.nfc = True
+    assert stage.replace(nfc=True).nfc is True
 
 
 def test_pickled_stage_rebuilds_its_state():
     stage = FixEncoding()
     stage.setup()
     copy = pickle.loads(pickle.dumps(stage))
-    assert not hasattr(copy, "_state")
+    assert "_fixer" not in copy.__dict__
     assert copy.fix("cafÃ©")[0] == "café"
 
 
@@ -153,33 +174,28 @@ def test_edit_offsets_point_into_the_input():
 # --- whitespace and control rules -----------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "text, options, expected",
-    [
-        ("a\r\nb\rc", {}, "a\nb\nc"),
-        ("a\r\nb", {"newlines": False, "ftfy": {"fix_line_breaks": False}}, "a\r\nb"),
-        ("a  \t\nb\xa0\u3000\nc ", {"strip_trailing": True}, "a\nb\nc"),
-        ("a  \nb", {}, "a  \nb"),  # trailing whitespace is kept by default: clean text is never changed
-        ("a\n\n\n\n\nb\n\nc", {}, "a\n\nb\n\nc"),
-        ("a\n \n\t\n\nb", {}, "a\n\nb"),
-        ("a\n\n\n\nb", {"max_blank_lines": 2}, "a\n\n\nb"),
-        ("a\n\n\n\nb", {"max_blank_lines": None}, "a\n\n\n\nb"),
-        ("a\x00b\x0cc\x7fd\te\u200df", {}, "abc\x7fd\te\u200df".replace("\x7f", "")),
-        ("x\x81y", {}, "x\x81y"),  # an undefined cp1252 byte: ftfy keeps it, so do we
-        ("x\x81y", {"remove_controls": False}, "x\x81y"),
-        ("10\xa0000\u202fkm", {}, "10\xa0000\u202fkm"),
-        ("10\xa0000\u202fkm", {"spaces": "ascii"}, "10 000 km"),
-        ("e\u0301t\u00e9", {}, "e\u0301t\u00e9"),
-        ("e\u0301t\u00e9", {"nfc": True}, "\u00e9t\u00e9"),
-        ("\x1b[31mred\x1b[0m", {}, "red"),  # terminal escapes go before control removal
-        ("“quoted” ﬁne ＡＢ", {}, "“quoted” ﬁne ＡＢ"),  # cosmetic fixers off by default
-        ("“quoted” ﬁne ＡＢ", {"ftfy": FTFY_COSMETIC}, '"quoted" fine AB'),
-        ("AT&amp;T &lt;b&gt;", {}, "AT&T <b>"),
-        ("<p>AT&amp;T</p>", {}, "<p>AT&amp;T</p>"),  # ftfy's "auto": real HTML keeps entities
-    ],
-)
-def test_rules(text, options, expected):
-    assert fix(text, **options) == expected
+RULES = [
+    json.loads(line) for line in (ROOT / "tests" / "data" / "encoding" / "rules.jsonl").open(encoding="utf-8")
+]
+
+
+def test_rule_cases_shape():
+    assert len(RULES) == 20 and len({c["label"] for c in RULES}) == len(RULES)
+    assert all(set(c) == {"label", "original", "options", "expected", "expect"} for c in RULES)
+
+
+@pytest.mark.parametrize("case", RULES, ids=[c["label"] for c in RULES])
+def test_rules(case):
+    """``expect: fail`` (as in ftfy's cases) marks a known failure: it must still fail."""
+    got = fix(case["original"], **case["options"])
+    assert fix_encoding(case["original"], **case["options"])[0] == got
+    assert (got == case["expected"]) is (case["expect"] == "pass")
+
+
+def test_pure_function_gives_the_stage_edits(sample_article):
+    broken = mojibake(sample_article) + "\r\n\x00\n\n\n"
+    for options in ({}, {"strip_trailing": True, "spaces": "ascii"}, {"gate": False, "nfc": True}):
+        assert fix_encoding(broken, **options) == FixEncoding(**options).fix(broken)
 
 
 def test_rule_names_for_own_rules():

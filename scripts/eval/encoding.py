@@ -35,7 +35,8 @@ from typing import Any
 import ftfy
 
 from corpus.document import Document
-from corpus.stages.encoding import FTFY_COSMETIC, FixEncoding, mojibake
+from corpus.stages.encoding import FixEncoding
+from corpus.text.encoding import FTFY_COSMETIC, mojibake
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
