@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 from corpus import stages
 from corpus.document import Document
 from corpus.errors import ConfigError
-from corpus.stages.handles import (
-    NormalizeHandles,
+from corpus.stages.handles import NormalizeHandles
+from corpus.text.handle_names import name_for_handle
+from corpus.text.handles import (
     find_handles,
     mask_handles,
-    name_for_handle,
+    normalize_handles,
     resolve_handles,
     strip_handles,
 )
@@ -161,7 +162,7 @@ def test_mapping_files_are_read_in_setup(tmp_path, name, content):
     path.write_text(content, encoding="utf-8")
     assert run(stage, "Thanks @POTUS").doc.text == "Thanks the President"
     clone = pickle.loads(pickle.dumps(stage))  # heavy state is rebuilt, not shipped
-    assert "_mapping" not in clone.__dict__
+    assert "_rewrite" not in clone.__dict__
     assert clone.apply(Document(id="d", text="@potus")).doc.text == "the President"
 
 
@@ -182,17 +183,37 @@ def test_bad_mapping_file(tmp_path, name, content):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"mode": "hide"}, r"mode='hide'; expected one of: keep, mask, strip, resolve"),
-        ({"fallback": "resolve"}, r"fallback='resolve'; expected one of: keep, mask, strip"),
-        ({"max_length": 0}, r"max_length=0"),
-        ({"mask_token": None}, r"mask_token"),
-        ({"mapping": {"@a": 3}}, r"mapping"),
-        ({"mapping": 42}, r"mapping"),
+        ({"mode": "hide"}, "normalize_handles.mode: expected one of keep, mask, strip, resolve; got 'hide'"),
+        (
+            {"fallback": "resolve"},
+            "normalize_handles.fallback: expected one of keep, mask, strip; got 'resolve'",
+        ),
+        ({"max_length": 0}, "normalize_handles.max_length: expected an integer >= 1; got 0"),
+        ({"max_length": "32"}, "normalize_handles.max_length: expected an integer >= 1; got '32'"),
+        ({"mask_token": None}, "normalize_handles.mask_token: expected a string; got null"),
+        ({"mapping": {"@a": 3}}, "normalize_handles.mapping: entry '@a' -> 3"),
+        (
+            {"mapping": 42},
+            "normalize_handles.mapping: expected a mapping handle -> name, a file path or null; got 42",
+        ),
     ],
 )
 def test_config_errors(kwargs, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         NormalizeHandles(**kwargs)
+
+
+@pytest.mark.parametrize("option", sorted(NormalizeHandles.OPTIONS))
+@pytest.mark.parametrize("wrong", [1.5, [True]])
+def test_every_option_rejects_a_wrong_type(option, wrong):
+    with pytest.raises(ConfigError, match=re.escape(f"normalize_handles.{option}: expected")):
+        NormalizeHandles(**{option: wrong})
+
+
+def test_pure_function_gives_the_stage_edits(sample_article):
+    for options in ({}, {"mode": "strip"}, {"mode": "resolve", "fallback": "keep"}):
+        out = run(NormalizeHandles(**options), sample_article)
+        assert normalize_handles(sample_article, **options) == (out.doc.text, out.edits)
 
 
 def test_registry_and_config_round_trip():

@@ -1,352 +1,73 @@
-"""Social-media handles (@ZMnatsakanyan): recognise them, then keep, mask, strip or resolve them.
+"""The ``normalize_handles`` stage: keep, mask, strip or resolve social-media handles (@name).
 
-Recognition (``find_handles``) follows twitter-text's mention rules, widened to the shapes
-of other platforms. The deliberate decisions (also listed in scripts/eval/handles.py):
+A thin wrapper around ``corpus.text.handles.normalize_handles`` (the recognition rules are
+documented there, resolving in ``corpus.text.handle_names``). ``mapping`` is a dict
+handle -> name or the path of a .json / .yaml / .yml / .tsv file of them, read in ``setup()``
+(once per worker; the file need not exist when the stage is built).
 
-- Before the '@' (twitter-text): start of text or any character except an ASCII letter or
-  digit and ``_ ! # $ % & * @ ＠``; also "RT"/"RT:" in any case when not glued to a word.
-  The full-width '＠' (U+FF20) counts as '@'.
-- The name is ``[A-Za-z0-9_]``; dots may join parts (Instagram/Threads ``@olga.photo``) when
-  the character after the dot is lowercase, a digit or "_" (Instagram names are lowercase,
-  so "@user.The" is a handle and a missing space), never a trailing dot.
-- Length 1..``max_length`` (default 32, Telegram's maximum; Instagram allows 30, X 15). A
-  longer run is not a mention at all: it is left whole, never cut to a prefix.
-- Rejected when followed by '@', a Latin accented letter or "://" (twitter-text), except the
-  fediverse form ``@user@instance.social``, which is one handle.
-- Never a handle: e-mail addresses; anything inside a URL (scheme://, www., mailto: or a bare
-  domain with a path such as medium.com/@user); '@' + a domain (@kernel.org, @frau-x.de: a
-  mangled address or mail-server syntax); lowercase CSS at-rules (@media, @font-face, ...);
-  Python decorators (line-start ``@name`` lines, also after a ``>>>`` prompt, ending in
-  def/class; ``@name(`` at line start; ``@dotted.name(`` anywhere); "@" meaning "at" before
-  prices, times and rates (@3.99, @10:30, @5pm, @21h46, @5%); names of only "_" (Perl's @_).
-- The mask token itself ("@USER") is a placeholder, not a handle, so masking is idempotent.
-
-Resolve never invents a name: it uses the user's mapping, or a capitalised 2-4 word name
-that literally appears in the same text and whose every token is matched by a distinct part
-of the handle (fully, or as a one-letter initial; the surname fully). Ambiguous -> fallback.
+>>> stage = NormalizeHandles(mode="strip")
+>>> out = stage.apply(Document("1", "Foreign Minister @ZMnatsakanyan said"))
+>>> out.doc.text, out.counts
+('Foreign Minister ZMnatsakanyan said', {'handles.found': 1})
+>>> NormalizeHandles(mode="hide")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+corpus.errors.ConfigError: normalize_handles.mode: expected one of keep, mask, strip, resolve; got 'hide' ...
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
-import re
-import unicodedata
 from collections.abc import Mapping
 from os import PathLike
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import ClassVar
 
 from corpus.document import Document
 from corpus.errors import ConfigError
-from corpus.stages.base import Edit, Outcome, Stage
+from corpus.options import Option, _what
+from corpus.stages.base import Outcome, Stage
+from corpus.text.handles import FALLBACKS, MODES, HandleRewriter, normalise_mapping
 
-MODES = ("keep", "mask", "strip", "resolve")
-FALLBACKS = ("keep", "mask", "strip")
-
-_AT_SIGNS = "@＠"
-_LATIN_ACCENTS = (
-    "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0100-\u024f\u0253\u0254\u0256\u0257\u0259\u025b"
-    "\u0263\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff"
-)
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_MENTION_RE = re.compile(
-    # '@' first so the regex engine can skip ahead to it; then twitter-text's rule for the
-    # character before it (the lookbehinds include the '@' itself).
-    r"[@＠](?:(?<![A-Za-z0-9_!#$%&*@＠].)"
-    r"|(?<=(?<![A-Za-z0-9_+~.\-@＠])[Rr][Tt].)|(?<=(?<![A-Za-z0-9_+~.\-@＠])[Rr][Tt]:.))"
-    r"(?P<name>[A-Za-z0-9_]+(?:\.(?=[a-z0-9_])[A-Za-z0-9_]+)*)"
-    rf"(?:[@＠](?P<host>(?:{_LABEL}\.)+[A-Za-z]{{2,}})(?![\w-]))?"
-)
-_BAD_FOLLOWER_RE = re.compile(rf"[@＠{_LATIN_ACCENTS}]|://")
-_NUMERIC_RE = re.compile(  # prices, times (5pm, 10:30, 21h46), percentages
-    r"\d+(?:[.,:]\d+)+|\d{1,2}(?:[:.]\d\d)?\s?[AaPp]\.?[Mm]\b|\d{1,2}h(?:\d\d)?\b|\d+(?:[.,]\d+)*\s?%"
-)
-_CSS_AT_RULE_RE = re.compile(
-    r"(?:-(?:webkit|moz|ms|o)-)?(?:charset|import|namespace|media|supports|document|page|font-face"
-    r"|keyframes|viewport|counter-style|font-feature-values|font-palette-values|layer|container"
-    r"|property|scope|starting-style|position-try|view-transition|tailwind|apply)(?![\w-])"
-)
-_INDENT = r"[ \t]*(?:(?:>>>|\.\.\.)[ \t]+)?"  # indentation, or a doctest/REPL prompt
-_INDENT_RE = re.compile(_INDENT)
-_DECORATOR_LINE_RE = re.compile(_INDENT + r"[@＠][A-Za-z_][\w.]*(?:\(.*\))?[ \t]*(?:#.*)?")
-_DEF_RE = re.compile(_INDENT + r"(?:async[ \t]+)?(?:def|class)[ \t]+[A-Za-z_]\w*")
-_DECORATOR_INLINE_DEF_RE = re.compile(
-    _INDENT + r"[@＠][A-Za-z_][\w.]*(?:\([^\n]*?\))?[ \t]+"
-    r"(?:async[ \t]+)?(?:def|class)[ \t]+[A-Za-z_]\w*[ \t]*[(:]"
-)
-# '@' + a host name ending in a common top-level domain is a domain ('@kernel.org' left by a
-# mangled address, '@example.com' in mail-server syntax), not a handle.
-_DOMAIN_RE = re.compile(
-    r"[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.(?:[a-z]{2}|com|org|net|edu|gov|mil|int|info|biz)(?![\w-])"
-)
-_DOTTED_CALL_RE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\(")
-_URL_RE = re.compile(
-    r"(?i)(?:\b[a-z][a-z0-9+.-]*://|\bwww\.|\bmailto:)[^\s<>\"]+"
-    rf"|(?<![\w@＠.-])(?:{_LABEL}\.)+[a-z]{{2,}}/[^\s<>\"]*"
-)
-_EMAIL_RE = re.compile(
-    r"(?<![\w.!#$%&'*+/=?^`{|}~@＠-])[\w.!#$%&'*+/=?^`{|}~-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}"
-)
-_NONSPACE_RE = re.compile(r"\S*")
-_MAX_TOKEN = 2048  # how far back a URL or e-mail token is looked for
+_WHERE = "normalize_handles.mapping"
 
 
-class Handle(NamedTuple):
-    """One recognised handle: its span in the text and the name without '@'."""
+class NormalizeHandles(Stage):
+    """Keep, mask, strip or resolve social-media handles (@name) in the text."""
 
-    start: int
-    end: int
-    name: str  # 'ZMnatsakanyan', or 'user@mastodon.social' for a fediverse handle
+    name = "normalize_handles"
+    OPTIONS: ClassVar[dict[str, Option]] = {
+        "mode": Option("mask", "what to do with each handle", choices=MODES),
+        "mask_token": Option("@USER", "what mask writes (itself never taken for a handle)", kind=str),
+        "mapping": Option(None, "resolve: handle -> name, or a .json/.yaml/.yml/.tsv file of them"),
+        "fallback": Option("mask", "resolve: what to do when no name is found", choices=FALLBACKS),
+        "max_length": Option(32, "longest handle name; a longer @run is not a handle", kind=int, min=1),
+    }
 
+    def configure(self) -> None:
+        mapping = self.mapping
+        if mapping is not None and not isinstance(mapping, (Mapping, str, PathLike)):
+            raise ConfigError(
+                f"{_WHERE}: expected a mapping handle -> name, a file path or null; got {_what(mapping)}"
+            )
+        if isinstance(mapping, Mapping):
+            normalise_mapping(mapping, _WHERE)  # fail early on a bad entry
 
-def _protected(text: str, start: int, end: int) -> bool:
-    """True when the candidate at [start, end) is part of an e-mail, URL, CSS or Python code."""
-    lo = start
-    floor = max(0, start - _MAX_TOKEN)
-    while lo > floor and not text[lo - 1].isspace():
-        lo -= 1
-    hi = _NONSPACE_RE.match(text, end).end()
-    for rx in (_URL_RE, _EMAIL_RE):
-        for m in rx.finditer(text, lo, hi):
-            if m.start() < end and start < m.end():
-                return True
-    if _CSS_AT_RULE_RE.match(text, start + 1) or _DOTTED_CALL_RE.match(text, start + 1):
-        return True
-    line_start = text.rfind("\n", 0, start) + 1
-    if _INDENT_RE.match(text, line_start).end() != start:
-        return False
-    return text[end : end + 1] == "(" or _is_decorator(text, line_start)
+    def setup(self) -> None:
+        if "_rewrite" not in self.__dict__:
+            options = {**self._options, "mapping": load_mapping(self.mapping)}
+            self._rewrite = HandleRewriter(**options)
 
-
-def _is_decorator(text: str, line_start: int) -> bool:
-    """A line-start '@name' that begins a run of decorator lines ending in def/class."""
-    if _DECORATOR_INLINE_DEF_RE.match(text, line_start):
-        return True
-    pos = line_start
-    while True:
-        m = _DECORATOR_LINE_RE.match(text, pos)
-        if not m or (m.end() < len(text) and text[m.end()] != "\n"):
-            return _DEF_RE.match(text, pos) is not None and pos != line_start
-        pos = m.end() + 1
-        if pos > len(text):
-            return False
-
-
-def find_handles(text: str, *, max_length: int = 32, placeholder: str = "@USER") -> list[Handle]:
-    """The handles in ``text``, in order (see the module docstring for the rules).
-
-    >>> [h.name for h in find_handles("RT @ZMnatsakanyan: cc @bayramov_jeyhun, mail a@b.com")]
-    ['ZMnatsakanyan', 'bayramov_jeyhun']
-    >>> [h.name for h in find_handles("@olga.photo and @Gargron@mastodon.social @ 5pm @3.99")]
-    ['olga.photo', 'Gargron@mastodon.social']
-    """
-    if "@" not in text and "＠" not in text:
-        return []
-    found = []
-    for m in _MENTION_RE.finditer(text):
-        name, start, end = m.group("name"), m.start(), m.end()
-        if len(name) > max_length or text[start:end] == placeholder or not name.strip("_."):
-            continue
-        if ("." in name or text[end : end + 1] in (".", "-")) and _DOMAIN_RE.match(text, start + 1):
-            continue
-        if _BAD_FOLLOWER_RE.match(text, end):
-            continue
-        if name[0].isdigit() and _NUMERIC_RE.match(text, start + 1):
-            continue
-        if _protected(text, start, end):
-            continue
-        if m.group("host"):
-            name = f"{name}@{m.group('host')}"
-        found.append(Handle(start, end, name))
-    return found
-
-
-# --- resolving a handle to a name written in the same text -----------------------------------
-
-_CAMEL_RE = re.compile(r"(?P<initials>[A-Z]+(?=[A-Z][a-z]))|[A-Z]?[a-z]+|[A-Z]+")
-_UPPER_CPS = [c for c in range(0x2000) if chr(c).isupper() or chr(c).istitle()]  # Latin..Georgian
-_UPPER = "".join(
-    re.escape(chr(run[0][1])) + (f"-{re.escape(chr(run[-1][1]))}" if len(run) > 1 else "")
-    for run in (list(g) for _, g in itertools.groupby(enumerate(_UPPER_CPS), lambda e: e[1] - e[0]))
-)
-# The rest of a capitalised word, or an initial's dot, or nothing (a one-letter word).
-_NAME_TAIL = r"(?:[^\W\d_]+(?:['’-][^\W\d_]+)*|\.(?=[ \u00a0])|)"
-_NAME_RUN_RE = re.compile(  # capital first (fast scan), then "not inside a word" (lookbehind incl. it)
-    rf"[{_UPPER}](?<![\w'’-].){_NAME_TAIL}(?:[ \u00a0][{_UPPER}]{_NAME_TAIL})+"
-)
-_WORD_RE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-
-Run = list[tuple[int, int, list[str]]]  # capitalised words: start, end, folded parts ("Jean-Luc": 2)
-
-
-def _fold(s: str) -> str:
-    if s.isascii():
-        return s.casefold()
-    decomposed = unicodedata.normalize("NFKD", s)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def split_handle(name: str) -> list[str]:
-    """Split a handle into name parts on "_", ".", digits and case changes (capitals before a
-    capitalised word are initials).
-
-    >>> split_handle("ZMnatsakanyan"), split_handle("bayramov_jeyhun"), split_handle("JFKennedy2")
-    (['Z', 'Mnatsakanyan'], ['bayramov', 'jeyhun'], ['J', 'F', 'Kennedy'])
-    """
-    parts = []
-    for chunk in re.split(r"[_.\d]+", name.split("@", 1)[0]):
-        for m in _CAMEL_RE.finditer(chunk):
-            parts += list(m.group()) if m.group("initials") else [m.group()]
-    return parts
-
-
-def name_runs(text: str) -> list[Run]:
-    """Runs of 2+ capitalised words joined by single spaces (an initial may keep its dot).
-
-    >>> [[t for _, _, t in run] for run in name_runs("as Jean-Luc Picard and John R. Smith said")]
-    [[['jean', 'luc'], ['picard']], [['john'], ['r'], ['smith']]]
-    """
-    return [
-        [
-            (w.start(), w.end(), [_fold(t).replace("'", "").replace("’", "") for t in w.group().split("-")])
-            for w in _WORD_RE.finditer(text, run.start(), run.end())
-        ]
-        for run in _NAME_RUN_RE.finditer(text)
-    ]
-
-
-def _covers(parts: list[str], tokens: list[tuple[str, bool]]) -> bool:
-    """Each token matched by a distinct handle part: fully, or as an initial (never the surname)."""
-    return len(tokens) == len(parts) and any(
-        all(
-            p == t or (len(p) == 1 and t.startswith(p) and not last)
-            for p, (t, last) in zip(perm, tokens, strict=True)
-        )
-        for perm in itertools.permutations(parts)
-    )
-
-
-def name_for_handle(name: str, text: str, runs: list[Run] | None = None) -> str | None:
-    """The one person name in ``text`` that the handle spells, else None (never invented).
-
-    >>> name_for_handle("ZMnatsakanyan", "Foreign Minister Zohrab Mnatsakanyan said")
-    'Zohrab Mnatsakanyan'
-    >>> name_for_handle("JSmith", "John Smith met Jane Smith") is None  # ambiguous
-    True
-    """
-    parts = [_fold(p) for p in split_handle(name)]
-    if not 2 <= len(parts) <= 4:
-        return None
-    found: dict[str, str] = {}
-    for run in name_runs(text) if runs is None else runs:
-        for j, (_, end, surname) in enumerate(run):
-            if not set(surname) <= set(parts):  # the surname must be spelled out in full
-                continue
-            for i in range(max(0, j - 3), j):
-                tokens = [(t, k == j) for k in range(i, j + 1) for t in run[k][2]]
-                if _covers(parts, tokens):
-                    found.setdefault(_fold(text[run[i][0] : end]), text[run[i][0] : end])
-    return next(iter(found.values())) if len(found) == 1 else None
-
-
-# --- rewriting ---------------------------------------------------------------------------------
-
-
-def _normalise_mapping(mapping: Mapping[str, Any]) -> dict[str, str]:
-    out = {}
-    for key, value in mapping.items():
-        if not isinstance(key, str) or not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"mapping: entry {key!r} -> {value!r}; expected handle -> name (strings)")
-        out[key.lstrip(_AT_SIGNS).casefold()] = value.strip()
-    return out
-
-
-def rewrite_handles(
-    text: str,
-    mode: str = "mask",
-    *,
-    mask_token: str = "@USER",
-    mapping: Mapping[str, str] | None = None,
-    fallback: str = "mask",
-    max_length: int = 32,
-) -> tuple[str, list[Edit], dict[str, int]]:
-    """Rewrite every handle per ``mode``; return the text, the edits and the counts.
-
-    >>> text, edits, counts = rewrite_handles("cc @bayramov_jeyhun. Jeyhun Bayramov said", "resolve")
-    >>> text
-    'cc Jeyhun Bayramov. Jeyhun Bayramov said'
-    >>> print(edits[0].describe())
-    [handle.resolve] @3 '@bayramov_jeyhun' -> 'Jeyhun Bayramov'
-    >>> counts
-    {'handles.found': 1, 'handles.resolved': 1}
-    """
-    lookup = _normalise_mapping(mapping) if mapping else {}
-    return _rewrite(text, mode, mask_token, lookup, fallback, max_length)
-
-
-def _rewrite(
-    text: str, mode: str, mask_token: str, lookup: dict[str, str], fallback: str, max_length: int
-) -> tuple[str, list[Edit], dict[str, int]]:
-    handles = find_handles(text, max_length=max_length, placeholder=mask_token)
-    counts = {"handles.found": len(handles)}
-    if mode == "resolve":
-        counts["handles.resolved"] = 0
-    if not handles or mode == "keep":
-        return text, [], counts
-    pieces, edits, last = [], [], 0
-    runs: list[Run] | None = None
-    for h in handles:
-        before = text[h.start : h.end]
-        how = mode
-        if mode == "resolve":
-            after = lookup.get(h.name.casefold())
-            if not after:
-                runs = name_runs(text) if runs is None else runs
-                after = name_for_handle(h.name, text, runs)
-            how = "resolve" if after else fallback
-            counts["handles.resolved"] += how == "resolve"
-        if how == "keep":
-            continue
-        if how == "mask":
-            after = mask_token
-        elif how == "strip":  # 'RT@name' -> 'RT name', not 'RTname'
-            after = (" " if h.start and text[h.start - 1].isalnum() else "") + before[1:]
-        pieces += [text[last : h.start], after]
-        edits.append(Edit(f"handle.{how}", before, after, h.start))
-        last = h.end
-    pieces.append(text[last:])
-    return "".join(pieces), edits, counts
-
-
-def mask_handles(text: str, token: str = "@USER") -> str:
-    """Replace every handle with ``token``.
-
-    >>> mask_handles("Thanks @jrmy! Write to jrmy@example.com or see https://medium.com/@jrmy/x")
-    'Thanks @USER! Write to jrmy@example.com or see https://medium.com/@jrmy/x'
-    """
-    return rewrite_handles(text, "mask", mask_token=token)[0]
-
-
-def strip_handles(text: str) -> str:
-    """Drop the '@' of every handle, keeping the name (a glued 'RT@' gets a space).
-
-    >>> strip_handles("— The Nigerian Senate (@NGRSenate) October 9, 2018")
-    '— The Nigerian Senate (NGRSenate) October 9, 2018'
-    >>> strip_handles("RT@username: hi")
-    'RT username: hi'
-    """
-    return rewrite_handles(text, "strip")[0]
-
-
-def resolve_handles(text: str, mapping: Mapping[str, str] | None = None, fallback: str = "mask") -> str:
-    """Replace handles with a name from ``mapping`` or from the text itself, else ``fallback``.
-
-    >>> resolve_handles("@ZMnatsakanyan and @potus met", {"@POTUS": "the President"})
-    '@USER and the President met'
-    """
-    return rewrite_handles(text, "resolve", mapping=mapping, fallback=fallback)[0]
+    def apply(self, doc: Document) -> Outcome:
+        text = doc.text
+        if "@" not in text and "＠" not in text:
+            return Outcome(doc)
+        self.setup()
+        new_text, edits, counts = self._rewrite(text)
+        if new_text == text:
+            return Outcome(doc, counts=counts)
+        return Outcome(dataclasses.replace(doc, text=new_text), edits=edits, counts=counts)
 
 
 def load_mapping(source: Mapping[str, str] | str | PathLike[str] | None) -> dict[str, str]:
@@ -354,12 +75,12 @@ def load_mapping(source: Mapping[str, str] | str | PathLike[str] | None) -> dict
     if source is None:
         return {}
     if isinstance(source, Mapping):
-        return _normalise_mapping(source)
+        return normalise_mapping(source, _WHERE)
     path = Path(source)
     try:
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"mapping: cannot read {str(path)!r}: {exc.strerror}") from None
+        raise ConfigError(f"{_WHERE}: cannot read {str(path)!r}: {exc.strerror}") from None
     suffix = path.suffix.lower()
     try:
         if suffix == ".json":
@@ -373,64 +94,12 @@ def load_mapping(source: Mapping[str, str] | str | PathLike[str] | None) -> dict
                 line.split("\t") for line in raw.splitlines() if line.strip() and not line.startswith("#")
             ]
             if any(len(r) != 2 for r in rows):
-                raise ConfigError(f"mapping: {str(path)!r}: every line must be 'handle<TAB>name'")
+                raise ConfigError(f"{_WHERE}: {str(path)!r}: every line must be 'handle<TAB>name'")
             data = {r[0].strip(): r[1].strip() for r in rows}
         else:
-            raise ConfigError(f"mapping: {str(path)!r}: unknown file type; use .json, .yaml, .yml or .tsv")
+            raise ConfigError(f"{_WHERE}: {str(path)!r}: unknown file type; use .json, .yaml, .yml or .tsv")
     except (ValueError, ImportError) as exc:  # json.JSONDecodeError and yaml.YAMLError wrap here
-        raise ConfigError(f"mapping: cannot parse {str(path)!r}: {exc}") from None
+        raise ConfigError(f"{_WHERE}: cannot parse {str(path)!r}: {exc}") from None
     if not isinstance(data, Mapping):
-        raise ConfigError(f"mapping: {str(path)!r} must hold one handle -> name mapping")
-    return _normalise_mapping(data)
-
-
-class NormalizeHandles(Stage):
-    """Keep, mask, strip or resolve social-media handles (@name) in the text."""
-
-    name = "normalize_handles"
-
-    def __init__(
-        self,
-        *,
-        mode: str = "mask",
-        mask_token: str = "@USER",
-        mapping: dict[str, str] | str | None = None,
-        fallback: str = "mask",
-        max_length: int = 32,
-    ) -> None:
-        if mode not in MODES:
-            raise ConfigError(f"normalize_handles: mode={mode!r}; expected one of: {', '.join(MODES)}")
-        if fallback not in FALLBACKS:
-            raise ConfigError(
-                f"normalize_handles: fallback={fallback!r}; expected one of: {', '.join(FALLBACKS)}"
-            )
-        if not isinstance(mask_token, str):
-            raise ConfigError(f"normalize_handles: mask_token={mask_token!r}; expected a string")
-        if mapping is not None and not isinstance(mapping, (Mapping, str, PathLike)):
-            raise ConfigError("normalize_handles: mapping must be a dict handle -> name or a file path")
-        if isinstance(mapping, Mapping):
-            _normalise_mapping(mapping)  # fail early on a bad entry
-        if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
-            raise ConfigError(f"normalize_handles: max_length={max_length!r}; expected an integer >= 1")
-        self.mode = mode
-        self.mask_token = mask_token
-        self.mapping = mapping
-        self.fallback = fallback
-        self.max_length = max_length
-
-    def setup(self) -> None:
-        if getattr(self, "_mapping", None) is None:
-            self._mapping = load_mapping(self.mapping)
-
-    def apply(self, doc: Document) -> Outcome:
-        text = doc.text
-        if "@" not in text and "＠" not in text:
-            return Outcome(doc)
-        if getattr(self, "_mapping", None) is None:
-            self.setup()
-        new_text, edits, counts = _rewrite(
-            text, self.mode, self.mask_token, self._mapping or {}, self.fallback, self.max_length
-        )
-        if new_text == text:
-            return Outcome(doc, counts=counts)
-        return Outcome(dataclasses.replace(doc, text=new_text), edits=edits, counts=counts)
+        raise ConfigError(f"{_WHERE}: {str(path)!r} must hold one handle -> name mapping")
+    return normalise_mapping(data, _WHERE)

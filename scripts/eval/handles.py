@@ -51,7 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from corpus.document import Document
-from corpus.stages.handles import NormalizeHandles, find_handles, mask_handles
+from corpus.stages.handles import NormalizeHandles
+from corpus.text.handles import find_handles, mask_handles
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = "normalize_handles"
