@@ -34,6 +34,7 @@ workers: 1
 
 
 def export(rev: str, where: Path) -> Path:
+    """The tree of ``rev`` under build/ab/<sha> (git archive): run as it was, not as the work tree is."""
     sha = subprocess.run(["git", "rev-parse", rev], cwd=ROOT, capture_output=True, text=True, check=True)
     tree = where / sha.stdout.strip()[:12]
     if not tree.is_dir():
@@ -44,6 +45,7 @@ def export(rev: str, where: Path) -> Path:
 
 
 def write_input(docs: int, where: Path) -> Path:
+    """The first ``docs`` bench documents as one JSONL file, written once."""
     import zstandard
 
     path = where / f"bench-{docs}.jsonl"
@@ -74,6 +76,7 @@ def run(tree: Path, data: Path, work: Path) -> tuple[float, float]:
 
 
 def main() -> int:
+    """Alternate A and B builds and print docs per CPU-second of each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("a")
     parser.add_argument("b")

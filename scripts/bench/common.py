@@ -35,6 +35,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def children_of(pid: int) -> list[int]:
+    """Child pids of every thread of ``pid`` (Linux /proc)."""
     out: list[int] = []
     try:
         for task in os.listdir(f"/proc/{pid}/task"):
@@ -92,6 +93,8 @@ def pss_of(pids: list[int]) -> int:
 
 @dataclass
 class Measured:
+    """What ``run_measured`` saw of one command."""
+
     returncode: int
     wall: float  # seconds, from start to the command's exit
     cpu: float  # user + system seconds of the command and every descendant
@@ -179,6 +182,7 @@ def median_run(runs: list[dict[str, Any]], key: str = "wall") -> dict[str, Any]:
 
 
 def median(values: list[float]) -> float:
+    """The median, NaN for no values (a figure never measured)."""
     return statistics.median(values) if values else float("nan")
 
 

@@ -90,10 +90,12 @@ def make_input(n: int) -> Path:
 
 
 def input_bytes(folder: Path) -> int:
+    """Bytes of the input JSONL: the MB of MB/s."""
     return sum(p.stat().st_size for p in folder.glob("*.jsonl"))
 
 
 def write_config(name: str, folder: Path, stages: list[dict[str, Any]]) -> Path:
+    """A build config under build/bench/pipeline/configs, paths relative to the repo root."""
     import yaml
 
     config = {

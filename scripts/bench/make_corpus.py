@@ -33,6 +33,7 @@ MIN_WORDS = 80
 
 
 def load_variants():
+    """../shared/bench/make_variants.py, read where it lies (its ``edit`` makes the copies)."""
     spec = importlib.util.spec_from_file_location("make_variants", BENCH / "make_variants.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -59,6 +60,7 @@ def segments(doc_id: str, text: str) -> list[tuple[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write corpus.jsonl and truth.jsonl."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.relpath(OUT, ROOT))
     ap.add_argument("--seed", type=int, default=1)

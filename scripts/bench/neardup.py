@@ -43,6 +43,7 @@ BENCH_REQUIREMENTS = ["corpus[bench] (pyproject.toml)"]
 
 
 def run_tool(tool: str, n: int, python: str) -> dict[str, Any]:
+    """One tool's run in its own subprocess, its peak RSS sampled from outside every 20 ms."""
     with tempfile.NamedTemporaryFile(suffix=".json", dir=OUT, delete=False) as f:
         out = f.name
     cmd = module_command(python, "scripts.bench.neardup_tools", "--worker", tool, "--n", str(n))
@@ -110,6 +111,7 @@ class Scorer:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Every tool at every size, scored the same way; the table and build/bench/neardup.json."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="30000,60000,120000")
     ap.add_argument("--repeats", type=int, default=3, help="runs of ours per size (median)")
@@ -175,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def render(report: dict[str, Any]) -> str:
+    """The table at the largest size and the 1M-document extrapolations."""
     n = max(report["sizes"])
     rows = {t: r[n] for t, r in report["results"].items()}
     peers = [t for t in rows if t != "ours"]

@@ -36,6 +36,7 @@ def read_docs(n: int) -> Iterator[dict[str, Any]]:
 
 
 def work_ours(n: int) -> list[list[int]]:
+    """Our NearDedup: batch fingerprints, then one clustering; groups of document numbers."""
     import numpy as np
 
     from corpus.dedup.near import NearDedup
@@ -64,6 +65,7 @@ def work_ours(n: int) -> list[list[int]]:
 
 
 def union_groups(n: int, links: list[tuple[int, int]]) -> list[list[int]]:
+    """Groups of the linked pairs (union-find), singletons left out."""
     parent = list(range(n))
 
     def find(x: int) -> int:
@@ -83,6 +85,7 @@ def union_groups(n: int, links: list[tuple[int, int]]) -> list[list[int]]:
 
 
 def work_datasketch(n: int) -> list[list[int]]:
+    """datasketch's MinHashLSH, each candidate verified by its estimated Jaccard."""
     from datasketch import MinHash, MinHashLSH
 
     lsh = MinHashLSH(threshold=0.8, num_perm=128)
@@ -101,6 +104,7 @@ def work_datasketch(n: int) -> list[list[int]]:
 
 
 def work_datatrove(n: int) -> list[list[int]]:
+    """datatrove's 4 MinHash stages; groups from the cluster ids it writes."""
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.dedup.minhash import (
         MinhashConfig,
@@ -183,6 +187,7 @@ def prepare(tool: str) -> None:
 
 
 def worker_main(tool: str, n: int, out: str) -> None:
+    """Time one tool after its imports and write its groups, seconds and base RSS."""
     prepare(tool)
     base = self_rss()
     started = time.perf_counter()
@@ -192,6 +197,7 @@ def worker_main(tool: str, n: int, out: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line of one tool's run."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--worker", choices=sorted(WORKERS), required=True)
     ap.add_argument("--n", type=int, required=True, help="documents to read")

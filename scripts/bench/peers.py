@@ -60,6 +60,7 @@ def local_ftz() -> str:
 
 
 def work_datatrove_filter(inp: str, out: str, tmp: str) -> dict[str, Any]:
+    """datatrove's language, repetition and quality filters: wall seconds and its per-step log."""
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.filters import C4QualityFilter, GopherRepetitionFilter, LanguageFilter
     from datatrove.pipeline.readers import JsonlReader
@@ -74,6 +75,7 @@ def work_datatrove_filter(inp: str, out: str, tmp: str) -> dict[str, Any]:
 
 
 def work_datatrove_minhash(inp: str, out: str, tmp: str) -> dict[str, Any]:
+    """datatrove's 4 MinHash dedup stages, each run as datatrove runs them: wall seconds by stage."""
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.dedup.minhash import (
         MinhashConfig,
@@ -111,6 +113,7 @@ WORKERS = {"filter": work_datatrove_filter, "minhash": work_datatrove_minhash}
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line of one datatrove run."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--worker", choices=sorted(WORKERS), required=True)
     ap.add_argument("--inp", required=True, help="folder of JSONL input")

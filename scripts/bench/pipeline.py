@@ -61,6 +61,7 @@ TARGET_RATIO = 40
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the chosen tools, print the report, write pipeline.json and the history line."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--docs", type=int, help=f"documents of the main comparison (default {BASE_DOCS:,}, all)")
     ap.add_argument("--sizes", help="corpus sizes for peak memory (default 9000,18000,DOCS)")

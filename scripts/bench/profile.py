@@ -166,6 +166,7 @@ def dedup_state(config: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Profile one config; the JSON for the pipeline bench, or the table alone."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", required=True, help="a build config (the pipeline bench writes one)")
     ap.add_argument("--repeats", type=int, default=1, help="builds, median per row (default 1)")

@@ -30,6 +30,7 @@ BENCH = SHARED_BENCH / "base_text.jsonl.zst"
 
 
 def write_input(path: Path, docs: int, bench: Path) -> int:
+    """The first ``docs`` records of the bench corpus as one JSONL file; how many there were."""
     import zstandard
 
     n = 0
@@ -43,12 +44,14 @@ def write_input(path: Path, docs: int, bench: Path) -> int:
 
 
 def config(src: Path, full: bool) -> dict:
+    """The build config: dedup stages, with the cleaning stages when ``full``."""
     cleaning = [{"strip_boilerplate": {}}, {"normalize_handles": {}}, {"detect_language": {}}] if full else []
     stages = [{"fix_encoding": {}}, *cleaning, {"exact_dedup": {}}, {"near_dedup": {}}]
     return {"input": {"paths": [str(src)]}, "stages": stages, "output": {"path": "unused"}}
 
 
 def shards(out: Path) -> list[bytes]:
+    """The bytes of every shard, to check that each engine wrote the same dataset."""
     manifest = json.loads((out / "manifest.json").read_text())
     return [(out / s["path"]).read_bytes() for s in manifest["shards"]]
 
@@ -78,6 +81,7 @@ def rerun_resumed(pipeline, out: Path) -> float:
 
 
 def main() -> int:
+    """Time each engine at each CPU count, checking every ray build against the local one."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=8000)
     parser.add_argument("--repeat", type=int, default=3)

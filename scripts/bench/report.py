@@ -14,6 +14,7 @@ MEMORY_FLAT = 0.15  # peak memory of the largest size at most 15% over the small
 
 
 def render(report: dict[str, Any]) -> str:
+    """The whole report as markdown: runs, targets, datatrove's steps, profile, memory."""
     rows = report["rows"]
     t = report["targets"]
     machine = report["machine"]

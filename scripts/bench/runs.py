@@ -21,6 +21,7 @@ from scripts.bench.inputs import WORK, make_input, write_config
 
 
 def corpus_command() -> list[str]:
+    """The `corpus` console script of this interpreter's venv (or the CLI through -c)."""
     exe = Path(sys.executable).with_name("corpus")
     if exe.exists():
         return [str(exe)]
@@ -28,6 +29,7 @@ def corpus_command() -> list[str]:
 
 
 def measured(cmd: list[str], label: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``cmd`` from the repo root, measured; its output kept in build/bench/pipeline/logs."""
     log = WORK / "logs" / f"{label}.stderr.txt"
     log.parent.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]
@@ -51,6 +53,7 @@ def measured(cmd: list[str], label: str, env: dict[str, str] | None = None) -> d
 
 
 def run_ours(n: int, workers: int, stages: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    """One measured ``corpus build`` over the first ``n`` documents (a fresh build, never a resumed one)."""
     folder = make_input(n)
     name = f"{kind}-{n}-w{workers}"
     config = write_config(name, folder, stages)
@@ -80,6 +83,7 @@ def run_ours(n: int, workers: int, stages: list[dict[str, Any]], kind: str) -> d
 
 
 def count_lines(folder: Path) -> int:
+    """Documents datatrove kept (its JSONL output, gzipped or not)."""
     n = 0
     for p in folder.glob("*.jsonl*"):
         opener = gzip.open if p.suffix == ".gz" else open
@@ -89,6 +93,7 @@ def count_lines(folder: Path) -> int:
 
 
 def peer_env() -> dict[str, str]:
+    """The peers' environment: offline, caches under build/, none of our PYTHONPATH."""
     env = dict(os.environ)
     # datatrove "downloads" the local model into huggingface_hub's assets cache: keep it under build/.
     env["HF_ASSETS_CACHE"] = str(WORK / "hf-assets")
@@ -98,6 +103,7 @@ def peer_env() -> dict[str, str]:
 
 
 def run_datatrove(n: int, python: str) -> dict[str, Any]:
+    """datatrove's filter and MinHash runs over the first ``n`` documents, each measured apart."""
     folder = make_input(n)
     tmp = WORK / f"dt-{n}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -170,6 +176,8 @@ def summarize(runs: list[dict[str, Any]], docs: int, mbytes: float, cores: int, 
 
 
 def git_state() -> dict[str, Any]:
+    """The commit measured, and which files of corpus/ differ from it."""
+
     def git(*a: str) -> str:
         try:
             return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True, check=True).stdout
@@ -183,6 +191,7 @@ def git_state() -> dict[str, Any]:
 
 
 def peer_versions(python: str) -> dict[str, str]:
+    """Versions of the peers' packages, for the report."""
     code = (
         "import importlib.metadata as m, json; "
         "print(json.dumps({p: m.version(p) for p in ['datatrove', 'spacy', 'fasttext-numpy2-wheel', "
@@ -196,6 +205,7 @@ def peer_versions(python: str) -> dict[str, str]:
 
 
 def ratios(rows: dict[str, Any]) -> dict[str, Any]:
+    """Speed-up from 1 to 2 workers and ours against datatrove, from the summarized rows."""
     out: dict[str, Any] = {}
     if "ours-w1" in rows and "ours-w2" in rows:
         out["speedup_w1_to_w2"] = rows["ours-w1"]["wall_s"] / rows["ours-w2"]["wall_s"]
