@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import pickle
+import re
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -14,8 +15,8 @@ from hypothesis import strategies as st
 from corpus import stages
 from corpus.document import Document
 from corpus.errors import ConfigError
-from corpus.stages.langid_backends import make_backend
 from corpus.stages.language import DetectLanguage
+from corpus.text.langid import LangdetectBackend, detect_language, make_backend
 from tests.conftest import shared_path
 
 # Short real sentences written for these tests (one news-like sentence, translated by us).
@@ -74,12 +75,54 @@ def test_default_backend_and_registry() -> None:
     assert stage.backend == "langdetect_rs"
     config = {"backend": "langdetect", "keep": ["en", "de"], "min_score": 0.5, "seed": 3, "max_chars": 500}
     assert stages.build("detect_language", **config).get_config() == config
-    with pytest.raises(ConfigError, match="unknown backend 'cld9'; available: langdetect"):
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            "detect_language.backend: expected one of langdetect, langdetect_rs, fasttext; got 'cld9'"
+        ),
+    ):
         stages.build("detect_language", backend="cld9")
-    with pytest.raises(ConfigError, match="keep must be a list"):
+    with pytest.raises(
+        ConfigError, match=re.escape("detect_language.keep: expected a list of strings or null; got 'en'")
+    ):
         DetectLanguage(keep="en")  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="max_chars"):
+    with pytest.raises(
+        ConfigError, match=re.escape("detect_language.max_chars: expected an integer >= 1 or null; got 0")
+    ):
         DetectLanguage(max_chars=0)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"min_score": "0.5"},
+            "detect_language.min_score: expected a number in [0, 1]; got '0.5' (a string)",
+        ),
+        ({"min_score": 1.5}, "detect_language.min_score: expected a number in [0, 1]; got 1.5"),
+        ({"keep": ["en", 3]}, "detect_language.keep: expected a list of strings or null; got an item 3"),
+        ({"seed": 0.5}, "detect_language.seed: expected an integer; got 0.5"),
+        ({"max_chars": True}, "detect_language.max_chars: expected an integer >= 1 or null; got true"),
+    ],
+)
+def test_bad_options_fail_when_the_stage_is_built(options, message) -> None:
+    """Before declared options, min_score="0.5" was accepted and raised TypeError on the first document."""
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        DetectLanguage(**options)
+
+
+@pytest.mark.parametrize("option", sorted(DetectLanguage.OPTIONS))
+@pytest.mark.parametrize("wrong", [{"a": 1}, [1.5]])
+def test_every_option_rejects_a_wrong_type(option, wrong) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"detect_language.{option}: expected")):
+        DetectLanguage(**{option: wrong})
+
+
+def test_pure_function_gives_what_the_stage_writes(sample_article: str) -> None:
+    texts = [*SENTENCES.values(), EN_THEN_DE, sample_article, "Hotel Taxi", "", "12:30"]
+    for options in ({}, {"backend": "langdetect", "seed": 3, "max_chars": 85}):
+        stage = _stage(**{"backend": "langdetect_rs", **options})
+        assert [detect_language(t, **options) for t in texts] == [stage.detect(t) for t in texts]
 
 
 def test_apply_writes_lang_and_never_mutates_input() -> None:
@@ -200,8 +243,6 @@ def test_lingua_sentences(code: str) -> None:
 
 def test_langdetect_rs_one_pass_equals_the_library_path(sample_article: str) -> None:
     """Our single core call (``_rs_probabilities``) against langdetect-rs's own two-call path."""
-    from corpus.stages.langid_backends import LangdetectBackend
-
     texts = [*SENTENCES.values(), EN_THEN_DE, sample_article, "", "1234 !!", "a", "http://example.com", "é"]
     for code in ("de", "ja", "ru", "ar"):
         path = shared_path("eval", "langid", "lingua", "sentences", f"{code}.txt")

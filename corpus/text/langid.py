@@ -1,4 +1,10 @@
-"""Language-identification backends for the ``detect_language`` stage.
+"""Language identification as a pure function, ``detect_language(text) -> (lang, score)``, and its backends.
+
+``detect_language`` is what the ``detect_language`` stage writes: ``lang`` is ISO 639-1 where
+one exists, ``"und"`` with score 0.0 when the text has no letter or the backend cannot decide;
+the score is the backend's probability of ``lang`` rounded to 4 decimals, so the same text
+gives the same bytes run after run (langdetect's last bits differ between Python versions).
+Only the first ``max_chars`` characters are read (None: all).
 
 A backend turns a text into ``(code, probability)``: ``code`` is ISO 639-1 where one exists
 (mapped by :func:`normalize_code`, the same mapping for every backend), or ``"und"`` with
@@ -26,12 +32,15 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from corpus.errors import ConfigError
 
 UNDETERMINED = "und"
+DEFAULT_BACKEND = "langdetect_rs"
+SCORE_DECIMALS = 4
 
 # Backend-specific labels -> our codes (as the scoring protocol of ../shared/eval/langid maps them).
 _CODE_MAP = {
@@ -218,3 +227,50 @@ def make_backend(name: str, *, seed: int = 0, max_chars: int | None = None) -> B
     if name == "fasttext":
         return FastTextBackend(max_chars=max_chars)
     raise ConfigError(f"detect_language: unknown backend {name!r}; available: {', '.join(BACKENDS)}")
+
+
+def detect_language(
+    text: str, *, backend: str = DEFAULT_BACKEND, seed: int = 0, max_chars: int | None = 10_000
+) -> tuple[str, float]:
+    """``(lang, score)`` for ``text``, as the ``detect_language`` stage writes them.
+
+    >>> from pathlib import Path
+    >>> sample = Path(__file__).resolve().parents[2] / "data" / "sample"
+    >>> detect_language((sample / "pompeo-nagorno-karabakh.txt").read_text(encoding="utf-8"))
+    ('en', 1.0)
+    >>> detect_language("Foreign Minister @ZMnatsakanyan sagte, die Waffenruhe gelte ab Mitternacht.")
+    ('de', 1.0)
+    >>> detect_language("  12:30 -- 45% ")
+    ('und', 0.0)
+    """
+    return _detector(backend, seed, max_chars)(text)
+
+
+@functools.lru_cache(maxsize=16)
+def _detector(backend: str, seed: int, max_chars: int | None) -> Callable[[str], tuple[str, float]]:
+    detector = LanguageDetector(backend, seed=seed, max_chars=max_chars)
+    detector.load()
+    return detector
+
+
+class LanguageDetector:
+    """``detect_language`` with its options fixed; ``load()`` loads the backend's model."""
+
+    def __init__(
+        self, backend: str = DEFAULT_BACKEND, *, seed: int = 0, max_chars: int | None = 10_000
+    ) -> None:
+        self.max_chars = max_chars
+        self.backend = make_backend(backend, seed=seed, max_chars=max_chars)
+        self._loaded = False
+
+    def load(self) -> None:
+        if not self._loaded:
+            self.backend.load()
+            self._loaded = True
+
+    def __call__(self, text: str) -> tuple[str, float]:
+        window = text if self.max_chars is None else text[: self.max_chars]
+        if not has_letters(window):
+            return UNDETERMINED, 0.0
+        lang, score = self.backend.detect(window)
+        return lang, round(min(max(score, 0.0), 1.0), SCORE_DECIMALS)
