@@ -249,3 +249,11 @@ def test_a_whole_file_input_error_is_one_quarantined_naming_the_file(tmp_path):
     (q,) = read_all(path)
     assert isinstance(q, Quarantined) and (q.line, q.error) == (None, "empty file (no records)")
     assert q.path.endswith("empty.jsonl")
+
+
+@pytest.mark.parametrize("value", ["lots", None, [1]])
+def test_a_max_document_bytes_that_is_no_integer_is_a_config_error(tmp_path, value):
+    path = tmp_path / "a.txt"
+    path.write_text("text", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"input\.max_document_bytes: expected an integer >= 1; got"):
+        read_all(path, max_document_bytes=value)
