@@ -181,7 +181,7 @@ def test_cli_engine_ray(ray_cluster, tmp_path):
 
 def test_failed_build_leaves_the_previous_output_whole(ray_cluster, tmp_path, monkeypatch):
     """A build that dies while writing leaves the old output as it was and no temporary directory."""
-    from corpus.engines import reduce
+    from corpus.io.write import sink
 
     out = tmp_path / "out"
     config = ROOT / "configs" / "sample.yaml"
@@ -191,7 +191,7 @@ def test_failed_build_leaves_the_previous_output_whole(ray_cluster, tmp_path, mo
     def die(self, doc):
         raise KeyboardInterrupt("killed while writing shards")
 
-    monkeypatch.setattr(reduce.Sink, "keep", die)
+    monkeypatch.setattr(sink.Sink, "keep", die)
     with pytest.raises(KeyboardInterrupt):
         Pipeline.from_yaml(config).build(output=out, engine="ray", progress=False)
     assert tree(out) == before
