@@ -26,7 +26,7 @@ import os
 import signal
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -127,7 +127,13 @@ class _Done(Future):
 
 
 def _map(
-    pipeline: Any, files: list[Any], work: WorkDir, done: set[int], workers: int, progress: bool | None
+    pipeline: Any,
+    files: list[Any],
+    work: WorkDir,
+    done: set[int],
+    workers: int,
+    progress: bool | None,
+    seconds: Counter[str],
 ) -> int:
     """Run the per-document stages over every chunk not yet committed; returns the number of chunks."""
     config = pipeline.config
@@ -156,6 +162,7 @@ def _map(
             return
         results, stats = item.result()
         writer.part.stats.update(stats)
+        seconds.update(stats.seconds)  # CPU time stays out of the checkpoint: it is this run's
         survivors = []
         for out, keys, dropped, doc_id in results:
             bar.update(1)
@@ -229,13 +236,14 @@ class LocalEngine:
         n_workers = _resolve_workers(self.wanted)
         if self.wanted in (None, "auto") and sum(os.path.getsize(f.path) for f in self.files) < 1 << 20:
             n_workers = 0  # a small input: worker start-up would cost more than it saves
-        started = time.process_time()
-        self.chunks = _map(self.pipeline, self.files, self.work, self.done, n_workers, self.progress)
-        self.map_seconds = time.process_time() - started
+        self.seconds: Counter[str] = Counter()
+        self.chunks = _map(
+            self.pipeline, self.files, self.work, self.done, n_workers, self.progress, self.seconds
+        )
 
     def reduce(self, out: Output) -> tuple[Stats, list[Path]]:
         stats, saved = reduce_chunks(self.pipeline, self.work, self.chunks, out, _event)
-        stats.seconds["phase.map"] += self.map_seconds
+        stats.seconds.update(self.seconds)
         return stats, saved
 
     def remove(self) -> None:
