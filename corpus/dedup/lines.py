@@ -36,7 +36,7 @@ from corpus.dedup.base import GlobalStep
 from corpus.document import Document
 from corpus.errors import ConfigError
 from corpus.stages.base import Outcome
-from corpus.stages.boilerplate import remove_lines
+from corpus.text.boilerplate import remove_lines
 
 _SPACE = re.compile(r"\s+")
 

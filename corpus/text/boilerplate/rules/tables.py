@@ -17,20 +17,23 @@ Three tables, each keyed by rule class then language (ISO 639-1):
              that only furniture uses ("all rights reserved", "comments powered by disqus").
 
 Rule ids are "<class>.<lang>" (e.g. "newsletter.de"); link bars use the class and language of
-their first non-generic label. Add a language by adding keys; the stage compiles one combined
-regex per table and word budget.
+their first non-generic label. Add a language by adding keys; ``compiler`` compiles one
+combined regex per table and word budget. A pattern may name a shared piece as "{NAME}"
+(``FRAGMENTS``); ``reference.fill`` puts it in.
 """
 
 from __future__ import annotations
 
-# Social networks and share targets, language-independent.
-NETWORKS = (
-    r"facebook|twitter|x\.com|instagram|linkedin|pinterest|reddit|whatsapp|telegram|tumblr|vk|"
-    r"vkontakte|messenger|google\+|google plus|youtube|tiktok|flipboard|xing|mastodon|bluesky|threads|"
-    r"snapchat|digg|stumbleupon|pocket|line|weibo|wechat|ok\.ru|одноклассники|вконтакте"
-)
-# Separator-ish tail allowed after a label or sentence: punctuation, arrows, counts, emoji.
-END = r"[\W\d_]*$"
+# Named pieces that patterns share, written "{NAME}" in a pattern and filled in by
+# ``corpus.text.boilerplate.reference`` (regex quantifiers are "{m,n}": digits, never a name).
+FRAGMENTS: dict[str, str] = {
+    # Social networks and share targets, language-independent.
+    "NETWORKS": (
+        r"facebook|twitter|x\.com|instagram|linkedin|pinterest|reddit|whatsapp|telegram|tumblr|vk|"
+        r"vkontakte|messenger|google\+|google plus|youtube|tiktok|flipboard|xing|mastodon|bluesky|threads|"
+        r"snapchat|digg|stumbleupon|pocket|line|weibo|wechat|ok\.ru|одноклассники|вконтакте"
+    ),
+}
 
 GENERIC: dict[str, list[str]] = {
     "en": [
@@ -132,22 +135,22 @@ LABELS: dict[str, dict[str, list[str]]] = {
     },
     "share": {
         "en": [
-            NETWORKS,
+            "{NETWORKS}",
             r"share|shares|share this|share it|share article|share this (?:article|story|post|page|entry)",
-            r"share (?:on|to|via|with) (?:" + NETWORKS + r"|e-?mail|email)|tweet|tweet this|pin it|pin",
+            r"share (?:on|to|via|with) (?:{NETWORKS}|e-?mail|email)|tweet|tweet this|pin it|pin",
             r"share by mail|share via|share links|share post|email this|blogthis!|whatsapp us",
-            r"(?:" + NETWORKS + r")-(?:f|in|square|official)",
+            r"(?:{NETWORKS})-(?:f|in|square|official)",
         ],
         "de": [r"teilen|artikel teilen|beitrag teilen|seite teilen|inhalt teilen|twittern|jetzt teilen"],
-        "fr": [r"partager|partagez|partager sur (?:" + NETWORKS + r")|partager l'article"],
-        "es": [r"compartir|compartir en (?:" + NETWORKS + r")|comparte"],
+        "fr": [r"partager|partagez|partager sur (?:{NETWORKS})|partager l'article"],
+        "es": [r"compartir|compartir en (?:{NETWORKS})|comparte"],
         "pt": [r"compartilhar|partilhar|compartilhe|partilhe"],
-        "it": [r"condividi|condividi su (?:" + NETWORKS + r")"],
+        "it": [r"condividi|condividi su (?:{NETWORKS})"],
         "ru": [r"поделиться"],
     },
     "follow": {
         "en": [
-            r"follow|follow us|follow me|follow us on (?:" + NETWORKS + r")|connect with us|find us on",
+            r"follow|follow us|follow me|follow us on (?:{NETWORKS})|connect with us|find us on",
             r"follow us elsewhere|follow us on social media|like us on facebook|find us on facebook",
         ],
         "de": [r"folgen sie uns|folge uns|folgen|folge mir|entfolgen"],
@@ -210,7 +213,6 @@ LABELS: dict[str, dict[str, list[str]]] = {
 }
 
 # (class, lang, max_words, pattern): the normalized line must START with the pattern.
-_N = r"(?:[^\s]+ ){0,6}?"  # up to six words of anything (a site or product name)
 LEADS: list[tuple[str, str, int, str]] = [
     # --- newsletter (before signup: "Sign up for our newsletter" is a newsletter line)
     ("newsletter", "en", 12, r"(?:sign[ -]?up|subscribe|join|get|receive)\b.*\b(?:e-?)?newsletters?\b"),
@@ -522,13 +524,11 @@ LEADS: list[tuple[str, str, int, str]] = [
         "follow",
         "en",
         25,
-        r"(?:follow|folllow|fan|like|find|join|connect with|chat with|watch|keep up with|reach|catch) .*\b(?:"
-        + NETWORKS
-        + r")\b",
+        r"(?:follow|folllow|fan|like|find|join|connect with|chat with|watch|keep up with|reach|catch) .*\b(?:{NETWORKS})\b",
     ),
     ("follow", "en", 10, r"(?:follow|connect with|find) (?:us|me)\b"),
     ("share", "en", 5, r"print (?:this )?(?:article|page|story|post)\W*$"),
-    ("follow", "en", 4, r"(?:\S+ ){0,2}?(?:on|at|bei|auf|sur|en|no|su|в) (?:" + NETWORKS + r")\W*$"),
+    ("follow", "en", 4, r"(?:\S+ ){0,2}?(?:on|at|bei|auf|sur|en|no|su|в) (?:{NETWORKS})\W*$"),
     ("follow", "de", 20, r"(?:folgen sie|folge|folgt) (?:uns|mir|\S+)\b"),
     ("follow", "fr", 20, r"(?:suivez-nous|suivez|retrouvez-nous)\b"),
     (

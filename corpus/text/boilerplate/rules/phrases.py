@@ -1,24 +1,20 @@
 # ruff: noqa: E501  (regex tables: one rule per line reads better than split strings)
 """Phrase rules of ``strip_boilerplate``: disclosures, consent and follow/subscribe calls.
 
-Same row format as ``boilerplate_rules.LEADS`` / ``ANYWHERE`` ((class, lang, max_words,
-pattern), matched on the normalized line). These are phrases that only furniture uses, so they
+Same row format as ``tables.LEADS`` / ``ANYWHERE`` ((class, lang, max_words, pattern), matched
+on the normalized line; "{NETWORKS}" is ``tables.FRAGMENTS``). These are phrases that only furniture uses, so they
 may sit inside a longer line ("Email the author or follow him on Twitter."), but the word budget
 still keeps long prose paragraphs out.
 """
 
 from __future__ import annotations
 
-from corpus.stages.boilerplate_rules import NETWORKS
-
-_NET = r"(?:" + NETWORKS + r")"
-
 # Searched anywhere in a line of at most max_words words.
 PHRASES: list[tuple[str, str, int, str]] = [
     # follow calls with a network or an addressee ("follow us on Twitter", "keep up with me on X")
     ("follow", "en", 45, r"\b(?:follow|keep up with|connect with|find) (?:us|me) (?:on|at|by|via|@)"),
-    ("follow", "en", 45, r"\b(?:follow|keep up with) (?:him|her|them) (?:on " + _NET + r"\b|@)"),
-    ("follow", "en", 45, r"^\W*follow (?:\S+ ){1,4}on " + _NET + r"\b"),
+    ("follow", "en", 45, r"\b(?:follow|keep up with) (?:him|her|them) (?:on (?:{NETWORKS})\b|@)"),
+    ("follow", "en", 45, r"^\W*follow (?:\S+ ){1,4}on (?:{NETWORKS})\b"),
     ("follow", "de", 40, r"\b(?:folgen sie uns|folge uns|folgt uns) (?:auf|bei|in)\b"),
     ("follow", "fr", 40, r"\b(?:suivez-nous|retrouvez-nous) (?:sur|on)\b"),
     ("follow", "es", 40, r"\b(?:síguenos|siguenos) en\b"),
