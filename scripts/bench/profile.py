@@ -5,8 +5,10 @@
 Runs real in-process builds (``Pipeline.build(workers=0)``: one process, so every CPU second
 is on one core) and reads ``BuildResult.stats.seconds``, the per-stage CPU time the engine
 itself keeps: a stage's name for a per-document stage or a corpus step's fingerprints,
-``phase.<name>`` for an engine phase (read, map, reduce, write). The bench never re-implements
-the engine to time it, so what it times is what a build does. Medians over ``--repeats`` builds.
+``phase.<name>`` for a phase of the build (map: read and the stages; reduce: the corpus
+steps' decisions and the shard writer; finish: shards closed, manifest and card). The bench
+never re-implements the engine to time it, so what it times is what a build does. Medians
+over ``--repeats`` builds.
 
 Also the bytes each corpus step holds per document once it has seen all of them (tracemalloc
 of the steps' state): the part of the reduce phase's memory that grows with the corpus.
@@ -54,12 +56,22 @@ def docs_in(key: str, result: Any) -> int:
     """Documents a stage or phase saw: the stage's docs_in counter, the build's counts for a phase."""
     counts = result.manifest["counts"]
     if key.startswith(PHASE):
-        return counts["kept"] if key == f"{PHASE}write" else counts["read"]
+        return counts["kept"] if key == f"{PHASE}finish" else counts["read"]
     return int(result.stats.get(f"{key}.docs_in", 0)) or counts["read"]
+
+
+def label(key: str, steps: set[str]) -> str:
+    """A row's name: a phase, a per-document stage, or a corpus step (whose fingerprints are timed)."""
+    if key.startswith(PHASE):
+        return f"{key.removeprefix(PHASE)} phase"
+    return f"{key} fingerprints (worker side)" if key in steps else key
 
 
 def work_profile(config: str, repeats: int) -> dict[str, Any]:
     """Per-stage and per-phase CPU seconds on one core over ``config``'s input, medians of builds."""
+    from corpus.pipeline import Pipeline
+
+    steps = {s.name for s in Pipeline.from_yaml(config).corpus_steps}  # only fingerprints are timed
     out = WORK / "out" / "profile"
     builds = [one_build(config, out) for _ in range(repeats)]
     result = builds[0][0]
@@ -69,11 +81,10 @@ def work_profile(config: str, repeats: int) -> dict[str, Any]:
     rows = []
     for key in keys:
         runs = [float(r.stats.seconds.get(key, 0.0)) for r, _, _ in builds]
-        phase = key.startswith(PHASE)
         rows.append(
             {
-                "part": "engine" if phase else "stage",
-                "what": f"{key.removeprefix(PHASE)} phase" if phase else key,
+                "part": "engine" if key.startswith(PHASE) else "stage",
+                "what": label(key, steps),
                 "docs": docs_in(key, result),
                 "cpu_s": statistics.median(runs),
                 "runs": runs,
@@ -101,16 +112,10 @@ def work_profile(config: str, repeats: int) -> dict[str, Any]:
 def survivors_and_keys(config: str) -> tuple[Any, list[Any], list[list[Any]]]:
     """The documents the per-document stages keep, with their corpus-step keys (the map's output)."""
     from corpus.document import Document
+    from corpus.engines.phases import map_batch
     from corpus.io.read import expand_inputs, read_input
     from corpus.pipeline import Pipeline
     from corpus.stats import Stats
-
-    try:
-        from corpus.engines.phases import map_batch
-    except ImportError:  # before the engine's phases had a module of their own
-
-        def map_batch(pipeline: Any, docs: list[Any], stats: Any) -> list[Any]:
-            return pipeline.process_batch(docs, stats)
 
     pipeline = Pipeline.from_yaml(config)
     cfg = pipeline.config
