@@ -76,7 +76,7 @@ class _Reading:
 
 def _with_index(pipeline: Pipeline, path: str, where: str) -> Pipeline:
     """The pipeline with its near_dedup step deduplicating against an earlier build's index."""
-    from corpus.dedup.near import INDEX_DIR
+    from corpus.dedup.index import INDEX_DIR
 
     config = pipeline.config
     items = [item for item in config["stages"] if "near_dedup" in item]
@@ -209,7 +209,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """What a finished build holds, from its manifest: counts, drops by reason, stages, languages."""
     import json
 
-    from corpus.engines.local import BuildResult
+    from corpus.engines.build import BuildResult
     from corpus.stats import Stats
 
     path = Path(args.build_dir) / "manifest.json"

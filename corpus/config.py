@@ -78,6 +78,18 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def default(key: str) -> Any:
+    """A config key's default, from the pipeline schema (the one place defaults are written).
+
+    >>> default("checkpoint_docs"), default("output.min_chars")
+    (10000, 1)
+    """
+    node: dict[str, Any] = load_schema("pipeline.schema.json")
+    for part in key.split("."):
+        node = node["properties"][part]
+    return node["default"]
+
+
 def _key_path(parts: Any) -> str:
     out = ""
     for part in parts:

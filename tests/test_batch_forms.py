@@ -1,8 +1,8 @@
 """Batch forms give exactly what the per-document reference gives.
 
-The per-document API (``Stage.apply``, ``CorpusStep.fingerprint``, ``Pipeline.process``) is the
+The per-document API (``Stage.apply``, ``CorpusStep.fingerprint``, ``phases.map_one``) is the
 reference; the engine runs the batch forms (``apply_batch``, ``fingerprint_folded``,
-``Pipeline.process_batch``). Documents: the sample corpus (data/sample, real scraped article and
+``phases.map_batch``). Documents: the sample corpus (data/sample, real scraped article and
 its copies) and, when ../shared is present, the first 400 documents of the bench corpus (real
 web and documentation text), plus a few texts aimed at the folding (NFKC, case, whitespace).
 """
@@ -19,6 +19,7 @@ import pytest
 from corpus import stages
 from corpus.dedup.base import fold
 from corpus.document import Document
+from corpus.engines import phases
 from corpus.pipeline import Pipeline
 from corpus.stats import Stats
 from tests.conftest import ROOT, SHARED
@@ -71,10 +72,10 @@ def _same_keys(a: list, b: list) -> bool:
 def test_pipeline_batch_equals_per_document(docs: list[Document]) -> None:
     pipe = Pipeline([stages.build(name, **opts) for entry in DEFAULT for name, opts in entry.items()])
     one_stats, batch_stats = Stats(), Stats()
-    reference = [pipe.process(d, one_stats) for d in docs]
+    reference = [phases.map_one(pipe, d, one_stats) for d in docs]
     batched = []
     for lo in range(0, len(docs), 37):  # a batch size that cuts the corpus unevenly
-        batched += pipe.process_batch(docs[lo : lo + 37], batch_stats)
+        batched += phases.map_batch(pipe, docs[lo : lo + 37], batch_stats)
     assert len(batched) == len(reference)
     for (ref_doc, ref_keys, ref_why), (doc, keys, why) in zip(reference, batched, strict=True):
         assert doc == ref_doc and why == ref_why

@@ -205,6 +205,16 @@ def test_html_without_main_text_is_quarantined(tmp_path):
     assert isinstance(bad, Quarantined) and "no main text" in bad.error
 
 
+@pytest.mark.parametrize("declared", ["", '<meta charset="shift_jis">'])
+def test_html_that_does_not_decode_under_strict_is_quarantined(tmp_path, declared):
+    # \x82 alone is neither UTF-8 nor Shift_JIS: strict refuses it, naming the byte.
+    path = tmp_path / "bad.html"
+    path.write_bytes(f"<html><head>{declared}</head><body><p>Caf".encode() + b"\x82</p></body></html>")
+    (bad,) = read_all(path, encoding_errors="strict")
+    assert isinstance(bad, Quarantined) and bad.line is None and bad.path.endswith("bad.html")
+    assert bad.error.startswith("invalid UTF-8 at byte ") and bad.raw.startswith("b'<html>")
+
+
 # --- WARC ---------------------------------------------------------------------------------
 
 

@@ -29,14 +29,15 @@ ROOT = Path(corpus.__file__).resolve().parent
 _REGISTRY_ENTRY = re.compile(r"^(corpus(?:\.\w+)+):\w+$")
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-MODULES = {_module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
+def modules(root: Path = ROOT) -> dict[str, Path]:
+    """Module name -> file, for every module of the package at ``root`` (read fresh each time)."""
+    out = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        out[".".join(parts)] = path
+    return out
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -68,9 +69,9 @@ def _resolve(module: str, level: int, name: str | None, is_package: bool) -> str
     return ".".join([*base, name] if name else base)
 
 
-def imports_of(module: str) -> set[str]:
-    """The corpus modules ``module`` imports (see the module docstring for what counts)."""
-    path = MODULES[module]
+def imports_of(module: str, known: dict[str, Path]) -> set[str]:
+    """The modules of ``known`` that ``module`` imports (see the module docstring for what counts)."""
+    path = known[module]
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found: set[str] = set()
     for node in _nodes(tree):
@@ -80,7 +81,7 @@ def imports_of(module: str) -> set[str]:
             source = _resolve(module, node.level, node.module, path.name == "__init__.py")
             for alias in node.names:
                 sub = f"{source}.{alias.name}"
-                found.add(sub if sub in MODULES else source)
+                found.add(sub if sub in known else source)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             entry = _REGISTRY_ENTRY.match(node.value)
             if entry:
@@ -90,12 +91,13 @@ def imports_of(module: str) -> set[str]:
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name in ("import_module", "__import__") and isinstance(node.args[0].value, str):
                 found.add(node.args[0].value)
-    return {m for m in found if m in MODULES and m != module}
+    return {m for m in found if m in known and m != module}
 
 
-def import_graph() -> dict[str, set[str]]:
-    """Module -> the corpus modules it imports, for every module under corpus/."""
-    return {m: imports_of(m) for m in MODULES}
+def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    """Module -> the modules of the same package it imports, for every module under ``root``."""
+    known = modules(root)
+    return {m: imports_of(m, known) for m in known}
 
 
 def _components(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -170,11 +172,26 @@ def cycles(prefix: str = "corpus") -> list[str]:
 
 
 def test_the_graph_sees_lazy_imports_and_registry_strings(tmp_path):
-    # The checker itself: a function-level import and a registry string are both edges.
-    graph = import_graph()
-    assert "corpus.io.read.readers" in graph["corpus.io.read"]
-    assert {"corpus.io.read.text", "corpus.io.read.web"} <= graph["corpus.io.read.readers"]
-    assert "corpus.stages.encoding" in graph["corpus.stages"]  # "corpus.stages.encoding:FixEncoding"
+    # The checker itself, on a package made up here: a function-level import, a registry string
+    # and importlib are edges; a TYPE_CHECKING import and a docstring naming a module are not.
+    pkg = tmp_path / "corpus"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text('"""Mentions corpus.a, no import."""\nfrom corpus.sub import b\n')
+    (pkg / "a.py").write_text("def f():\n    from .sub import b\n")
+    (pkg / "sub" / "__init__.py").write_text('REGISTRY = {"x": "corpus.a:f"}\n')
+    (pkg / "sub" / "b.py").write_text(
+        "import importlib\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import corpus.a\n"
+        'def g():\n    return importlib.import_module("corpus.sub")\n'
+    )
+    graph = import_graph(pkg)
+    assert graph == {
+        "corpus": {"corpus.sub.b"},
+        "corpus.a": {"corpus.sub.b"},
+        "corpus.sub": {"corpus.a"},
+        "corpus.sub.b": {"corpus.sub"},
+    }
+    assert _components(graph) == [["corpus.a", "corpus.sub", "corpus.sub.b"]]
+    assert _a_cycle(graph, ["corpus.a", "corpus.sub", "corpus.sub.b"])[0::3] == ["corpus.a", "corpus.a"]
     fake = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _components(fake) == [["a", "b", "c"]]
     assert _a_cycle(fake, ["a", "b", "c"]) == ["a", "b", "c", "a"]

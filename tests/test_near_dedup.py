@@ -13,7 +13,7 @@ import pytest
 from corpus import Document, Pipeline
 from corpus.dedup import minhash as mh
 from corpus.dedup.near import NearDedup
-from corpus.errors import ConfigError
+from corpus.errors import BuildError, ConfigError
 from tests.conftest import shared_path
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -135,7 +135,7 @@ def test_index_round_trip_dedups_a_later_build(tmp_path):
     assert result.keep.tolist() == [False, True, True]
     assert result.kept_id(0) == "pompeo-nagorno-karabakh" and result.offset == len(first)
     assert later.apply(docs[0]).reason == "near_duplicate"  # streaming form sees the index too
-    with pytest.raises(ConfigError, match="num_perm"):
+    with pytest.raises(ConfigError, match=r"near_dedup\.num_perm: .* num_perm=128, this step has 64; set"):
         NearDedup(num_perm=64).load_index(path)
 
 
@@ -148,19 +148,34 @@ def test_lsh_parameters():
 
 
 @pytest.mark.parametrize(
-    "options, name",
+    "options, says",
     [
-        ({"threshold": 1.5}, "threshold"),
-        ({"num_perm": 0}, "num_perm"),
-        ({"keep": "last"}, "keep"),
-        ({"bands": 20, "rows": 10}, "bands"),
-        ({"bands": 4}, "bands"),
-        ({"ngram": "5"}, "ngram"),
+        ({"threshold": 1.5}, r"near_dedup\.threshold: .*got 1\.5"),
+        ({"threshold": 0}, r"near_dedup\.threshold: expected a number in \(0, 1\]; got 0"),
+        ({"num_perm": 0}, r"near_dedup\.num_perm: .*got 0"),
+        ({"keep": "last"}, r"near_dedup\.keep: .*got 'last'"),
+        (
+            {"bands": 20, "rows": 10},
+            r"near_dedup\.bands, near_dedup\.rows: bands x rows = 200 exceeds num_perm 128",
+        ),
+        ({"bands": 4}, r"near_dedup\.bands, near_dedup\.rows: give both or neither; got bands=4, rows=None"),
+        ({"ngram": "5"}, r"near_dedup\.ngram: .*got '5' \(a string\)"),
+        ({"annotate": "yes"}, r"near_dedup\.annotate: .*got 'yes'"),
+        ({"index": 3}, r"near_dedup\.index: .*got 3"),
     ],
 )
-def test_bad_options_name_the_option(options, name):
-    with pytest.raises(ConfigError, match=name):
+def test_bad_options_name_the_option_and_the_value(options, says):
+    with pytest.raises(ConfigError, match=says):
         NearDedup(**options)
+
+
+def test_options_are_fixed_once_built_and_replace_checks_again():
+    step = NearDedup(threshold=0.7)
+    with pytest.raises(AttributeError, match="replace"):
+        step.threshold = 0.9
+    assert step.replace(threshold=0.9).band_rows == NearDedup(threshold=0.9).band_rows
+    with pytest.raises(ConfigError, match="rows"):
+        step.replace(bands=4)
 
 
 def test_connected_components_and_candidates_on_chains():
@@ -211,11 +226,65 @@ def test_star_clustering_keeps_the_edited_copy_with_its_original_and_checks_opti
 
 
 @pytest.mark.parametrize("header", [[1, 2], {"format": "corpus.near_dedup.v1"}, {}, {"ids": 3, "params": {}}])
-def test_a_damaged_index_header_is_a_config_error(tmp_path, header):
+def test_a_damaged_index_header_is_a_build_error_that_says_what_to_do(tmp_path, header):
     """Issue 13: a malformed --dedup-against / near_dedup.index header raised KeyError or TypeError."""
-    from corpus.dedup.near import load_index
+    from corpus.dedup.index import load_index
 
     np.save(tmp_path / "signatures.npy", np.zeros((1, 4), dtype=np.uint32))
     (tmp_path / "header.json").write_text(json.dumps(header), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"is not a corpus\.near_dedup\.v1 index"):
+    with pytest.raises(BuildError, match=r"is not a corpus\.near_dedup\.v1 index; point near_dedup\.index"):
         load_index(tmp_path)
+
+
+def _good_index(folder: Path) -> Path:
+    step = NearDedup(num_perm=16)
+    docs = unrelated()[:3]
+    return step.save_index(folder, step.fingerprint_batch(docs), [d.id for d in docs])
+
+
+@pytest.mark.parametrize(
+    "damage, error, says",
+    [
+        (lambda p: (p / "signatures.npy").unlink(), BuildError, "cannot be read"),
+        (lambda p: (p / "signatures.npy").write_bytes(b"\x93NUMPY garbage"), BuildError, "cannot be read"),
+        (lambda p: (p / "header.json").write_text("{", encoding="utf-8"), BuildError, "cannot be read"),
+        (lambda p: np.save(p / "signatures.npy", np.zeros((2, 16), np.uint32)), BuildError, "not a corpus"),
+        (lambda p: np.save(p / "signatures.npy", np.zeros((3, 8), np.uint32)), BuildError, "not a corpus"),
+        (lambda p: np.save(p / "signatures.npy", np.zeros((3, 16), np.float64)), BuildError, "not a corpus"),
+        (lambda p: (p / "header.json").unlink(), ConfigError, r"near_dedup\.index: .* holds no header\.json"),
+    ],
+)
+def test_a_damaged_or_missing_index_is_a_corpus_error_in_the_build(tmp_path, damage, error, says):
+    """The step loads its index during the build: damage is a BuildError, no index there a ConfigError."""
+    path = _good_index(tmp_path / "index")
+    damage(path)
+    step = NearDedup(num_perm=16, index=str(path))
+    with pytest.raises(error, match=says):
+        step.cluster(step.fingerprint_batch(unrelated()[3:5]))
+    with pytest.raises(error, match=says):
+        step.apply(unrelated()[3])
+
+
+def test_wrong_arguments_to_cluster_and_save_index_are_config_errors(tmp_path):
+    step = NearDedup(num_perm=16)
+    sigs = step.fingerprint_batch(unrelated()[:2])
+    with pytest.raises(ConfigError, match=r"\(n, 16\) array.*got shape \(2, 128\)"):
+        step.cluster(NearDedup().fingerprint_batch(unrelated()[:2]))
+    with pytest.raises(ConfigError, match="1 ids for 2 signatures"):
+        step.cluster(sigs, ids=["a"])
+    with pytest.raises(ConfigError, match="nothing clustered yet"):
+        step.save_index(tmp_path / "i")
+    with pytest.raises(ConfigError, match="1 ids for 2 signatures"):
+        step.save_index(tmp_path / "i", sigs, ["a"])
+
+
+def test_decide_before_prepare_is_a_build_error_that_says_what_to_do():
+    step = NearDedup()
+    doc = sample("pompeo-nagorno-karabakh")
+    with pytest.raises(BuildError, match=r"near_dedup: no verdict for document 0 .*prepare\(\)"):
+        step.decide(0, doc)
+    step.collect(step.fingerprint(doc), doc)
+    step.prepare()
+    assert step.decide(0, doc).doc.meta["near_dup_cluster_size"] == 1
+    with pytest.raises(BuildError, match="no verdict for document 1"):
+        step.decide(1, doc)

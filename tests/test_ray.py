@@ -100,7 +100,7 @@ def test_bench_corpus_same_as_local(ray_cluster, tmp_path):
     assert_same_build(tmp_path / "local", tmp_path / "ray")
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow)])
 def test_distributed_components_match_union_find(ray_cluster, seed):
     """Large-star/small-star over a Ray dataset labels every node as the local union-find does."""
     import pyarrow as pa
@@ -161,6 +161,7 @@ def test_engine_ray_in_yaml_and_keep_longest(ray_cluster, tmp_path):
     assert kept == ["d2"]  # the longest, earliest of the longest
 
 
+@pytest.mark.slow  # the sample corpus on both engines again (test_sample_corpus_same_as_local), via the CLI
 def test_cli_engine_ray(ray_cluster, tmp_path):
     """``corpus build --engine ray`` (in-process, so it uses the session's Ray) writes the local bytes."""
     from corpus.cli import main
@@ -181,7 +182,7 @@ def test_cli_engine_ray(ray_cluster, tmp_path):
 
 def test_failed_build_leaves_the_previous_output_whole(ray_cluster, tmp_path, monkeypatch):
     """A build that dies while writing leaves the old output as it was and no temporary directory."""
-    from corpus.engines import reduce
+    from corpus.io.write import sink
 
     out = tmp_path / "out"
     config = ROOT / "configs" / "sample.yaml"
@@ -191,7 +192,7 @@ def test_failed_build_leaves_the_previous_output_whole(ray_cluster, tmp_path, mo
     def die(self, doc):
         raise KeyboardInterrupt("killed while writing shards")
 
-    monkeypatch.setattr(reduce.Sink, "keep", die)
+    monkeypatch.setattr(sink.Sink, "keep", die)
     with pytest.raises(KeyboardInterrupt):
         Pipeline.from_yaml(config).build(output=out, engine="ray", progress=False)
     assert tree(out) == before

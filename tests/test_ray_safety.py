@@ -155,6 +155,10 @@ def assert_private_and_gone(tmp_path, found: dict, ended: float, within: float) 
     return waited
 
 
+# Each of these builds starts a Ray of its own (14-19 s): `make test` keeps the SIGKILL case, which
+# checks the same loopback-only, no-token and all-gone promises after the hardest end; make test-all
+# runs the others too (this one also checks the session folder's and files' modes).
+@pytest.mark.slow
 def test_local_ray_is_private_and_gone_after_a_build(tmp_path):
     done, found, ended = run_probe(tmp_path, "none")
     assert done.returncode == 0, done.stderr[-3000:]
@@ -172,7 +176,7 @@ def test_local_ray_is_private_and_gone_after_a_build(tmp_path):
 @pytest.mark.parametrize(
     ("action", "codes", "within"),
     [
-        ("raise", (2,), 3),
+        pytest.param("raise", (2,), 3, marks=pytest.mark.slow),
         pytest.param("SIGTERM", (15, -15), 5, marks=pytest.mark.slow),
         ("SIGKILL", (-9,), 10),
     ],

@@ -200,3 +200,60 @@ def test_50mb_single_line_document_is_read_in_bounded_memory_or_refused(tmp_path
     assert isinstance(refused, Quarantined) and "larger than max_document_bytes" in refused.error
     bad, after = read_all(jsonl, max_document_bytes=1_000_000)
     assert isinstance(bad, Quarantined) and bad.line == 1 and after.id == "after"
+
+
+# --- errors: InputError for data, ConfigError for options ------------------------------------
+
+
+def test_decoder_policy_is_a_config_error_and_strict_bad_bytes_an_input_error():
+    from corpus.errors import InputError
+    from corpus.io.read.decoding import Decoder
+
+    with pytest.raises(ConfigError, match=r"input\.encoding_errors: expected one of repair, replace, strict"):
+        Decoder("lenient")
+    with pytest.raises(InputError, match="invalid UTF-8 at byte 3") as info:
+        Decoder("strict").decode("Café".encode("latin-1"))
+    assert info.value.reason == "invalid UTF-8 at byte 3" and info.value.path == ""
+
+
+def test_an_input_error_becomes_one_quarantined_with_where_and_raw():
+    from corpus.errors import InputError
+
+    exc = InputError("bad \ud800 record", path="a.jsonl", line=3, raw="x\udc80", offset=7)
+    assert str(exc) == "a.jsonl:3: bad \ud800 record"
+    q = Quarantined.from_error(exc)
+    assert (q.path, q.line, q.offset) == ("a.jsonl", 3, 7)
+    assert q.error == "bad \\ud800 record" and q.raw == "x\\udc80"  # written as UTF-8 later
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "config", "line", "byte"),
+    [
+        ("a.jsonl", b'{"text": "ok"}\n{"text": "Caf\xe9"}\n{"text": "ok too"}\n', {}, 2, 13),
+        ("a.csv", b"text\nok\nCaf\xe9\nok too\n", {}, 3, 3),
+        ("a.txt", b"ok\n\nCaf\xe9\n\nok too\n", {"split": "paragraphs"}, 3, 3),
+    ],
+)
+def test_strict_decoding_quarantines_the_record_and_reads_on(tmp_path, name, data, config, line, byte):
+    path = tmp_path / name
+    path.write_bytes(data)
+    items = read_all(path, encoding_errors="strict", **config)
+    assert [type(i).__name__ for i in items] == ["Document", "Quarantined", "Document"]
+    assert (items[1].line, items[1].error) == (line, f"invalid UTF-8 at byte {byte}")
+    assert items[1].path.endswith(name) and items[2].text == "ok too"
+
+
+def test_a_whole_file_input_error_is_one_quarantined_naming_the_file(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(b"\n\n")
+    (q,) = read_all(path)
+    assert isinstance(q, Quarantined) and (q.line, q.error) == (None, "empty file (no records)")
+    assert q.path.endswith("empty.jsonl")
+
+
+@pytest.mark.parametrize("value", ["lots", None, [1]])
+def test_a_max_document_bytes_that_is_no_integer_is_a_config_error(tmp_path, value):
+    path = tmp_path / "a.txt"
+    path.write_text("text", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"input\.max_document_bytes: expected an integer >= 1; got"):
+        read_all(path, max_document_bytes=value)

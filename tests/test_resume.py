@@ -68,8 +68,9 @@ def snapshot(out: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize(
     ("what", "point", "n"),
     [
-        ("main", "chunk_committed", 0),  # after the first chunk is written
-        ("main", "chunk_committed", 4),
+        # one kill per kind of point runs in `make test`; the other points are slow variants
+        pytest.param("main", "chunk_committed", 0, marks=pytest.mark.slow),  # after the first chunk
+        ("main", "chunk_committed", 4),  # mid-map, four chunks committed
         ("worker", "chunk_committed", 2),  # a worker dies mid-map
         ("main", "reduce_chunk", 3),  # in the middle of exact dedup
         ("main", "global_pass", 0),  # in the middle of near dedup

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.document import FIELDS, Document
+from corpus.errors import BuildError
 from corpus.stages.base import Edit, Outcome, Stage
 
 FIELD_NAMES = frozenset(f.name for f in FIELDS)
@@ -127,6 +128,16 @@ class GlobalStep(CorpusStep):
         return []
 
     def decide(self, index: int, doc: Document) -> Outcome:
-        if self._verdicts is None or index >= len(self._verdicts):
-            raise IndexError(f"{self.name}: no verdict for document {index} ({doc.id})")
+        """The outcome for the ``index``-th collected document; BuildError for one never collected.
+
+        In a build that means the documents passed again are not those collected (a work folder
+        changed under the build); in Python, ``decide`` came before ``collect``/``prepare``.
+        """
+        if self._verdicts is None or not 0 <= index < len(self._verdicts):
+            collected = "none" if self._verdicts is None else str(len(self._verdicts))
+            raise BuildError(
+                f"{self.name}: no verdict for document {index} ({doc.id}); {collected} were collected. "
+                "Call collect() on every document, then prepare(), before decide(); in a build, "
+                "build again into an empty output folder"
+            )
         return apply_verdict(doc, self._verdicts[index])

@@ -11,13 +11,14 @@ gathered on the driver:
   key): a bucket's members in input order, each paired with the next ``PAIR_WINDOW``
   members (``minhash.candidate_pairs``'s rule), pairs verified by estimated Jaccard in the
   bucket (the signature travels with the band key); then connected components of the
-  verified edges by alternating large-star / small-star rounds (Kiveris et al. 2014) until
-  the graph is a set of stars centred on each component's smallest ``idx``; then each
+  verified edges by alternating large-star / small-star rounds (``corpus.dedup.components``)
+  until the graph is a set of stars centred on each component's smallest ``idx``; then each
   component's members are gathered by their centre to choose the kept document, the
   cluster size and every member's similarity to the kept one.
 
 Decisions come back as rows ``(idx, payload)``: ``("exact", kept_id)`` or ``("near", keep,
 kept_id, cluster_size, similarity)``; a document with no near row is alone in its cluster.
+The table helpers the steps share are ``corpus.dedup.frames``'s.
 """
 
 from __future__ import annotations
@@ -31,19 +32,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from corpus.dedup import minhash as mh
+from corpus.dedup.components import EDGE, connected_components
+from corpus.dedup.frames import column, grouped, run_ids, runs, sig_matrix, table
 from corpus.errors import BuildError
 
 log = logging.getLogger(__name__)
-
-MAX_ROUNDS = 200  # large-star/small-star converges in O(log^2 n) rounds; a guard, never reached
-GROUPS_PER_PARTITION = 8  # shuffle groups per partition; each holds many keys
 
 SURVIVOR = pa.schema([("idx", pa.int64()), ("id", pa.string()), ("sig", pa.binary()), ("length", pa.int64())])
 EXACT_IN = SURVIVOR.append(pa.field("ekey", pa.string()))
 EXACT_OUT = SURVIVOR.append(pa.field("dup_of", pa.string()))
 BAND = pa.schema([("band", pa.int64()), ("h", pa.int64()), ("idx", pa.int64()), ("sig", pa.binary())])
-EDGE = pa.schema([("u", pa.int64()), ("v", pa.int64()), ("flag", pa.int8())])
-HALF = pa.schema([("k", pa.int64()), ("n", pa.int64())])
 ATTACH = pa.schema(
     [
         ("key", pa.int64()),
@@ -66,59 +64,6 @@ MEMBER = pa.schema(
 DECISION = pa.schema([("idx", pa.int64()), ("payload", pa.binary())])
 
 
-def sig_matrix(column: Any, num_perm: int) -> np.ndarray:
-    """A binary column of uint32 signatures as an ``(n, num_perm)`` array."""
-    values = column.to_pylist() if hasattr(column, "to_pylist") else list(column)
-    if not values:
-        return np.zeros((0, num_perm), dtype=np.uint32)
-    return np.frombuffer(b"".join(values), dtype=np.uint32).reshape(len(values), num_perm)
-
-
-def _table(schema: pa.Schema, **columns: Any) -> pa.Table:
-    return pa.table({f.name: pa.array(columns[f.name], type=f.type) for f in schema}, schema=schema)
-
-
-def _np(table: pa.Table, name: str) -> np.ndarray:
-    return table[name].to_numpy()
-
-
-def _runs(*keys: np.ndarray) -> np.ndarray:
-    """Start positions of the runs of equal keys in sorted arrays (always includes 0)."""
-    n = len(keys[0])
-    change = np.zeros(n, dtype=bool)
-    change[:1] = True
-    for k in keys:
-        change[1:] |= k[1:] != k[:-1]
-    return np.flatnonzero(change)
-
-
-def _run_ids(starts: np.ndarray, n: int) -> np.ndarray:
-    """For each position, the number of its run."""
-    ids = np.zeros(n, dtype=np.int64)
-    ids[starts[1:]] = 1
-    return np.cumsum(ids)
-
-
-def grouped(ds: Any, key: str, fn: Any, partitions: int, **fn_kwargs: Any) -> Any:
-    """``fn`` over every group of equal ``key``, with many keys per call.
-
-    Rows are grouped by a hash of the key into ``GROUPS_PER_PARTITION x partitions`` groups
-    (``groupby().map_groups``: a group always arrives whole), and ``fn`` groups by the key itself
-    inside, vectorized: a per-key call would cost a Python call per document.
-    """
-    groups = np.uint64(GROUPS_PER_PARTITION * partitions)
-
-    def bucket(t: pa.Table) -> pa.Table:
-        values = t[key].to_numpy().astype(np.int64).view(np.uint64)
-        return t.append_column("_g", pa.array((mh.fmix64(values) % groups).astype(np.int64)))
-
-    return (
-        ds.map_batches(bucket, batch_format="pyarrow")
-        .groupby("_g", num_partitions=partitions)
-        .map_groups(fn, batch_format="pyarrow", fn_kwargs=fn_kwargs)
-    )
-
-
 # -- exact dedup ------------------------------------------------------------------------
 
 
@@ -127,8 +72,8 @@ def _exact_groups(t: pa.Table) -> pa.Table:
     t = t.sort_by([("ekey", "ascending"), ("idx", "ascending")])
     ekey = np.asarray(t["ekey"].to_pylist(), dtype=object)
     ids = np.asarray(t["id"].to_pylist(), dtype=object)
-    starts = _runs(ekey)
-    first = starts[_run_ids(starts, len(ekey))]
+    starts = runs(ekey)
+    first = starts[run_ids(starts, len(ekey))]
     dup_of = np.where(first == np.arange(len(ekey)), "", ids[first])
     return t.select(SURVIVOR.names).append_column("dup_of", pa.array(dup_of.tolist(), pa.string()))
 
@@ -146,7 +91,7 @@ def exact_dedup(survivors: Any, partitions: int) -> tuple[Any, Any]:
     def decisions(t: pa.Table) -> pa.Table:
         t = t.filter(pc.not_equal(t["dup_of"], ""))
         payload = [encode(("exact", k)) for k in t["dup_of"].to_pylist()]
-        return _table(DECISION, idx=t["idx"], payload=payload)
+        return table(DECISION, idx=t["idx"], payload=payload)
 
     def firsts(t: pa.Table) -> pa.Table:
         return t.filter(pc.equal(t["dup_of"], "")).select(SURVIVOR.names)
@@ -164,11 +109,11 @@ def _band_rows(t: pa.Table, bands: int, rows: int, num_perm: int) -> pa.Table:
     n = t.num_rows
     keys = mh.band_hashes(sig_matrix(t["sig"], num_perm), bands, rows)
     take = np.repeat(np.arange(n), bands)
-    return _table(
+    return table(
         BAND,
         band=np.tile(np.arange(bands, dtype=np.int64), n),
         h=keys.ravel().view(np.int64),
-        idx=_np(t, "idx")[take],
+        idx=column(t, "idx")[take],
         sig=t["sig"].take(pa.array(take)),
     )
 
@@ -179,7 +124,7 @@ def _bucket_edges(t: pa.Table, threshold: float, window: int, num_perm: int) -> 
     The pairing is ``minhash.candidate_pairs``'s, bucket by bucket.
     """
     t = t.sort_by([("band", "ascending"), ("h", "ascending"), ("idx", "ascending")])
-    band, h, idx = _np(t, "band"), _np(t, "h"), _np(t, "idx")
+    band, h, idx = column(t, "band"), column(t, "h"), column(t, "idx")
     left, right = [], []
     for d in range(1, window + 1):
         hit = (band[d:] == band[:-d]) & (h[d:] == h[:-d])
@@ -195,89 +140,7 @@ def _bucket_edges(t: pa.Table, threshold: float, window: int, num_perm: int) -> 
     sigs = np.zeros((len(t), num_perm), dtype=np.uint32)
     sigs[rows] = sig_matrix(t["sig"].take(pa.array(rows)), num_perm)
     ok = mh.estimate_jaccard(sigs, left, right) >= threshold
-    return _table(EDGE, u=idx[left[ok]], v=idx[right[ok]], flag=np.zeros(int(ok.sum()), dtype=np.int8))
-
-
-# -- near dedup: connected components ------------------------------------------------------
-
-
-def _both_directions(t: pa.Table) -> pa.Table:
-    t = t.filter(pc.equal(t["flag"], 0))
-    u, v = _np(t, "u"), _np(t, "v")
-    return _table(HALF, k=np.concatenate([u, v]), n=np.concatenate([v, u]))
-
-
-def _adjacency(t: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Unique (k, n) sorted, the start of each k's run, and each row's run number."""
-    pairs = np.unique(np.stack([_np(t, "k"), _np(t, "n")], axis=1), axis=0)
-    k, n = pairs[:, 0], pairs[:, 1]
-    starts = _runs(k)
-    return k, n, starts, _run_ids(starts, len(k))
-
-
-def _large_star(t: pa.Table) -> pa.Table:
-    """Each node k links its larger neighbours to the smallest of its closed neighbourhood.
-
-    Adds a row with ``flag`` 1 for each k not yet settled (the centre of its star, or a leaf
-    with a single, smaller neighbour): no flags means the graph is all stars.
-    """
-    if t.num_rows == 0:
-        return EDGE.empty_table()
-    k, n, starts, run = _adjacency(t)
-    m = np.minimum(n[starts], k[starts])  # neighbours sorted: the first is the smallest
-    sizes = np.diff(np.append(starts, len(k)))
-    settled = (m == k[starts]) | (sizes == 1)
-    big = n > k
-    unsettled = int((~settled).sum())
-    return _table(
-        EDGE,
-        u=np.concatenate([n[big], np.full(unsettled, -1)]),
-        v=np.concatenate([m[run[big]], np.full(unsettled, -1)]),
-        flag=np.concatenate([np.zeros(int(big.sum()), np.int8), np.ones(unsettled, np.int8)]),
-    )
-
-
-def _smaller_side(t: pa.Table) -> pa.Table:
-    t = t.filter(pc.equal(t["flag"], 0))
-    u, v = _np(t, "u"), _np(t, "v")
-    return _table(HALF, k=np.maximum(u, v), n=np.minimum(u, v))
-
-
-def _small_star(t: pa.Table) -> pa.Table:
-    """Each node k and its smaller neighbours all link to the smallest of them."""
-    if t.num_rows == 0:
-        return EDGE.empty_table()
-    k, n, starts, run = _adjacency(t)
-    m = n[starts]
-    mine = n != m[run]
-    u = np.concatenate([n[mine], k[starts]])
-    v = np.concatenate([m[run[mine]], m])
-    return _table(EDGE, u=u, v=v, flag=np.zeros(len(u), dtype=np.int8))
-
-
-def _total(ds: Any, column: str) -> int:
-    """Sum of an integer column: one partial sum per block comes to the driver, nothing else."""
-
-    def partial(t: pa.Table) -> pa.Table:
-        return pa.table({"s": [int(pc.sum(t[column]).as_py() or 0)]})
-
-    return sum(row["s"] for row in ds.map_batches(partial, batch_format="pyarrow").take_all())
-
-
-def connected_components(edges: Any, partitions: int) -> tuple[Any, int]:
-    """Star edges ``(leaf, centre)`` of the components of ``edges`` (EDGE rows), and the rounds taken.
-
-    The centre is the component's smallest node, as ``minhash.connected_components`` labels it.
-    """
-    current = edges
-    for rounds in range(1, MAX_ROUNDS + 1):
-        halves = current.map_batches(_both_directions, batch_format="pyarrow")
-        large = grouped(halves, "k", _large_star, partitions).materialize()
-        if not _total(large, "flag"):
-            return large, rounds
-        halves = large.map_batches(_smaller_side, batch_format="pyarrow")
-        current = grouped(halves, "k", _small_star, partitions).materialize()
-    raise BuildError(f"near_dedup: connected components did not converge in {MAX_ROUNDS} rounds")
+    return table(EDGE, u=idx[left[ok]], v=idx[right[ok]], flag=np.zeros(int(ok.sum()), dtype=np.int8))
 
 
 # -- near dedup: verdicts ------------------------------------------------------------------
@@ -285,7 +148,7 @@ def connected_components(edges: Any, partitions: int) -> tuple[Any, int]:
 
 def _survivor_side(t: pa.Table) -> pa.Table:
     n = t.num_rows
-    return _table(
+    return table(
         ATTACH,
         key=t["idx"],
         role=np.zeros(n, dtype=np.int8),
@@ -298,9 +161,9 @@ def _survivor_side(t: pa.Table) -> pa.Table:
 
 def _star_side(t: pa.Table) -> pa.Table:
     t = t.filter(pc.equal(t["flag"], 0))
-    leaf, centre = _np(t, "u"), _np(t, "v")
+    leaf, centre = column(t, "u"), column(t, "v")
     n = len(leaf)
-    return _table(
+    return table(
         ATTACH,
         key=np.concatenate([leaf, centre]),
         role=np.concatenate([np.ones(n, dtype=np.int8), np.full(n, 2, dtype=np.int8)]),
@@ -318,36 +181,36 @@ def _attach(t: pa.Table) -> pa.Table:
     or centre rows (role 2). Nodes alone in their cluster have only their own row: nothing.
     """
     t = t.sort_by([("key", "ascending"), ("role", "ascending")])
-    key, role, other = _np(t, "key"), _np(t, "role"), _np(t, "other")
-    starts = _runs(key)
+    key, role, other = column(t, "key"), column(t, "role"), column(t, "other")
+    starts = runs(key)
     ends = np.append(starts[1:], len(key))
     clustered = np.flatnonzero(ends - starts > 1)
     own = starts[clustered]  # role 0 sorts first
     nxt = own + 1  # the leaf row if there is one (role 1 sorts before role 2), else a centre row
     centre = np.where(role[nxt] == 1, other[nxt], key[own])
     rows = pa.array(own)
-    return _table(
+    return table(
         MEMBER,
         c=centre,
         node=key[own],
         id=t["id"].take(rows),
         sig=t["sig"].take(rows),
-        length=_np(t, "length")[own],
+        length=column(t, "length")[own],
     )
 
 
 def _components(t: pa.Table, keep: str, num_perm: int) -> pa.Table:
     """Verdict rows of each component: the kept document, its size, each member's similarity to it."""
     t = t.sort_by([("c", "ascending"), ("node", "ascending")])
-    c, nodes, lengths, ids = _np(t, "c"), _np(t, "node"), _np(t, "length"), t["id"].to_pylist()
+    c, nodes, lengths, ids = column(t, "c"), column(t, "node"), column(t, "length"), t["id"].to_pylist()
     sigs = sig_matrix(t["sig"], num_perm)
-    starts = _runs(c)
+    starts = runs(c)
     ends = np.append(starts[1:], len(c))
     kept = starts.copy()  # keep first: the centre, the smallest node
     if keep == "longest":
         for r, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
             kept[r] = lo + int(np.lexsort((nodes[lo:hi], -lengths[lo:hi]))[0])
-    run = _run_ids(starts, len(c))
+    run = run_ids(starts, len(c))
     kept_row = kept[run]
     sims = mh.estimate_jaccard(sigs, np.arange(len(c)), kept_row)
     size = (ends - starts)[run]
@@ -355,7 +218,7 @@ def _components(t: pa.Table, keep: str, num_perm: int) -> pa.Table:
         encode(("near", i == j, ids[j], int(s), 1.0 if i == j else float(sim)))
         for i, (j, s, sim) in enumerate(zip(kept_row.tolist(), size.tolist(), sims, strict=True))
     ]
-    return _table(DECISION, idx=nodes, payload=payload)
+    return table(DECISION, idx=nodes, payload=payload)
 
 
 def near_dedup(survivors: Any, step: Any, partitions: int) -> tuple[Any | None, dict[str, int]]:
@@ -401,9 +264,12 @@ def decode(payload: bytes) -> tuple[Any, ...]:
     try:
         decision = json.loads(payload)
     except ValueError as exc:
-        raise BuildError(f"engine ray: a dedup decision is not JSON ({exc})") from None
+        raise BuildError(f"engine ray: a dedup decision is not JSON ({exc}); {_AGAIN}") from None
     if isinstance(decision, list) and decision[:1] == ["exact"] and len(decision) == 2:
         return tuple(decision)
     if isinstance(decision, list) and decision[:1] == ["near"] and len(decision) == 5:
         return tuple(decision)
-    raise BuildError(f"engine ray: not a dedup decision: {payload[:80]!r}")
+    raise BuildError(f"engine ray: not a dedup decision: {payload[:80]!r}; {_AGAIN}")
+
+
+_AGAIN = "the build's dedup decisions are damaged: build again into an empty output folder"

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from corpus.dedup.base import fold
+from corpus.errors import ConfigError
 
 U64 = np.uint64
 _FMIX1 = U64(0xFF51AFD7ED558CCD)
@@ -331,7 +332,7 @@ def choose_kept(labels: np.ndarray, keep: str = "first", lengths: np.ndarray | N
     """Index of the document kept for each document's cluster.
 
     ``first``: the earliest in input order (the label itself). ``longest``: the longest
-    text, ties to the earliest.
+    text, ties to the earliest. Wrong arguments are a ConfigError (this is public API).
 
     >>> labels = np.array([0, 1, 0, 1, 0])
     >>> choose_kept(labels, "longest", np.array([3, 9, 7, 9, 7])).tolist()
@@ -339,8 +340,13 @@ def choose_kept(labels: np.ndarray, keep: str = "first", lengths: np.ndarray | N
     """
     if keep == "first":
         return labels.copy()
-    if lengths is None:
-        raise ValueError("keep='longest' needs lengths")
+    if keep != "longest":
+        raise ConfigError(f"choose_kept: keep must be 'first' or 'longest'; got {keep!r}")
+    if lengths is None or len(lengths) != len(labels):
+        given = "none" if lengths is None else str(len(lengths))
+        raise ConfigError(
+            f"choose_kept: keep='longest' needs one length per label; got {given} for {len(labels)}"
+        )
     idx = np.arange(len(labels))
     order = np.lexsort((idx, -np.asarray(lengths, dtype=np.int64), labels))
     head = np.ones(len(order), dtype=bool)

@@ -13,28 +13,27 @@ earliest document by default, so on typical data they agree.
 
 An index (signatures of a finished build's kept documents) can be saved beside its
 shards and loaded by a later build (option ``index``): documents matching an indexed
-document are removed as its near duplicates.
+document are removed as its near duplicates. Its files are ``corpus.dedup.index``'s.
 """
 
 from __future__ import annotations
 
-import json
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from corpus.dedup import minhash as mh
 from corpus.dedup.base import GlobalStep, Verdict, fold
+from corpus.dedup.index import INDEX_DIR, check_params, load_index, save_index
 from corpus.document import Document
 from corpus.errors import ConfigError
+from corpus.options import Option
 from corpus.stages.base import Edit, Outcome
 
-INDEX_FORMAT = "corpus.near_dedup.v1"
-INDEX_DIR = "near_dedup_index"  # inside a build directory
 KEEP_RULES = ("first", "longest")
 # components: connected components of verified pairs (union-find); star: each document joins its
 # most similar earlier centre, so near-template chains do not merge (scripts/eval_neardup.py).
@@ -91,36 +90,6 @@ def verdict(keep: bool, kept_id: str, cluster_size: int, similarity: float, *, a
     return Verdict(False, "near_duplicate", note, details={"kept_id": kept_id, "similarity": sim})
 
 
-def save_index(path: str | Path, signatures: np.ndarray, ids: list[str], params: dict[str, Any]) -> Path:
-    """Write ``signatures.npy`` and ``header.json`` (format, params, ids) into directory ``path``."""
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    if len(ids) != len(signatures):
-        raise ValueError(f"{len(ids)} ids for {len(signatures)} signatures")
-    np.save(path / "signatures.npy", np.ascontiguousarray(signatures, dtype=np.uint32))
-    header = {"format": INDEX_FORMAT, "params": params, "count": len(ids), "ids": list(ids)}
-    (path / "header.json").write_text(json.dumps(header, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
-
-
-def load_index(path: str | Path) -> tuple[np.ndarray, list[str], dict[str, Any]]:
-    """Signatures, ids and params of an index written by ``save_index``."""
-    path = Path(path)
-    try:
-        header = json.loads((path / "header.json").read_text(encoding="utf-8"))
-        sigs = np.load(path / "signatures.npy")
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"near_dedup: index {str(path)!r} cannot be read: {exc}") from exc
-    try:
-        ids, params = header["ids"], header["params"]
-        valid = header.get("format") == INDEX_FORMAT and len(ids) == len(sigs) and isinstance(params, dict)
-    except (KeyError, TypeError, AttributeError):
-        valid = False
-    if not valid:
-        raise ConfigError(f"near_dedup: {str(path)!r} is not a {INDEX_FORMAT} index")
-    return sigs, ids, params
-
-
 class _Verdicts(Sequence):
     """The verdicts of a clustering, made when asked for: a list of them costs ~0.5 KB per document."""
 
@@ -147,71 +116,51 @@ class NearDedup(GlobalStep):
     """Drop near-duplicate documents (reason ``near_duplicate``), keeping one per cluster."""
 
     name = "near_dedup"
+    OPTIONS: ClassVar[dict[str, Option]] = {
+        "threshold": Option(
+            0.8, "estimated Jaccard at which two documents are duplicates; > 0", kind=float, min=0, max=1
+        ),
+        "num_perm": Option(128, "MinHash permutations (signature length)", kind=int, min=1),
+        "ngram": Option(5, "words per shingle", kind=int, min=1),
+        "seed": Option(0, "seed of the hash permutations", kind=int, min=0),
+        "keep": Option("first", "which document of a cluster is kept", choices=KEEP_RULES),
+        "cluster_by": Option("components", "how verified pairs form clusters", choices=CLUSTER_RULES),
+        "annotate": Option(
+            True, "set near_dup_cluster and near_dup_cluster_size on kept documents", kind=bool
+        ),
+        "bands": Option(
+            None, "LSH bands (with rows; null: chosen from threshold and num_perm)", kind=int, min=1
+        ),
+        "rows": Option(None, "LSH rows per band (with bands)", kind=int, min=1),
+        "index": Option(None, "an earlier build's near_dedup_index/ to dedup against", kind=str),
+    }
 
-    def __init__(
-        self,
-        *,
-        threshold: float = 0.8,
-        num_perm: int = 128,
-        ngram: int = 5,
-        seed: int = 0,
-        keep: str = "first",
-        cluster_by: str = "components",
-        annotate: bool = True,
-        bands: int | None = None,
-        rows: int | None = None,
-        index: str | None = None,
-    ) -> None:
-        self.threshold = threshold
-        self.num_perm = num_perm
-        self.ngram = ngram
-        self.seed = seed
-        self.keep = keep
-        self.cluster_by = cluster_by
-        self.annotate = annotate
-        self.bands = bands
-        self.rows = rows
-        self.index = index
-        self._check()
-        self.reset()
-
-    def _check(self) -> None:
-        def bad(option: str, why: str) -> ConfigError:
-            return ConfigError(f"near_dedup: option {option!r} {why}; got {getattr(self, option)!r}")
-
-        if not isinstance(self.threshold, (int, float)) or not 0 < self.threshold <= 1:
-            raise bad("threshold", "must be a number in (0, 1]")
-        for option in ("num_perm", "ngram"):
-            value = getattr(self, option)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise bad(option, "must be a positive integer")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise bad("seed", "must be a non-negative integer")
-        if self.cluster_by not in CLUSTER_RULES:
-            raise bad("cluster_by", f"must be one of {', '.join(CLUSTER_RULES)}")
-        if self.keep not in KEEP_RULES:
-            raise bad("keep", f"must be one of {', '.join(KEEP_RULES)}")
-        if not isinstance(self.annotate, bool):
-            raise bad("annotate", "must be true or false")
-        for option in ("bands", "rows"):
-            value = getattr(self, option)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise bad(option, "must be a positive integer or null")
+    def configure(self) -> None:
+        if self.threshold == 0:  # the declaration's range is inclusive; 0 would join every candidate
+            raise ConfigError(f"near_dedup.threshold: expected a number in (0, 1]; got {self.threshold!r}")
         if (self.bands is None) != (self.rows is None):
-            raise bad("bands", "and 'rows' must be given together")
+            raise ConfigError(
+                f"near_dedup.bands, near_dedup.rows: give both or neither; got bands={self.bands!r}, "
+                f"rows={self.rows!r}"
+            )
         if self.bands is not None and self.bands * self.rows > self.num_perm:
-            raise bad("bands", f"x rows = {self.bands * self.rows} exceeds num_perm {self.num_perm}")
-        if self.index is not None and not isinstance(self.index, str):
-            raise bad("index", "must be a directory path or null")
+            raise ConfigError(
+                f"near_dedup.bands, near_dedup.rows: bands x rows = {self.bands * self.rows} exceeds "
+                f"num_perm {self.num_perm}; lower them or raise num_perm"
+            )
+        self._band_rows = (
+            (self.bands, self.rows) if self.bands is not None else _optimal(self.threshold, self.num_perm)
+        )
+        self._ab: tuple[np.ndarray, np.ndarray] | None = None
+        self._index_data: tuple[np.ndarray, list[str]] | None = None
+        self.reset()
 
     # -- parameters --------------------------------------------------------------------
 
     @property
     def band_rows(self) -> tuple[int, int]:
         """``(bands, rows)``: the override, or the weighted optimum for threshold and num_perm."""
-        if self.bands is not None:
-            return self.bands, self.rows
-        return _optimal(self.threshold, self.num_perm)
+        return self._band_rows
 
     def params(self) -> dict[str, Any]:
         """What an index must agree on to be comparable with this step's signatures."""
@@ -226,7 +175,7 @@ class NearDedup(GlobalStep):
         }
 
     def _perm(self) -> tuple[np.ndarray, np.ndarray]:
-        if getattr(self, "_ab", None) is None:
+        if self._ab is None:
             self._ab = mh.permutations(self.num_perm, self.seed)
         return self._ab
 
@@ -263,8 +212,7 @@ class NearDedup(GlobalStep):
         ``index`` (signatures, ids) are earlier documents that are always kept: a document
         in their cluster is removed in favour of the earliest indexed one.
         """
-        if self.keep == "longest" and lengths is None:
-            raise ConfigError("near_dedup: keep='longest' needs document lengths")
+        self._check_input(signatures, lengths, ids)
         index = index if index is not None else self._loaded_index()
         n_new = len(signatures)
         offset = 0 if index is None else len(index[0])
@@ -293,6 +241,25 @@ class NearDedup(GlobalStep):
         all_ids = None if ids is None else (list(index[1]) if index is not None else []) + list(ids)
         return NearDupResult(keep, kept.copy(), size, kept, similarity, all_ids, offset)
 
+    def _check_input(self, signatures: Any, lengths: Any, ids: list[str] | None) -> None:
+        """ConfigError, naming the argument, for input ``cluster`` cannot use (numpy would say less)."""
+        shape = getattr(signatures, "shape", None)
+        if shape is None or len(shape) != 2 or shape[1] != self.num_perm:
+            raise ConfigError(
+                f"near_dedup.cluster: signatures must be an (n, {self.num_perm}) array, as fingerprint_batch "
+                f"gives with num_perm={self.num_perm}; got shape {shape}"
+            )
+        if self.keep == "longest" and lengths is None:
+            raise ConfigError(
+                "near_dedup.keep: 'longest' needs the documents' lengths; pass cluster(..., lengths)"
+            )
+        for name, given in (("lengths", lengths), ("ids", ids)):
+            if given is not None and len(given) != shape[0]:
+                raise ConfigError(
+                    f"near_dedup.cluster: {len(given)} {name} for {shape[0]} signatures; "
+                    "pass one per document"
+                )
+
     def collect(self, key: np.ndarray, doc: Document) -> None:
         if self._count == len(self._sigs):
             # Grow by a quarter: the slack is at most 25% of 512 B a document (doubling: up to 100%).
@@ -318,7 +285,10 @@ class NearDedup(GlobalStep):
         if signatures is None:
             result = self.last_result
             if result is None:
-                raise ValueError("near_dedup: nothing resolved yet; pass signatures and ids")
+                raise ConfigError(
+                    "near_dedup.save_index: nothing clustered yet; "
+                    "call it after a build, or pass signatures and ids"
+                )
             signatures, ids = (
                 self._last_sigs[result.keep],
                 [self._ids[i] for i in np.flatnonzero(result.keep)],
@@ -335,20 +305,16 @@ class NearDedup(GlobalStep):
         return sorted(p for p in folder.iterdir() if p.is_file())
 
     def load_index(self, path: str | Path) -> tuple[np.ndarray, list[str]]:
-        """Signatures and ids of a saved index; ConfigError when its params differ from this step's."""
+        """Signatures and ids of a saved index; ConfigError when its params differ from this step's,
+        BuildError when it is damaged (``corpus.dedup.index``)."""
         sigs, ids, params = load_index(path)
-        mine = self.params()
-        for key in ("num_perm", "ngram", "seed", "hash"):
-            if params.get(key) != mine[key]:
-                raise ConfigError(
-                    f"near_dedup: index {str(path)!r} has {key}={params.get(key)!r}, this step {mine[key]!r}"
-                )
+        check_params(path, params, self.params())
         return sigs, ids
 
     def _loaded_index(self) -> tuple[np.ndarray, list[str]] | None:
         if self.index is None:
             return None
-        if getattr(self, "_index_data", None) is None:
+        if self._index_data is None:
             self._index_data = self.load_index(self.index)
         return self._index_data
 
@@ -401,10 +367,6 @@ class NearDedup(GlobalStep):
                 return out
         self._remember(key, doc.id)
         return Outcome(doc)
-
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        self.reset()
 
 
 def _optimal(threshold: float, num_perm: int) -> tuple[int, int]:

@@ -23,32 +23,32 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
 import signal
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-import corpus
 from corpus.document import Document
+from corpus.engines import phases
+from corpus.engines.build import BuildResult, build_run_record
+from corpus.engines.build import run_build as run_in_shell
 from corpus.engines.checkpoint import ChunkWriter, WorkDir
 from corpus.engines.inputs import Inputs
-from corpus.engines.output import locked_output, staging, swap
-from corpus.engines.reduce import reduce_build
-from corpus.errors import BuildError, ConfigError
-from corpus.io.read.readers import Quarantined, Skipped, expand_inputs, read_input
-from corpus.io.write.manifest import config_hash
+from corpus.engines.reduce import reduce_chunks
+from corpus.errors import BuildError
+from corpus.io.read.readers import Quarantined, Skipped, read_input
+from corpus.io.write.sink import Output
 from corpus.stats import Stats
 
-CHECKPOINT_DOCS = 10_000
+CHECKPOINT_DOCS = 10_000  # the schema's default of checkpoint_docs
 _WORKER_PIPELINE: Any = None
 
 # Called at named points of a build ("chunk_committed", "reduce_chunk", "global_pass",
@@ -59,40 +59,6 @@ on_event: Callable[[str, int], None] | None = None
 def _event(name: str, n: int) -> None:
     if on_event is not None:
         on_event(name, n)
-
-
-@dataclass
-class BuildResult:
-    output: Path
-    manifest: dict[str, Any]
-    stats: Stats = field(repr=False)
-    seconds: float = 0.0
-    resumed_chunks: int = 0
-
-    def summary(self) -> str:
-        c = self.manifest["counts"]
-        resumed = f" (resumed: {self.resumed_chunks} chunks reused)" if self.resumed_chunks else ""
-        took = f" in {self.seconds:.1f}s" if self.seconds else ""
-        skipped = c.get("skipped") or {}
-        lines = [
-            f"built {self.output}{took}{resumed}: read {c['read']}, kept {c['kept']}, "
-            f"dropped {sum(c['dropped'].values())}, quarantined {c['quarantined']}"
-            + (f", skipped {sum(skipped.values())}" if skipped else ""),
-        ]
-        lines += [f"  dropped {reason}: {n}" for reason, n in c["dropped"].items()]
-        lines += [f"  skipped {reason}: {n}" for reason, n in skipped.items()]
-        if c.get("quarantined"):
-            lines.append(f"  quarantined records (file, line, error): {self.output / 'quarantine.jsonl'}")
-        if c.get("duplicate_ids"):
-            lines.append(
-                f"  warning: {c['duplicate_ids']} kept documents share an id with an earlier kept one "
-                "(ids are not unique across the inputs; see manifest.json duplicate_id_examples)"
-            )
-        for stage, counters in self.manifest["stages"].items():
-            parts = ", ".join(f"{k} {v}" for k, v in counters.items())
-            lines.append(f"  {stage}: {parts}")
-        lines.append(f"  shards: {', '.join(s['path'] for s in self.manifest['shards'])}")
-        return "\n".join(lines)
 
 
 def _init_worker(pipeline: Any, parent: int | None = None) -> None:
@@ -114,7 +80,7 @@ def _exit_with_parent(parent: int) -> None:
 
 def _process_batch(docs: list[Document]) -> tuple[list[tuple[Any, list[Any], str, str]], Stats]:
     stats = Stats()
-    processed = _WORKER_PIPELINE.process_batch(docs, stats)
+    processed = phases.map_batch(_WORKER_PIPELINE, docs, stats)
     results = [
         (out, keys, dropped, doc.id) for (out, keys, dropped), doc in zip(processed, docs, strict=True)
     ]
@@ -161,7 +127,13 @@ class _Done(Future):
 
 
 def _map(
-    pipeline: Any, files: list[Any], work: WorkDir, done: set[int], workers: int, progress: bool | None
+    pipeline: Any,
+    files: list[Any],
+    work: WorkDir,
+    done: set[int],
+    workers: int,
+    progress: bool | None,
+    seconds: Counter[str],
 ) -> int:
     """Run the per-document stages over every chunk not yet committed; returns the number of chunks."""
     config = pipeline.config
@@ -190,6 +162,7 @@ def _map(
             return
         results, stats = item.result()
         writer.part.stats.update(stats)
+        seconds.update(stats.seconds)  # CPU time stays out of the checkpoint: it is this run's
         survivors = []
         for out, keys, dropped, doc_id in results:
             bar.update(1)
@@ -235,6 +208,52 @@ def _map(
     return chunks
 
 
+class LocalEngine:
+    """Worker processes on this machine, checkpointed chunks (``corpus.engines.checkpoint``)."""
+
+    resumed_unit = "chunks"
+
+    def __init__(self, pipeline: Any, workers: int | str | None = None, progress: bool | None = None) -> None:
+        self.pipeline = pipeline
+        self.wanted = workers if workers is not None else pipeline.config.get("workers", "auto")
+        self.progress = progress
+        self.files: list[Any] = []
+        self.chunks = 0
+
+    def check(self, pipeline: Any, files: list[Any]) -> None:
+        self.files = files
+
+    def session(self) -> Any:
+        return nullcontext()
+
+    def open(self, out_dir: Path, inputs: Inputs) -> int:
+        self.work = WorkDir(out_dir)
+        chunk_docs = self.pipeline.config.get("checkpoint_docs", CHECKPOINT_DOCS)
+        self.done = self.work.open(build_run_record(self.pipeline, inputs, checkpoint_docs=chunk_docs))
+        return -1  # known once the map has counted the chunks (see map)
+
+    def map(self) -> None:
+        n_workers = _resolve_workers(self.wanted)
+        if self.wanted in (None, "auto") and sum(os.path.getsize(f.path) for f in self.files) < 1 << 20:
+            n_workers = 0  # a small input: worker start-up would cost more than it saves
+        self.seconds: Counter[str] = Counter()
+        self.chunks = _map(
+            self.pipeline, self.files, self.work, self.done, n_workers, self.progress, self.seconds
+        )
+
+    def reduce(self, out: Output) -> tuple[Stats, list[Path]]:
+        stats, saved = reduce_chunks(self.pipeline, self.work, self.chunks, out, _event)
+        stats.seconds.update(self.seconds)
+        return stats, saved
+
+    def remove(self) -> None:
+        self.work.remove()
+
+    @property
+    def resumed(self) -> int:
+        return len(self.done & set(range(self.chunks)))
+
+
 def run_build(
     pipeline: Any,
     *,
@@ -242,40 +261,8 @@ def run_build(
     output: str | Path | None = None,
     progress: bool | None = None,
 ) -> BuildResult:
-    """Build the dataset described by ``pipeline.config`` (input, output); resumes an interrupted build.
-
-    Refuses an output it may not replace and holds a lock on it (``corpus.engines.output``).
-    """
-    config = pipeline.config
-    if "input" not in config or "output" not in config:
-        raise ConfigError("pipeline config needs 'input' and 'output' to build (use Pipeline.from_yaml)")
-    started = time.perf_counter()
-    out_dir = Path(output or config["output"]["path"])
-    files = expand_inputs(config["input"]["paths"], relative_to=pipeline.config_dir)
-    with locked_output(out_dir, files, config):
-        inputs = Inputs(files)
-        work = WorkDir(out_dir)
-        run = {
-            "toolkit_version": corpus.__version__,
-            "config_sha256": config_hash(config),
-            "checkpoint_docs": config.get("checkpoint_docs", CHECKPOINT_DOCS),
-            "inputs": inputs.records,
-        }
-        done = work.open(run)
-        wanted = workers if workers is not None else config.get("workers", "auto")
-        n_workers = _resolve_workers(wanted)
-        if wanted in (None, "auto") and sum(os.path.getsize(f.path) for f in files) < 1 << 20:
-            n_workers = 0  # a small input: worker start-up would cost more than it saves
-        chunks = _map(pipeline, files, work, done, n_workers, progress)
-        inputs.check_unchanged()
-        tmp = staging(out_dir)
-        try:
-            manifest, stats = reduce_build(pipeline, work, chunks, inputs.records, tmp, _event)
-            swap(tmp, out_dir)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        work.remove()
-    return BuildResult(
-        out_dir, manifest, stats, time.perf_counter() - started, len(done & set(range(chunks)))
-    )
+    """Build the dataset described by ``pipeline.config`` on this machine; resumes an interrupted build."""
+    engine = LocalEngine(pipeline, workers, progress)
+    result = run_in_shell(pipeline, engine, output=output, progress=progress)
+    result.resumed = engine.resumed
+    return result

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from corpus.io.read.readers import InputFile, Quarantined, read_input
+from corpus.io.read import InputFile, Quarantined, read_input
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL = ROOT.parent / "shared" / "eval" / "extraction"

@@ -6,7 +6,7 @@ Dataflow (each arrow a Ray Data operation):
    quarantine records and their accounting are the local engine's; every record gets
    ``idx`` = file number << 40 | record number, which sorts in stable input order.
 2. map: ``map_batches`` on an actor pool; each actor loads the pipeline once (models
-   such as detect_language's) and runs ``Pipeline.process_batch`` once per input file in
+   such as detect_language's) and runs ``phases.map_batch`` once per input file in
    a batch: the per-document stages and the corpus steps' fingerprints. The driver
    streams the result in input order (``preserve_order``) into the work directory, one
    Parquet part per input file (``work``), and hands the survivors' dedup
@@ -36,8 +36,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import shutil
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,12 +44,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-import corpus
 from corpus.dedup.exact import ExactDedup
+from corpus.engines import phases
+from corpus.engines.build import BuildResult, build_run_record
+from corpus.engines.build import run_build as run_in_shell
 from corpus.engines.checkpoint import WorkDir
-from corpus.engines.inputs import Inputs
-from corpus.engines.local import BuildResult
-from corpus.engines.output import locked_output, staging, swap
 from corpus.engines.ray.cluster import (
     LOOPBACK,
     MARKER,
@@ -78,17 +75,16 @@ from corpus.engines.ray.work import (
     _persist,
 )
 from corpus.engines.ray.write import _write
-from corpus.errors import BuildError, ConfigError
+from corpus.errors import BuildError
 from corpus.io.read.readers import (
     Quarantined,
     ReadOptions,
     Skipped,
     check_readable,
     detect_format,
-    expand_inputs,
     read_input,
 )
-from corpus.io.write.manifest import config_hash
+from corpus.io.write.sink import Output
 from corpus.stats import Stats
 
 log = logging.getLogger(__name__)
@@ -107,7 +103,7 @@ __all__ = [
     "RECORD",
     "SKIPPED",
     "SURVIVED",
-    "RayBuildResult",
+    "RayEngine",
     "RayWorkDir",
     "check_supported",
     "cluster",
@@ -169,7 +165,7 @@ def _records(rows: list[tuple[int, int, bytes, bool]]) -> pa.Table:
 
 
 class _Process:
-    """Map actor: holds the pipeline, set up once, and runs ``process_batch`` on each batch."""
+    """Map actor: holds the pipeline, set up once, and runs ``phases.map_batch`` on each batch."""
 
     def __init__(self, pipeline: Any) -> None:
         self.pipeline = pipeline
@@ -177,7 +173,7 @@ class _Process:
         self.steps = pipeline.worker_steps
 
     def __call__(self, t: pa.Table) -> pa.Table:
-        # One process_batch per input file in the batch: each file's counters ride on its own
+        # One map_batch per input file in the batch: each file's counters ride on its own
         # rows, so a file's committed part holds exactly its share (see _persist).
         files = np.asarray(t["idx"]) >> FILE_SHIFT
         cuts = np.flatnonzero(files[1:] != files[:-1]) + 1
@@ -191,7 +187,7 @@ class _Process:
         payloads = t["payload"].to_pylist()
         docs = [_decode(k, p, "a read block") for p, k in zip(payloads, kinds, strict=True) if k == SURVIVED]
         stats = Stats()
-        results = iter(self.pipeline.process_batch(docs, stats))
+        results = iter(phases.map_batch(self.pipeline, docs, stats))
         docs_iter = iter(docs)
         cols: dict[str, list[Any]] = {name: [] for name in ("kind", "payload", "id", "ekey", "sig", "length")}
         for kind, payload in zip(kinds, payloads, strict=True):
@@ -264,18 +260,88 @@ def _event(name: str, n: int) -> None:
         on_event(name, n)
 
 
-class RayBuildResult(BuildResult):
-    """A BuildResult whose ``resumed_chunks`` counts input files whose committed map part was reused."""
+class RayEngine:
+    """Ray Data on a cluster (``address``, else $RAY_ADDRESS, else a private local Ray)."""
 
-    def summary(self) -> str:
-        text = super().summary()
-        if self.resumed_chunks:
-            text = text.replace(
-                f"resumed: {self.resumed_chunks} chunks reused",
-                f"resumed: {self.resumed_chunks} input files reused",
-                1,
+    resumed_unit = "input files"
+
+    def __init__(self, pipeline: Any, address: str | None = None, workers: int | str | None = None) -> None:
+        self.pipeline = pipeline
+        self.address = address or (pipeline.config.get("ray") or {}).get("address")
+        self.wanted = workers if workers is not None else pipeline.config.get("workers", "auto")
+        self.files: list[Any] = []
+
+    def check(self, pipeline: Any, files: list[Any]) -> None:
+        """Options with no distributed form and bad read options fail here, not in a Ray task."""
+        self.exact, self.near = check_supported(pipeline)
+        ReadOptions.from_config(pipeline.config["input"])
+        for f in files:
+            detect_format(f.path, pipeline.config["input"].get("format", "auto"))
+        self.files = files
+
+    def session(self) -> Any:
+        return cluster(self.address)
+
+    def open(self, out_dir: Path, inputs: Any) -> int:
+        WorkDir(out_dir).remove()  # a local engine's checkpoints would not match this build's
+        self.work = RayWorkDir(out_dir)
+        run = build_run_record(self.pipeline, inputs, engine="ray", file_shift=FILE_SHIFT)
+        self.done = {n for n in self.work.open(run) & set(range(len(self.files))) if self.work.whole(n)}
+        if self.done:
+            log.info(
+                "engine ray: resuming, %d of %d input files already mapped", len(self.done), len(self.files)
             )
-        return text
+        return len(self.done)
+
+    def map(self) -> None:
+        """Read and map the input files not yet committed; gather the survivors' dedup columns."""
+        import ray.data
+
+        _configure_data()
+        self.cpus = _cluster_cpus()
+        actors = self.cpus if self.wanted in (None, "auto") else max(1, int(self.wanted))
+        config = self.pipeline.config
+        todo = [i for i in range(len(self.files)) if i not in self.done]
+        self.survivors = _Survivors()
+        for batch in self.work.batches(sorted(self.done), columns=["kind", *SURVIVOR_COLUMNS]):
+            self.survivors.add(batch)
+        if not todo:
+            return
+        fresh = (
+            ray.data.from_items([{"file": i} for i in todo], override_num_blocks=len(todo))
+            .map_batches(
+                _read_files,
+                batch_size=1,
+                fn_kwargs={"files": self.files, "config": config["input"], "cwd": os.getcwd()},
+            )
+            .map_batches(
+                _Process,
+                batch_format="pyarrow",
+                batch_size=config.get("batch_size", 256),
+                fn_constructor_args=(self.pipeline,),
+                concurrency=(1, actors),
+            )
+        )
+        _event("map", len(todo))
+        try:
+            _persist(fresh, todo, self.work, self.survivors, lambda n: _event("part_committed", n))
+        except Exception as exc:
+            stop = _build_error(exc)
+            if stop is None:
+                raise
+            raise stop from None
+
+    def reduce(self, out: Output) -> tuple[Stats, list[Path]]:
+        """Dedup on the cluster, then the ordered write of the committed parts and the decisions."""
+        decisions = _dedup(
+            self.survivors.dataset(), self.survivors.rows, self.exact, self.near, self.cpus, _event
+        )
+        mapped = self.work.batches(range(len(self.files)))
+        where = lambda n: str(self.work.part(n))  # noqa: E731
+        return _write(self.pipeline, mapped, decisions, out, where, _event)
+
+    def remove(self) -> None:
+        self.work.remove()
 
 
 def run_build(
@@ -286,99 +352,9 @@ def run_build(
     output: str | Path | None = None,
     progress: bool | None = None,
 ) -> BuildResult:
-    """Build ``pipeline.config`` on Ray (``address``, else $RAY_ADDRESS, else a local Ray).
+    """Build ``pipeline.config`` on Ray: the local engine's output, byte for byte.
 
-    Same output, byte for byte, as the local engine; resumes an interrupted build from the
-    input files whose map output was committed. Uses a Ray already initialised in this
-    process as it is, and shuts down only a Ray it started.
+    Resumes an interrupted build from the input files whose map output was committed. Uses a
+    Ray already initialised in this process as it is, and shuts down only a Ray it started.
     """
-    config = pipeline.config
-    if "input" not in config or "output" not in config:
-        raise ConfigError("pipeline config needs 'input' and 'output' to build (use Pipeline.from_yaml)")
-    check_supported(pipeline)  # before any work
-    started = time.perf_counter()
-    out_dir = Path(output or config["output"]["path"])
-    files = expand_inputs(config["input"]["paths"], relative_to=pipeline.config_dir)
-    ReadOptions.from_config(config["input"])  # bad options fail here, not in a read task
-    for f in files:
-        detect_format(f.path, config["input"].get("format", "auto"))
-    with locked_output(out_dir, files, config):
-        inputs = Inputs(files)
-        WorkDir(out_dir).remove()  # a local engine's checkpoints would not match this build's
-        work = RayWorkDir(out_dir)
-        run = {
-            "engine": "ray",
-            "toolkit_version": corpus.__version__,
-            "config_sha256": config_hash(config),
-            "file_shift": FILE_SHIFT,
-            "inputs": inputs.records,
-        }
-        done = {n for n in work.open(run) & set(range(len(files))) if work.whole(n)}
-        manifest, stats = _run(pipeline, config, files, inputs, work, done, out_dir, address, workers)
-        work.remove()
-    return RayBuildResult(out_dir, manifest, stats, time.perf_counter() - started, len(done))
-
-
-def _run(
-    pipeline: Any,
-    config: dict[str, Any],
-    files: list[Any],
-    inputs: Inputs,
-    work: RayWorkDir,
-    done: set[int],
-    out_dir: Path,
-    address: str | None,
-    workers: int | str | None,
-) -> tuple[dict[str, Any], Stats]:
-    """Map the input files not yet committed, dedup on the cluster, write the build in place."""
-    exact, near = check_supported(pipeline)
-    todo = [i for i in range(len(files)) if i not in done]
-    if done:
-        log.info("engine ray: resuming, %d of %d input files already mapped", len(done), len(files))
-    address = address or (config.get("ray") or {}).get("address")
-    with cluster(address):
-        import ray.data
-
-        _configure_data()
-        cpus = _cluster_cpus()
-        wanted = workers if workers is not None else config.get("workers", "auto")
-        actors = cpus if wanted in (None, "auto") else max(1, int(wanted))
-        survivors = _Survivors()
-        for batch in work.batches(sorted(done), columns=["kind", *SURVIVOR_COLUMNS]):
-            survivors.add(batch)
-        if todo:
-            fresh = (
-                ray.data.from_items([{"file": i} for i in todo], override_num_blocks=len(todo))
-                .map_batches(
-                    _read_files,
-                    batch_size=1,
-                    fn_kwargs={"files": files, "config": config["input"], "cwd": os.getcwd()},
-                )
-                .map_batches(
-                    _Process,
-                    batch_format="pyarrow",
-                    batch_size=config.get("batch_size", 256),
-                    fn_constructor_args=(pipeline,),
-                    concurrency=(1, actors),
-                )
-            )
-            _event("map", len(todo))
-            try:
-                _persist(fresh, todo, work, survivors, lambda n: _event("part_committed", n))
-            except Exception as exc:
-                stop = _build_error(exc)
-                if stop is None:
-                    raise
-                raise stop from None
-        inputs.check_unchanged()
-        decisions = _dedup(survivors.dataset(), survivors.rows, exact, near, cpus, _event)
-        tmp = staging(out_dir)
-        try:
-            mapped = work.batches(range(len(files)))
-            where = lambda n: str(work.part(n))  # noqa: E731
-            manifest, stats = _write(pipeline, mapped, decisions, tmp, inputs.records, where, _event)
-            swap(tmp, out_dir)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-    return manifest, stats
+    return run_in_shell(pipeline, RayEngine(pipeline, address, workers), output=output, progress=progress)

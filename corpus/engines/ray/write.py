@@ -1,7 +1,7 @@
 """The ordered write: the committed parts and the dedup decisions, written as the local engine would.
 
 The driver reads the parts back in input order, merges in the decisions, and feeds the local
-engine's ``Sink``/``DatasetWriter``/``finish_build``, replaying the local reduce's order of
+build's ``Output`` (``corpus.io.write.sink``), replaying the local reduce's order of
 records (quarantine, drop log by chunk, then near drops), so shards, card, manifest and index
 are byte for byte the local engine's.
 """
@@ -9,27 +9,25 @@ are byte for byte the local engine's.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from corpus.config import default
 from corpus.dedup import distributed as dist
 from corpus.dedup.base import apply_verdict
 from corpus.dedup.exact import duplicate_of
-from corpus.dedup.near import INDEX_DIR, save_index, verdict
+from corpus.dedup.index import INDEX_DIR, save_index
+from corpus.dedup.near import verdict
 from corpus.document import Document
-from corpus.engines.inputs import recorded_config
-from corpus.engines.local import CHECKPOINT_DOCS
 from corpus.engines.ray.dedup import check_supported
 from corpus.engines.ray.work import DROPPED, FILE_SHIFT, QUARANTINED, SKIPPED, _decode, _decode_stats, _dump
-from corpus.engines.reduce import Sink, finish_build, open_log
 from corpus.errors import BuildError
-from corpus.io.write.shards import DatasetWriter
+from corpus.io.write.sink import Output, note_of
 from corpus.stages.base import Outcome
-from corpus.stats import Stats
+from corpus.stats import Stats, drop_key
 
 
 def _decisions(ds: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -44,12 +42,11 @@ def _write(
     pipeline: Any,
     mapped: Iterable[Any],
     decisions: Any,
-    tmp: Path,
-    inputs: list[dict[str, Any]],
+    out: Output,
     where: Callable[[int], str] = str,
     event: Callable[[str, int], None] | None = None,
-) -> tuple[dict[str, Any], Stats]:
-    """Everything after the distributed steps, in the local reduce's order of writes.
+) -> tuple[Stats, list[Path]]:
+    """Everything after the distributed steps, in the local reduce's order of writes, into ``out``.
 
     ``mapped``: the map output's record batches in input order (the committed parts);
     ``where(file number)`` names a part in an error about its contents; ``event("final_write",
@@ -57,11 +54,10 @@ def _write(
     """
     config = pipeline.config
     exact, near = check_supported(pipeline)
-    chunk_docs = config.get("checkpoint_docs", CHECKPOINT_DOCS)
+    chunk_docs = config.get("checkpoint_docs", default("checkpoint_docs"))
     stats = Stats()
-    writer = DatasetWriter(tmp, config["output"])
-    read = quarantined = invalid = 0
-    skipped: Counter[str] = Counter()
+    tmp, ledger, sink = out.tmp, out.ledger, out.sink
+    read = 0
     pending: list[tuple[str, Outcome, str]] = []  # this chunk's exact drops: logged after its stage drops
     near_log = tmp / ".near-drops.jsonl"
     kept_sigs = tmp / ".kept-signatures.bin"
@@ -69,13 +65,7 @@ def _write(
     todo = _decisions(decisions)
     upcoming = next(todo, None)
     last = -1
-    with (
-        open_log(tmp / "quarantine.jsonl") as qfh,
-        open_log(tmp / "dropped.jsonl") as dfh,
-        open(near_log, "wb") as nfh,
-        open(kept_sigs, "wb") as sfh,
-    ):
-        sink = Sink(writer, dfh)
+    with open(near_log, "wb") as nfh, open(kept_sigs, "wb") as sfh:
 
         def flush() -> None:
             for doc_id, outcome, reason in pending:
@@ -97,15 +87,13 @@ def _write(
                 if read % chunk_docs == 0:
                     flush()
                 read += 1
-                invalid += bool(row["invalid"])
+                ledger.count_read(1, bool(row["invalid"]))
                 value = _decode(row["kind"], row["payload"], part)
                 if row["kind"] == QUARANTINED:
-                    quarantined += 1
-                    # sorted keys, as the local engine's JSON checkpoint gives them back
-                    qfh.write(json.dumps(value, ensure_ascii=False, sort_keys=True) + "\n")
+                    ledger.quarantine(value)
                     continue
                 if row["kind"] == SKIPPED:
-                    skipped[value[0]] += 1
+                    ledger.skip(value[0])
                     continue
                 if row["kind"] == DROPPED:
                     sink.drop(*value)
@@ -119,7 +107,7 @@ def _write(
                     if decided is not None and decided[0] == "exact":
                         outcome = duplicate_of(doc, decided[1])
                         stats.record(exact.name, doc, outcome)
-                        pending.append((doc.id, outcome, f"{exact.name}.exact_duplicate"))
+                        pending.append((doc.id, outcome, drop_key(exact.name, outcome.reason)))
                         continue
                     stats.record(exact.name, doc, Outcome(doc))
                 if near is None:
@@ -129,8 +117,8 @@ def _write(
                 outcome = apply_verdict(doc, verdict(keep, kept_id, size, sim, annotate=near.annotate))
                 stats.record(near.name, doc, outcome)
                 if outcome.doc is None:
-                    note = outcome.edits[0].after if outcome.edits else ""
-                    reason = f"{near.name}.{outcome.reason}"
+                    note = note_of(outcome)
+                    reason = drop_key(near.name, outcome.reason)
                     nfh.write(_dump([doc.id, reason, note, outcome.info]) + b"\n")
                 else:
                     sink.keep(outcome.doc)
@@ -150,6 +138,4 @@ def _write(
         folder = save_index(tmp / INDEX_DIR, sigs, kept_ids, near.params())
         saved = sorted(p for p in folder.iterdir() if p.is_file())
     kept_sigs.unlink()
-    counts = {"read": read, "quarantined": quarantined, "invalid_utf8_replaced": invalid, "skipped": skipped}
-    recorded = recorded_config(config, pipeline.config_dir)
-    return finish_build(recorded, inputs, writer, sink, stats, counts, tmp, saved), stats
+    return stats, saved

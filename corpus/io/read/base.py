@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from corpus.document import Document
 from corpus.errors import ConfigError, InputError
@@ -27,6 +27,7 @@ from corpus.io.read.listing import InputFile
 
 MAX_RAW_KEEP = 1 << 20  # quarantine keeps up to 1 MiB of a bad record
 MAX_DOCUMENT_BYTES = 64 << 20
+T = TypeVar("T")
 
 
 @dataclass
@@ -97,7 +98,7 @@ class ReadOptions:
             split=config.get("split", "file"),
             delimiter=config.get("delimiter"),
             extract=dict(config.get("extract") or {}),
-            max_document_bytes=int(config.get("max_document_bytes", MAX_DOCUMENT_BYTES)),
+            max_document_bytes=_max_bytes(config.get("max_document_bytes", MAX_DOCUMENT_BYTES)),
         )
         if opts.encoding_errors not in POLICIES:
             raise ConfigError(f"input.encoding_errors: expected one of {', '.join(POLICIES)}")
@@ -110,7 +111,14 @@ class ReadOptions:
         return opts
 
 
-def read_record(parse: Callable[..., Any], *args: Any) -> Any:
+def _max_bytes(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"input.max_document_bytes: expected an integer >= 1; got {value!r}") from None
+
+
+def read_record(parse: Callable[..., T], *args: Any) -> T | Quarantined:
     """``parse(*args)``, or the Quarantined item when it raises InputError: one bad record is
     reported and the reader goes on to the next."""
     try:

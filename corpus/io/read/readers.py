@@ -12,8 +12,9 @@ What they share (``Quarantined``, ``Skipped``, ``ReadOptions``, the per-record c
 ``corpus.io.read.compression``. Imports go one way: this module imports the format modules, they
 import only ``base``, ``listing``, ``compression`` and ``decoding``, never this module.
 
-A whole-file problem (empty, binary, a damaged compressed stream) is one ``Quarantined`` with
-``line=None``; every complete record before it is kept. One-document-per-file formats read at
+A whole-file problem (empty, binary, a damaged compressed stream) is an ``InputError`` the format
+reader raises and ``read_input`` yields as one ``Quarantined`` with ``line=None``; every complete
+record before it is kept. One-document-per-file formats read at
 most ``max_document_bytes`` of a file.
 
 An input that cannot be read at all (missing, a dangling symlink, no permission, a FIFO or device)

@@ -7,7 +7,7 @@ links, comments) and the text it keeps is the document; title, author, date and 
 ``meta`` and the page's canonical URL into ``url``. A page with no main text is quarantined.
 
 ``extract`` options are passed to ``trafilatura.bare_extraction`` over ``EXTRACT_DEFAULTS``. Ours
-differ from trafilatura's in one place, scored by scripts/eval_extraction.py on
+differ from trafilatura's in one place, scored by scripts/eval/extraction.py on
 ../shared/eval/extraction: ``include_comments=False`` (reader comments are not the article).
 
 ``warc``: Common Crawl style archives (.warc, .warc.gz with one gzip member per record) read with
