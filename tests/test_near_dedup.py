@@ -66,8 +66,8 @@ def test_streaming_admit_keeps_first_and_says_of_what():
     assert step.apply(first).doc is first
     out = step.apply(copy)
     assert out.doc is None and out.reason == "near_duplicate"
-    assert re.fullmatch(r"near duplicate of pompeo-nagorno-karabakh \(J~0\.\d\d\)", out.edits[0].after)
-    assert out.edits[0].before == copy.id
+    assert re.fullmatch(r"near duplicate of pompeo-nagorno-karabakh \(J~0\.\d\d\)", out.note)
+    assert out.edits == []  # the note is the drop's explanation, not a text edit
     step.reset()
     assert step.apply(copy).doc is copy
 
@@ -288,3 +288,15 @@ def test_decide_before_prepare_is_a_build_error_that_says_what_to_do():
     assert step.decide(0, doc).doc.meta["near_dup_cluster_size"] == 1
     with pytest.raises(BuildError, match="no verdict for document 1"):
         step.decide(1, doc)
+
+
+def test_the_drop_note_is_the_outcome_note_in_the_global_form():
+    step = NearDedup()
+    docs = [sample("pompeo-nagorno-karabakh"), sample("pompeo-variant-3-edited")]
+    for d in docs:
+        step.collect(step.fingerprint(d), d)
+    step.prepare()
+    out = step.decide(1, docs[1])
+    assert out.doc is None and out.edits == []
+    assert re.fullmatch(r"near duplicate of pompeo-nagorno-karabakh \(J~0\.\d\d\)", out.note)
+    assert out.info["kept_id"] == "pompeo-nagorno-karabakh"

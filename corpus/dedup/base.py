@@ -25,7 +25,7 @@ from typing import Any
 
 from corpus.document import FIELDS, Document
 from corpus.errors import BuildError
-from corpus.stages.base import Edit, Outcome, Stage
+from corpus.stages.base import Outcome, Stage
 
 FIELD_NAMES = frozenset(f.name for f in FIELDS)
 
@@ -88,8 +88,7 @@ def apply_verdict(doc: Document, verdict: Verdict) -> Outcome:
     if not verdict.keep:
         out = Outcome.drop(verdict.reason or "unspecified")
         out.info = dict(verdict.details)
-        if verdict.note:
-            out.edits.append(Edit(verdict.reason or "unspecified", before=doc.id, after=verdict.note))
+        out.note = verdict.note  # for the drop log; a drop is not a text edit
         return out
     if not verdict.fields:
         return Outcome(doc)

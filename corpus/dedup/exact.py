@@ -9,7 +9,7 @@ from typing import ClassVar
 from corpus.dedup.base import CorpusStep, fold
 from corpus.document import Document
 from corpus.options import Option
-from corpus.stages.base import Edit, Outcome
+from corpus.stages.base import Outcome
 
 
 def normalize_for_dedup(text: str, *, lowercase: bool = True) -> str:
@@ -25,7 +25,7 @@ def duplicate_of(doc: Document, kept: str) -> Outcome:
     """The outcome for an exact copy of the kept document ``kept`` (shared with the Ray engine)."""
     out = Outcome.drop("exact_duplicate")
     out.info = {"kept_id": kept}
-    out.edits.append(Edit("exact_duplicate", before=doc.id, after=f"duplicate of {kept}"))
+    out.note = f"duplicate of {kept}"
     return out
 
 

@@ -32,7 +32,7 @@ from corpus.dedup.index import INDEX_DIR, check_params, load_index, save_index
 from corpus.document import Document
 from corpus.errors import ConfigError
 from corpus.options import Option
-from corpus.stages.base import Edit, Outcome
+from corpus.stages.base import Outcome
 
 KEEP_RULES = ("first", "longest")
 # components: connected components of verified pairs (union-find); star: each document joins its
@@ -362,8 +362,7 @@ class NearDedup(GlobalStep):
             if sims[best] >= self.threshold:
                 kept_id = self._kept_ids[slots[best]]
                 out = Outcome.drop("near_duplicate")
-                note = f"near duplicate of {kept_id} (J~{sims[best]:.2f})"
-                out.edits.append(Edit("near_duplicate", before=doc.id, after=note))
+                out.note = f"near duplicate of {kept_id} (J~{sims[best]:.2f})"
                 return out
         self._remember(key, doc.id)
         return Outcome(doc)

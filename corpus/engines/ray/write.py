@@ -25,7 +25,7 @@ from corpus.document import Document
 from corpus.engines.ray.dedup import check_supported
 from corpus.engines.ray.work import DROPPED, FILE_SHIFT, QUARANTINED, SKIPPED, _decode, _decode_stats, _dump
 from corpus.errors import BuildError
-from corpus.io.write.sink import Output, note_of
+from corpus.io.write.sink import Output
 from corpus.stages.base import Outcome
 from corpus.stats import Stats, drop_key
 
@@ -117,7 +117,7 @@ def _write(
                 outcome = apply_verdict(doc, verdict(keep, kept_id, size, sim, annotate=near.annotate))
                 stats.record(near.name, doc, outcome)
                 if outcome.doc is None:
-                    note = note_of(outcome)
+                    note = outcome.note
                     reason = drop_key(near.name, outcome.reason)
                     nfh.write(_dump([doc.id, reason, note, outcome.info]) + b"\n")
                 else:

@@ -76,7 +76,7 @@ class Sink:
     def route(self, doc_id: str, outcome: Any, reason: str, spool: ShardWriter | None = None) -> None:
         """A decided document (an ``Outcome``): to the drop log, to the next pass's spool, or kept."""
         if outcome.doc is None:
-            self.drop(doc_id, reason, note_of(outcome), outcome.info)
+            self.drop(doc_id, reason, outcome.note, outcome.info)
         elif spool is not None:
             spool.write(outcome.doc)
         else:
@@ -86,11 +86,6 @@ class Sink:
         self.drops[reason] += 1
         record = {"id": doc_id, "dropped_by": reason, **(info or {}), **({"note": note} if note else {})}
         self.dropped.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def note_of(outcome: Any) -> str:
-    """A drop's one-line note (``Outcome.note``)."""
-    return outcome.note or (outcome.edits[0].after if outcome.edits else "")
 
 
 class Output:
