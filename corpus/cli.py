@@ -11,23 +11,13 @@ from typing import Any
 
 from corpus.document import Document
 from corpus.errors import ConfigError, CorpusError
+from corpus.explaining import default_pipeline, explain
 from corpus.io.read.readers import READERS
 from corpus.pipeline import Pipeline
 
-DEFAULT_STAGES: list[dict[str, Any]] = [
-    {"fix_encoding": {}},
-    {"strip_boilerplate": {}},
-    {"normalize_handles": {"mode": "mask"}},
-    {"detect_language": {}},
-]
-
 
 def _pipeline_for(config: str | None) -> Pipeline:
-    if config:
-        return Pipeline.from_yaml(config)
-    from corpus.config import build_stages
-
-    return Pipeline(build_stages({"stages": DEFAULT_STAGES}, where="default stages"))
+    return Pipeline.from_yaml(config) if config else default_pipeline()
 
 
 class _Reading:
@@ -74,11 +64,10 @@ class _Reading:
         return 1
 
 
-def _with_index(pipeline: Pipeline, path: str, where: str) -> Pipeline:
-    """The pipeline with its near_dedup step deduplicating against an earlier build's index."""
+def _with_index(config: dict[str, Any], path: str, where: str) -> dict[str, Any]:
+    """``config`` with its near_dedup step deduplicating against an earlier build's index."""
     from corpus.dedup.index import INDEX_DIR
 
-    config = pipeline.config
     items = [item for item in config["stages"] if "near_dedup" in item]
     if not items:
         raise ConfigError(f"--dedup-against needs a near_dedup stage in {where}")
@@ -89,7 +78,7 @@ def _with_index(pipeline: Pipeline, path: str, where: str) -> Pipeline:
         )
     _check_index(index, path)
     items[0]["near_dedup"] = {**(items[0]["near_dedup"] or {}), "index": index.as_posix()}
-    return Pipeline.from_config(config, where=where)
+    return config
 
 
 def _check_index(index: Path, given: str) -> None:
@@ -122,13 +111,16 @@ def _check_index(index: Path, given: str) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    pipeline = Pipeline.from_yaml(args.config)
-    if args.format:
-        pipeline.config["input"]["format"] = args.format
-    if args.allow_empty:
-        pipeline.config["output"]["allow_empty"] = True
-    if args.dedup_against:
-        pipeline = _with_index(pipeline, args.dedup_against, args.config)
+    from corpus.config import load_yaml
+
+    config = load_yaml(args.config)  # the command line's overrides go in before the stages are built
+    if args.format and isinstance(config.get("input"), dict):
+        config["input"]["format"] = args.format
+    if args.allow_empty and isinstance(config.get("output"), dict):
+        config["output"]["allow_empty"] = True
+    if args.dedup_against and isinstance(config.get("stages"), list):
+        config = _with_index(config, args.dedup_against, args.config)
+    pipeline = Pipeline.from_config(config, where=args.config, config_dir=str(Path(args.config).parent))
     result = pipeline.build(
         workers=args.workers,
         output=args.output,
@@ -155,37 +147,11 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return reading.nothing_read() or status
 
 
-def explain_document(pipeline: Pipeline, doc: Document) -> str:
-    """A human-readable account of what each stage did to one document, and why."""
-    lines = [f"document {doc.id!r}: {len(doc.text)} chars"]
-    for name, before, outcome in pipeline.trace(doc):
-        after = outcome.doc
-        if after is None:
-            lines.append(f"{name}: DROPPED ({outcome.reason})")
-            lines += [f"    {e.describe()}" for e in outcome.edits]
-            return "\n".join(lines)
-        changes = []
-        if after.text != before.text:
-            changes.append(f"text {len(before.text)} -> {len(after.text)} chars")
-        for fld in ("lang", "lang_score", "url", "source"):
-            if getattr(after, fld) != getattr(before, fld):
-                changes.append(f"{fld}={getattr(after, fld)!r}")
-        extra = ", ".join(f"{k} {v}" for k, v in sorted(outcome.counts.items()))
-        lines.append(f"{name}: {'; '.join(changes) or 'unchanged'}" + (f" ({extra})" if extra else ""))
-        lines += [f"    {e.describe()}" for e in outcome.edits]
-        doc = after
-    steps = [s.name for s in pipeline.corpus_steps]
-    if steps:
-        lines.append(f"then corpus-level steps decide across documents: {', '.join(steps)}")
-    lines.append(f"result: kept, {len(doc.text)} chars")
-    return "\n".join(lines)
-
-
 def cmd_explain(args: argparse.Namespace) -> int:
     pipeline = _pipeline_for(args.config)
     reading = _Reading(args.file, args.format)
     for doc in reading:
-        print(explain_document(pipeline, doc))
+        print(explain(doc, pipeline))
     return reading.nothing_read()
 
 
@@ -197,9 +163,9 @@ def cmd_dedup(args: argparse.Namespace) -> int:
         "stages": [{"exact_dedup": {}}, {"near_dedup": {"threshold": args.threshold}}],
         "output": {"path": args.output, **({"allow_empty": True} if args.allow_empty else {})},
     }
-    pipeline = Pipeline.from_config(config, where="corpus dedup")
     if args.dedup_against:
-        pipeline = _with_index(pipeline, args.dedup_against, "corpus dedup")
+        config = _with_index(config, args.dedup_against, "corpus dedup")
+    pipeline = Pipeline.from_config(config, where="corpus dedup")
     result = pipeline.build(workers=args.workers, progress=False if args.quiet else None)
     print(result.summary())
     return 0
@@ -235,11 +201,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_stages(args: argparse.Namespace) -> int:
     from corpus import stages
+    from corpus.options import render_options
 
     for name in stages.available():
         cls = stages.get(name)
-        opts = ", ".join(f"{k}={v!r}" for k, v in cls.options().items())
-        print(f"{name}: {opts}")
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        print(f"{name}: {doc}")
+        if getattr(cls, "OPTIONS", None):
+            print("\n".join(render_options(cls.OPTIONS)))
+        else:
+            print("\n".join(f"    {k} (default {v!r})" for k, v in cls.options().items()))
     return 0
 
 

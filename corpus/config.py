@@ -78,6 +78,25 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+# The defaults written into a validated config, in this order (and so recorded in manifests).
+RECORDED_DEFAULTS = (
+    "engine",
+    "workers",
+    "batch_size",
+    "input.format",
+    "input.text_field",
+    "input.id_field",
+    "input.url_field",
+    "input.split",
+    "input.encoding_errors",
+    "input.max_document_bytes",
+    "output.split",
+    "output.max_shard_rows",
+    "output.compression",
+    "output.overwrite",
+)
+
+
 def default(key: str) -> Any:
     """A config key's default, from the pipeline schema (the one place defaults are written).
 
@@ -120,6 +139,16 @@ def _describe(error: Any) -> str:
 
 def validate(config: dict[str, Any], *, where: str = "config") -> dict[str, Any]:
     """Validate against the pipeline schema and each stage's options; return a copy with defaults."""
+    return load(config, where=where)[0]
+
+
+def load(config: dict[str, Any], *, where: str = "config") -> tuple[dict[str, Any], list[Any]]:
+    """The validated config (a copy, with its recorded defaults) and its stages, built once.
+
+    Defaults come from the schema (``default``). Only those recorded since the first release are
+    written into the config a manifest records (``RECORDED_DEFAULTS``), so a build's config hash
+    does not change when a new option appears; the others apply where they are read.
+    """
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(load_schema("pipeline.schema.json"))
@@ -130,28 +159,17 @@ def validate(config: dict[str, Any], *, where: str = "config") -> dict[str, Any]
         err = jsonschema.exceptions.best_match(errors)
         raise ConfigError(f"{where}: {_key_path(err.absolute_path)}: {_describe(err)}")
     config = copy.deepcopy(config)
-    config.setdefault("engine", "local")
-    config.setdefault("workers", "auto")
-    config.setdefault("batch_size", 256)
-    inp = config["input"]
-    inp.setdefault("format", "auto")
-    inp.setdefault("text_field", "text")
-    inp.setdefault("id_field", "id")
-    inp.setdefault("url_field", "url")
-    inp.setdefault("split", "file")
-    inp.setdefault("encoding_errors", "repair")
-    inp.setdefault("max_document_bytes", 64 << 20)
-    out = config["output"]
-    out.setdefault("split", "train")
-    out.setdefault("max_shard_rows", 100_000)
-    out.setdefault("compression", "zstd")
-    out.setdefault("overwrite", True)
+    for key in RECORDED_DEFAULTS:
+        *parents, leaf = key.split(".")
+        node = config
+        for part in parents:
+            node = node[part]
+        node.setdefault(leaf, default(key))
     for i, item in enumerate(config["stages"]):
         ((name, options),) = item.items()
         if options is None:
             config["stages"][i] = {name: {}}
-    build_stages(config, where=where)  # fail early on unknown stages and options
-    return config
+    return config, build_stages(config, where=where)
 
 
 def build_stages(config: dict[str, Any], *, where: str = "config") -> list[Any]:
@@ -171,6 +189,8 @@ def build_stages(config: dict[str, Any], *, where: str = "config") -> list[Any]:
             built.append(cls(**opts))
         except ConfigError as exc:
             msg = str(exc)
+            if msg.startswith(f"{name}."):  # a declared option's message: "stage.option: expected ..."
+                msg = f"stages[{i}].{msg}"
             raise ConfigError(f"{where}: {msg if msg.startswith(key) else key + ': ' + msg}") from None
         except TypeError as exc:
             raise ConfigError(f"{where}: {key}: {exc}") from None

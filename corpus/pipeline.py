@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from corpus.config import default
 from corpus.dedup.base import CorpusStep, GlobalStep
 from corpus.document import Document
 from corpus.stages.base import Outcome, Stage
@@ -28,8 +29,8 @@ class Pipeline:
         self.stages = list(stages)
         self.config = config or {"stages": [{s.name: s.get_config()} for s in self.stages]}
         output = self.config.get("output") or {}
-        self.min_chars: int = output.get("min_chars", 1)
-        self.min_words: int = output.get("min_words", 0)
+        self.min_chars: int = output.get("min_chars", default("output.min_chars"))
+        self.min_words: int = output.get("min_words", default("output.min_words"))
         self.config_dir: str | None = None
         self._ready = False
 
@@ -73,19 +74,22 @@ class Pipeline:
         return self.streaming_steps + self.global_steps[:1]
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], *, where: str = "config") -> Pipeline:
-        from corpus.config import build_stages, validate
+    def from_config(
+        cls, config: dict[str, Any], *, where: str = "config", config_dir: str | None = None
+    ) -> Pipeline:
+        """Validate ``config`` (a dict as in YAML) and build its stages, once."""
+        from corpus.config import load
 
-        config = validate(config, where=where)
-        return cls(build_stages(config, where=where), config=config)
+        config, stages = load(config, where=where)
+        pipeline = cls(stages, config=config)
+        pipeline.config_dir = config_dir  # absolute inputs are recorded relative to it
+        return pipeline
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Pipeline:
         from corpus.config import load_yaml
 
-        pipeline = cls.from_config(load_yaml(path), where=str(path))
-        pipeline.config_dir = str(Path(path).parent)  # absolute inputs are recorded relative to it
-        return pipeline
+        return cls.from_config(load_yaml(path), where=str(path), config_dir=str(Path(path).parent))
 
     def setup(self) -> None:
         if not self._ready:
@@ -118,11 +122,34 @@ class Pipeline:
 
         yield from phases.run(self, docs, Stats() if stats is None else stats)
 
-    def build(self, **overrides: Any):  # -> corpus.engines.local.BuildResult
-        """Build the dataset described by this pipeline's config with the local engine."""
+    def build(
+        self, *, inputs: list[str] | None = None, output: str | Path | None = None, **overrides: Any
+    ) -> Any:  # -> corpus.engines.build.BuildResult
+        """Build a dataset: this pipeline's config, or these stages over ``inputs`` into ``output``.
+
+        A pipeline built in Python has no input or output yet: give both. ``overrides``:
+        ``engine``, ``workers``, ``progress``, ``address``.
+        """
         from corpus.engines import run_build
 
-        return run_build(self, **overrides)
+        pipeline = self
+        if "input" not in self.config:
+            if not inputs or output is None:
+                from corpus.errors import ConfigError
+
+                raise ConfigError(
+                    "this pipeline has no input or output: Pipeline.from_yaml(path).build(), "
+                    "or pipeline.build(inputs=[...], output=...)"
+                )
+            config = {**self.config, "input": {"paths": list(inputs)}, "output": {"path": str(output)}}
+            pipeline = Pipeline.from_config(config, where="pipeline.build")
+        elif inputs:
+            pipeline = Pipeline.from_config(
+                {**self.config, "input": {**self.config["input"], "paths": list(inputs)}},
+                where="pipeline.build",
+                config_dir=self.config_dir,
+            )
+        return run_build(pipeline, output=output, **overrides)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_ready": False}

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import corpus
 from corpus.engines.inputs import Inputs, recorded_config
 from corpus.engines.output import locked_output, staging, swap
 from corpus.errors import BuildError, ConfigError
@@ -38,6 +37,7 @@ from corpus.io.write.manifest import config_hash, dependency_versions, write_jso
 from corpus.io.write.shards import sha256_file
 from corpus.io.write.sink import Output
 from corpus.stats import Stats
+from corpus.version import __version__
 
 
 @dataclass
@@ -109,7 +109,7 @@ def build_run_record(pipeline: Any, inputs: Inputs, **engine: Any) -> dict[str, 
     """What a work folder is for: resuming needs the same toolkit, config and input bytes."""
     return {
         **engine,
-        "toolkit_version": corpus.__version__,
+        "toolkit_version": __version__,
         "config_sha256": config_hash(pipeline.config),
         "inputs": inputs.records,
     }
@@ -193,7 +193,7 @@ def finish(
         if (tmp / name).stat().st_size == 0:
             (tmp / name).unlink()
     manifest = {
-        "toolkit_version": corpus.__version__,
+        "toolkit_version": __version__,
         "dependencies": dependency_versions(),
         "config": config,
         "config_sha256": config_hash(config),

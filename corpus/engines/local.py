@@ -36,6 +36,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from corpus.config import default
 from corpus.document import Document
 from corpus.engines import phases
 from corpus.engines.build import BuildResult, build_run_record
@@ -48,7 +49,7 @@ from corpus.io.read.readers import Quarantined, Skipped, read_input
 from corpus.io.write.sink import Output
 from corpus.stats import Stats
 
-CHECKPOINT_DOCS = 10_000  # the schema's default of checkpoint_docs
+CHECKPOINT_DOCS: int = default("checkpoint_docs")
 _WORKER_PIPELINE: Any = None
 
 # Called at named points of a build ("chunk_committed", "reduce_chunk", "global_pass",
