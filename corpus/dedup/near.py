@@ -36,7 +36,7 @@ from corpus.stages.base import Outcome
 
 KEEP_RULES = ("first", "longest")
 # components: connected components of verified pairs (union-find); star: each document joins its
-# most similar earlier centre, so near-template chains do not merge (scripts/eval_neardup.py).
+# most similar earlier centre, so near-template chains do not merge (scripts/eval/neardup.py).
 CLUSTER_RULES = ("components", "star")
 # LSH weights: verification removes false-positive candidates cheaply, a missed candidate is
 # lost for good, so the band choice weighs false negatives 9:1 (0.8 and 128 perm -> 14 x 9;
