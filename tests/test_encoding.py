@@ -8,11 +8,14 @@ import pickle
 import random
 import re
 import unicodedata
+import warnings
 
 import ftfy
 import pytest
 from conftest import ROOT, shared_path
 from ftfy import fixes
+from ftfy.badness import BADNESS_RE
+from ftfy.chardata import C1_CONTROL_RE, DOUBLE_QUOTE_RE, HTML_ENTITY_RE, SINGLE_QUOTE_RE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +23,7 @@ from corpus import stages
 from corpus.document import Document
 from corpus.errors import ConfigError
 from corpus.stages.encoding import FixEncoding
+from corpus.text import regex_items
 from corpus.text.encoding import fix_encoding, mojibake
 from corpus.text.ftfy_gate import FTFY_COSMETIC, build_gate, ftfy_config, needs_ftfy, trigger_chars
 
@@ -268,6 +272,46 @@ def test_gate_flags_mojibake_of_real_bench_documents():
         broken = mojibake(text)
         assert needs_ftfy(broken, config, gate)
         assert gated.fix(broken) == ungated.fix(broken)  # whether or not ftfy repairs it all
+
+
+# --- the gate's own regex parser (corpus.text.regex_items) ---------------------------------
+
+
+def _sre_items(sre_parse, sre, items) -> list:
+    """A ``sre_parse`` tree in ``regex_items``' node shapes."""
+    cat = {sre.CATEGORY_SPACE: "s", sre.CATEGORY_WORD: "w", sre.CATEGORY_DIGIT: "d"}
+    part = {sre.NEGATE: "NEGATE", sre.LITERAL: "LITERAL", sre.RANGE: "RANGE", sre.CATEGORY: "CATEGORY"}
+    out = []
+    for op, av in items:
+        if op is sre.MAX_REPEAT:
+            high = None if av[1] is sre.MAXREPEAT else av[1]
+            out.append(("MAX_REPEAT", (av[0], high, _sre_items(sre_parse, sre, av[2]))))
+        elif op is sre.IN:
+            out.append(("IN", [(part[o], cat[a] if o is sre.CATEGORY else a) for o, a in av]))
+        else:
+            out.append(
+                ({sre.LITERAL: "LITERAL", sre.ANY: "ANY", sre.AT: "AT"}[op], "^" if op is sre.AT else av)
+            )
+    return out
+
+
+def test_regex_items_parse_ftfy_patterns_as_python_does():
+    """The oracle is Python's own (deprecated) parser, where the running Python still has it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        sre_parse = pytest.importorskip("sre_parse")
+        sre = pytest.importorskip("sre_constants")
+    for pattern in (BADNESS_RE, C1_CONTROL_RE, HTML_ENTITY_RE, SINGLE_QUOTE_RE, DOUBLE_QUOTE_RE):
+        tree = sre_parse.parse(pattern.pattern, pattern.flags)
+        branches = tree.data[0][1][1] if tree.data[0][0] is sre.BRANCH else [tree]
+        assert regex_items.parse(pattern) == [_sre_items(sre_parse, sre, list(b)) for b in branches]
+    assert len(regex_items.parse(BADNESS_RE)) == 37
+
+
+@pytest.mark.parametrize("source", [r"(a)", r"(?:a)", r"a*?", r"\bx", r"x$", r"\S", r"[\W]"])
+def test_regex_items_refuse_what_the_gate_cannot_read(source):
+    with pytest.raises(ValueError):
+        regex_items.parse(re.compile(source))
 
 
 # --- the gate, proved and property-tested ---------------------------------------------------

@@ -31,13 +31,7 @@ from ftfy.chardata import (
 )
 
 from corpus.options import Option, check_options
-
-try:  # Python >= 3.11: the regex parser moved (sre_parse warns there)
-    from re import _constants as sre
-    from re import _parser as sre_parse
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as sre
-    import sre_parse
+from corpus.text.regex_items import Item, parse
 
 COSMETIC = ("uncurl_quotes", "fix_latin_ligatures", "fix_character_width", "normalization")
 FTFY_DEFAULTS: dict[str, Any] = {
@@ -77,42 +71,42 @@ def _esc(code: int) -> str:
     return f"\\U{code:08x}"
 
 
-_CATEGORIES = {sre.CATEGORY_SPACE: r"\s", sre.CATEGORY_WORD: r"\w", sre.CATEGORY_DIGIT: r"\d"}
+_CATEGORIES = {"s": r"\s", "w": r"\w", "d": r"\d"}
 _IN_PARTS = {
-    sre.NEGATE: lambda a: "^",
-    sre.LITERAL: _esc,
-    sre.RANGE: lambda a: f"{_esc(a[0])}-{_esc(a[1])}",
-    sre.CATEGORY: _CATEGORIES.__getitem__,
+    "NEGATE": lambda a: "^",
+    "LITERAL": _esc,
+    "RANGE": lambda a: f"{_esc(a[0])}-{_esc(a[1])}",
+    "CATEGORY": _CATEGORIES.__getitem__,
 }
 
 
-def _unparse(items: Any) -> str:
-    """Regex source for parsed items (the few node kinds ftfy's regexes use)."""
+def _unparse(items: list[Item]) -> str:
+    """Regex source for parsed items (``corpus.text.regex_items``)."""
     out = []
     for op, av in items:
-        if op is sre.LITERAL:
+        if op == "LITERAL":
             out.append(_esc(av))
-        elif op is sre.ANY:
+        elif op == "ANY":
             out.append(".")
-        elif op is sre.AT and av is sre.AT_BEGINNING:
+        elif op == "AT":
             out.append("^")
-        elif op is sre.MAX_REPEAT:
+        elif op == "MAX_REPEAT":
             low, high, sub = av
-            out.append(f"(?:{_unparse(sub)}){{{low},{'' if high is sre.MAXREPEAT else high}}}")
-        elif op is sre.IN:
+            out.append(f"(?:{_unparse(sub)}){{{low},{'' if high is None else high}}}")
+        elif op == "IN":
             out.append("[" + "".join(_IN_PARTS[o](a) for o, a in av) + "]")
-        else:
+        else:  # pragma: no cover - parse() gives no other kind
             raise ValueError(f"unexpected regex node {op}")
     return "".join(out)
 
 
-def _codes(op: Any, av: Any) -> set[int]:
+def _codes(op: str, av: Any) -> set[int]:
     """The characters one parsed item can match, or an empty set if not a plain set."""
-    if op is sre.LITERAL:
+    if op == "LITERAL":
         return {av}
-    if op is not sre.IN or any(o not in (sre.LITERAL, sre.RANGE) for o, _ in av):
+    if op != "IN" or any(o not in ("LITERAL", "RANGE") for o, _ in av):
         return set()
-    return {c for o, a in av for c in ([a] if o is sre.LITERAL else range(a[0], a[1] + 1))}
+    return {c for o, a in av for c in ([a] if o == "LITERAL" else range(a[0], a[1] + 1))}
 
 
 def anchored(pattern: re.Pattern[str], ascii_ok: bool = False) -> list[tuple[set[int], str, str]]:
@@ -124,17 +118,14 @@ def anchored(pattern: re.Pattern[str], ascii_ok: bool = False) -> list[tuple[set
     stops on few of them. The single-character items just before it become lookbehind context;
     items before those (``\\s?``, ``^``) are dropped, which can only widen the match.
     """
-    tree = sre_parse.parse(pattern.pattern, pattern.flags)
-    branches = tree.data[0][1][1] if tree.data[0][0] is sre.BRANCH else [tree]
     out = []
-    for branch in branches:
-        items = list(branch)
+    for items in parse(pattern):
         candidates = []
         for k, (op, av) in enumerate(items):
             codes = _codes(op, av)
             if codes and (ascii_ok or min(codes) >= 0x80):
                 start = k
-                while start > 0 and items[start - 1][0] in (sre.LITERAL, sre.IN, sre.ANY):
+                while start > 0 and items[start - 1][0] in ("LITERAL", "IN", "ANY"):
                     start -= 1
                 letters = sum(chr(c).isalpha() for c in codes)
                 candidates.append((letters, len(codes), start, -k, codes))
