@@ -76,10 +76,32 @@ def test_idempotent_and_unobserved_is_noop() -> None:
     assert RepeatedLines().apply(docs[0]).doc is docs[0]
 
 
-@pytest.mark.parametrize("bad", [{"min_docs": 0}, {"min_fraction": 1.5}, {"min_chars": 50, "max_chars": 10}])
-def test_bad_options(bad: dict) -> None:
-    with pytest.raises(ConfigError, match=next(iter(bad))):
+@pytest.mark.parametrize(
+    "bad, says",
+    [
+        ({"min_docs": 0}, r"repeated_lines\.min_docs: expected an integer >= 1; got 0"),
+        ({"min_docs": True}, r"repeated_lines\.min_docs: .*got true"),
+        ({"min_fraction": 1.5}, r"repeated_lines\.min_fraction: expected a number in \[0, 1\]; got 1\.5"),
+        ({"max_chars": "300"}, r"repeated_lines\.max_chars: .*got '300' \(a string\)"),
+        (
+            {"min_chars": 50, "max_chars": 10},
+            r"repeated_lines\.min_chars, repeated_lines\.max_chars: .*got min_chars=50, max_chars=10",
+        ),
+        ({"min_lines": 3}, r"repeated_lines: unknown option 'min_lines'"),
+    ],
+)
+def test_bad_options(bad: dict, says: str) -> None:
+    with pytest.raises(ConfigError, match=says):
         RepeatedLines(**bad)
+
+
+def test_options_are_fixed_once_built() -> None:
+    step = RepeatedLines(min_docs=3)
+    with pytest.raises(AttributeError, match="replace"):
+        step.min_docs = 4
+    assert step.replace(min_docs=4).get_config()["min_docs"] == 4
+    with pytest.raises(ConfigError, match="max_chars"):
+        step.replace(max_chars=5)
 
 
 def test_repeated_lines_runs_in_a_build_and_is_counted(tmp_path, sample_article) -> None:

@@ -30,11 +30,13 @@ import dataclasses
 import hashlib
 import re
 from collections import Counter
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from corpus.dedup.base import GlobalStep
 from corpus.document import Document
 from corpus.errors import ConfigError
+from corpus.options import Option
 from corpus.stages.base import Outcome
 from corpus.text.boilerplate import remove_lines
 
@@ -75,30 +77,33 @@ class RepeatedLines(GlobalStep):
     """Remove lines that recur verbatim in many documents of the same site (two-pass; see module)."""
 
     name = "repeated_lines"
+    OPTIONS: ClassVar[dict[str, Option]] = {
+        "min_docs": Option(
+            5, "remove a line found in at least this many documents of its site", kind=int, min=1
+        ),
+        "min_fraction": Option(
+            0.5, "... and in at least this share of the site's documents", kind=float, min=0, max=1
+        ),
+        "min_chars": Option(10, "shortest line considered (normalized characters)", kind=int, min=1),
+        "max_chars": Option(300, "longest line considered (normalized characters)", kind=int, min=1),
+    }
 
-    def __init__(
-        self, *, min_docs: int = 5, min_fraction: float = 0.5, min_chars: int = 10, max_chars: int = 300
-    ) -> None:
-        self.min_docs = min_docs
-        self.min_fraction = min_fraction
-        self.min_chars = min_chars
-        self.max_chars = max_chars
-        for option in ("min_docs", "min_chars", "max_chars"):
-            value = getattr(self, option)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"repeated_lines: option {option!r} must be a positive int, got {value!r}")
-        if (
-            isinstance(min_fraction, bool)
-            or not isinstance(min_fraction, (int, float))
-            or not 0 <= min_fraction <= 1
-        ):
+    def configure(self) -> None:
+        if self.min_chars > self.max_chars:
             raise ConfigError(
-                f"repeated_lines: option 'min_fraction' must be in [0, 1], got {min_fraction!r}"
+                f"repeated_lines.min_chars, repeated_lines.max_chars: min_chars must not exceed max_chars; "
+                f"got min_chars={self.min_chars}, max_chars={self.max_chars}"
             )
-        if min_chars > max_chars:
-            raise ConfigError("repeated_lines: option 'min_chars' must not exceed 'max_chars'")
-        self.doc_counts: Counter[str] = Counter()  # group -> documents observed
-        self.line_counts: dict[str, Counter[bytes]] = {}  # group -> hash -> documents containing it
+        self.reset()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The counts travel too: a worker applies what the parent learned and merged.
+        return {**super().__getstate__(), "doc_counts": self.doc_counts, "line_counts": self.line_counts}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self.doc_counts = state.get("doc_counts", Counter())
+        self.line_counts = state.get("line_counts", {})
 
     def _hashes(self, text: str) -> list[bytes | None]:
         out: list[bytes | None] = []
@@ -137,8 +142,8 @@ class RepeatedLines(GlobalStep):
 
     def reset(self) -> None:
         """Forget all observations (start of a new build)."""
-        self.doc_counts = Counter()
-        self.line_counts = {}
+        self.doc_counts: Counter[str] = Counter()  # group -> documents observed
+        self.line_counts: dict[str, Counter[bytes]] = {}  # group -> hash -> documents containing it
 
     def apply(self, doc: Document) -> Outcome:
         """Phase 2: remove the repeated lines of this document's group."""
