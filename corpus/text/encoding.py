@@ -98,24 +98,21 @@ def fix_encoding(
     [ftfy.apply:decode_inconsistent_utf8] 'â€™' -> '’'
     [whitespace.trailing] removed '\\xa0'
     """
-    key = tuple(sorted((ftfy or {}).items()))
-    return _fixer(key, gate, newlines, remove_controls, spaces, nfc, strip_trailing, max_blank_lines)(text)
+    flags = (gate, newlines, remove_controls, spaces, nfc, strip_trailing, max_blank_lines)
+    try:
+        fixer = _fixer(tuple(sorted((ftfy or {}).items())), *flags)
+    except TypeError:  # an unhashable value: not a valid option either, EncodingFixer says why
+        fixer = EncodingFixer(ftfy=ftfy, **dict(zip(_FLAGS, flags, strict=True)))
+    return fixer(text)
+
+
+_FLAGS = ("gate", "newlines", "remove_controls", "spaces", "nfc", "strip_trailing", "max_blank_lines")
 
 
 @functools.lru_cache(maxsize=32)
 def _fixer(ftfy: tuple[tuple[str, Any], ...], *flags: Any) -> EncodingFixer:
     """Building the gate takes ~70 ms: one fixer per distinct set of options."""
-    gate, newlines, remove_controls, spaces, nfc, strip_trailing, max_blank_lines = flags
-    return EncodingFixer(
-        ftfy=dict(ftfy),
-        gate=gate,
-        newlines=newlines,
-        remove_controls=remove_controls,
-        spaces=spaces,
-        nfc=nfc,
-        strip_trailing=strip_trailing,
-        max_blank_lines=max_blank_lines,
-    )
+    return EncodingFixer(ftfy=dict(ftfy), **dict(zip(_FLAGS, flags, strict=True)))
 
 
 class EncodingFixer:
