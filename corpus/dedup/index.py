@@ -12,9 +12,9 @@ Errors: an index folder that is missing is the user's argument (``ConfigError``)
 there but damaged stops the build (``BuildError``); both say what to do.
 
 >>> import tempfile
->>> folder = Path(tempfile.mkdtemp()) / INDEX_DIR
->>> _ = save_index(folder, np.arange(8, dtype=np.uint32).reshape(2, 4), ["a", "b"], {"num_perm": 4})
->>> sigs, ids, params = load_index(folder)
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     folder = save_index(Path(tmp) / INDEX_DIR, np.ones((2, 4), np.uint32), ["a", "b"], {"num_perm": 4})
+...     sigs, ids, params = load_index(folder)
 >>> sigs.shape, ids, params
 ((2, 4), ['a', 'b'], {'num_perm': 4})
 """
