@@ -180,6 +180,7 @@ def test_cli_engine_ray(ray_cluster, tmp_path):
     assert tree(tmp_path / "ray") == tree(tmp_path / "local")
 
 
+@pytest.mark.slow  # three Ray builds of the sample; make test resumes a Ray build in the kill test below
 def test_failed_build_leaves_the_previous_output_whole(ray_cluster, tmp_path, monkeypatch):
     """A build that dies while writing leaves the old output as it was and no temporary directory."""
     from corpus.io.write import sink
