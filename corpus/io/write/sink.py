@@ -63,7 +63,8 @@ class Sink:
         self.duplicate_id_examples: list[str] = []
 
     def keep(self, doc: Document) -> None:
-        key = int.from_bytes(hashlib.blake2b(doc.id.encode("utf-8", "surrogatepass"), digest_size=8).digest())
+        digest = hashlib.blake2b(doc.id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        key = int.from_bytes(digest, "big")  # Python 3.10 has no default byte order
         if key in self._ids:
             self.duplicate_ids += 1
             if len(self.duplicate_id_examples) < DUPLICATE_ID_EXAMPLES:
