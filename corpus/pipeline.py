@@ -18,6 +18,7 @@ from typing import Any
 from corpus.config import default
 from corpus.dedup.base import CorpusStep, GlobalStep
 from corpus.document import Document
+from corpus.settings import BuildConfig
 from corpus.stages.base import Outcome, Stage
 from corpus.stats import Stats
 
@@ -27,12 +28,19 @@ class Pipeline:
 
     def __init__(self, stages: Sequence[Stage], *, config: dict[str, Any] | None = None) -> None:
         self.stages = list(stages)
-        self.config = config or {"stages": [{s.name: s.get_config()} for s in self.stages]}
-        output = self.config.get("output") or {}
-        self.min_chars: int = output.get("min_chars", default("output.min_chars"))
-        self.min_words: int = output.get("min_words", default("output.min_words"))
+        self.settings = BuildConfig.from_dict(
+            config or {"stages": [{s.name: s.get_config()} for s in self.stages]}
+        )
+        output = self.settings.output
+        self.min_chars: int = output.min_chars if output else default("output.min_chars")
+        self.min_words: int = output.min_words if output else default("output.min_words")
         self.config_dir: str | None = None
         self._ready = False
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The config as validated: a fresh copy (the pipeline's own is ``settings``, immutable)."""
+        return self.settings.to_dict()
 
     def too_short(self, text: str) -> bool:
         """Empty after cleaning: fewer than ``min_chars`` non-space characters or ``min_words`` words.
@@ -133,7 +141,7 @@ class Pipeline:
         from corpus.engines import run_build
 
         pipeline = self
-        if "input" not in self.config:
+        if self.settings.input is None:
             if not inputs or output is None:
                 from corpus.errors import ConfigError
 

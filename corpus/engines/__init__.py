@@ -11,7 +11,7 @@ ENGINES = ("local", "ray")
 
 
 def run_build(pipeline: Any, **overrides: Any) -> Any:
-    engine = overrides.pop("engine", None) or pipeline.config.get("engine", "local")
+    engine = overrides.pop("engine", None) or pipeline.settings.engine
     address = overrides.pop("address", None)
     if engine == "local":
         if address:

@@ -123,15 +123,16 @@ def run_build(
     progress: bool | None = None,
 ) -> BuildResult:
     """Build ``pipeline.config`` with ``engine``; resumes from the engine's committed work."""
-    config = pipeline.config
-    if "input" not in config or "output" not in config:
+    settings = pipeline.settings
+    if not settings.buildable:
         raise ConfigError(
             "a build needs input paths and an output: Pipeline.from_yaml(path), or "
             "pipeline.build(inputs=[...], output=...)"
         )
     started = time.perf_counter()
-    out_dir = Path(output or config["output"]["path"])
-    files = expand_inputs(config["input"]["paths"], relative_to=pipeline.config_dir)
+    out_dir = Path(output or settings.output.path)
+    files = expand_inputs(list(settings.input["paths"]), relative_to=pipeline.config_dir)
+    config = pipeline.config
     engine.check(pipeline, files)
     with locked_output(out_dir, files, config):
         inputs = Inputs(files)

@@ -36,7 +36,6 @@ from typing import Any
 
 from tqdm import tqdm
 
-from corpus.config import default
 from corpus.document import Document
 from corpus.engines import phases
 from corpus.engines.build import BuildResult, build_run_record
@@ -49,7 +48,6 @@ from corpus.io.read.readers import Quarantined, Skipped, read_input
 from corpus.io.write.sink import Output
 from corpus.stats import Stats
 
-CHECKPOINT_DOCS: int = default("checkpoint_docs")
 _WORKER_PIPELINE: Any = None
 
 # Called at named points of a build ("chunk_committed", "reduce_chunk", "global_pass",
@@ -137,9 +135,8 @@ def _map(
     seconds: Counter[str],
 ) -> int:
     """Run the per-document stages over every chunk not yet committed; returns the number of chunks."""
-    config = pipeline.config
-    chunk_docs = config.get("checkpoint_docs", CHECKPOINT_DOCS)
-    events = _events(files, config["input"], chunk_docs, config.get("batch_size", 256))
+    settings = pipeline.settings
+    events = _events(files, dict(settings.input), settings.checkpoint_docs, settings.batch_size)
     pool = None
     if workers > 0:
         ctx = multiprocessing.get_context("spawn")
@@ -216,7 +213,7 @@ class LocalEngine:
 
     def __init__(self, pipeline: Any, workers: int | str | None = None, progress: bool | None = None) -> None:
         self.pipeline = pipeline
-        self.wanted = workers if workers is not None else pipeline.config.get("workers", "auto")
+        self.wanted = workers if workers is not None else pipeline.settings.workers
         self.progress = progress
         self.files: list[Any] = []
         self.chunks = 0
@@ -229,7 +226,7 @@ class LocalEngine:
 
     def open(self, out_dir: Path, inputs: Inputs) -> int:
         self.work = WorkDir(out_dir)
-        chunk_docs = self.pipeline.config.get("checkpoint_docs", CHECKPOINT_DOCS)
+        chunk_docs = self.pipeline.settings.checkpoint_docs
         self.done = self.work.open(build_run_record(self.pipeline, inputs, checkpoint_docs=chunk_docs))
         return -1  # known once the map has counted the chunks (see map)
 

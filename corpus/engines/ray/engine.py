@@ -267,16 +267,17 @@ class RayEngine:
 
     def __init__(self, pipeline: Any, address: str | None = None, workers: int | str | None = None) -> None:
         self.pipeline = pipeline
-        self.address = address or (pipeline.config.get("ray") or {}).get("address")
-        self.wanted = workers if workers is not None else pipeline.config.get("workers", "auto")
+        self.address = address or pipeline.settings.ray_address
+        self.wanted = workers if workers is not None else pipeline.settings.workers
         self.files: list[Any] = []
 
     def check(self, pipeline: Any, files: list[Any]) -> None:
         """Options with no distributed form and bad read options fail here, not in a Ray task."""
         self.exact, self.near = check_supported(pipeline)
-        ReadOptions.from_config(pipeline.config["input"])
+        read_config = dict(pipeline.settings.input)
+        ReadOptions.from_config(read_config)
         for f in files:
-            detect_format(f.path, pipeline.config["input"].get("format", "auto"))
+            detect_format(f.path, read_config.get("format", "auto"))
         self.files = files
 
     def session(self) -> Any:
@@ -300,7 +301,7 @@ class RayEngine:
         _configure_data()
         self.cpus = _cluster_cpus()
         actors = self.cpus if self.wanted in (None, "auto") else max(1, int(self.wanted))
-        config = self.pipeline.config
+        settings = self.pipeline.settings
         todo = [i for i in range(len(self.files)) if i not in self.done]
         self.survivors = _Survivors()
         for batch in self.work.batches(sorted(self.done), columns=["kind", *SURVIVOR_COLUMNS]):
@@ -312,12 +313,12 @@ class RayEngine:
             .map_batches(
                 _read_files,
                 batch_size=1,
-                fn_kwargs={"files": self.files, "config": config["input"], "cwd": os.getcwd()},
+                fn_kwargs={"files": self.files, "config": dict(settings.input), "cwd": os.getcwd()},
             )
             .map_batches(
                 _Process,
                 batch_format="pyarrow",
-                batch_size=config.get("batch_size", 256),
+                batch_size=settings.batch_size,
                 fn_constructor_args=(self.pipeline,),
                 concurrency=(1, actors),
             )

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from corpus.config import default
 from corpus.dedup import distributed as dist
 from corpus.dedup.base import apply_verdict
 from corpus.dedup.exact import duplicate_of
@@ -52,9 +51,8 @@ def _write(
     ``where(file number)`` names a part in an error about its contents; ``event("final_write",
     file number)`` is called as each input file's records start being written.
     """
-    config = pipeline.config
     exact, near = check_supported(pipeline)
-    chunk_docs = config.get("checkpoint_docs", default("checkpoint_docs"))
+    chunk_docs = pipeline.settings.checkpoint_docs
     stats = Stats()
     tmp, ledger, sink = out.tmp, out.ledger, out.sink
     read = 0
