@@ -44,7 +44,7 @@ _TYPE_WORDS = {
 }
 
 
-def _what(value: Any) -> str:
+def describe_value(value: Any) -> str:
     """``'0.5' (a string)``: the value as the user wrote it, and what kind of value it is."""
     shown = json.dumps(value, default=repr, ensure_ascii=False) if not isinstance(value, str) else repr(value)
     if len(shown) > 60:
@@ -52,8 +52,10 @@ def _what(value: Any) -> str:
     return f"{shown} ({_TYPE_WORDS.get(type(value), type(value).__name__)})"
 
 
-def _is(value: Any, kind: type) -> bool:
+def _is(value: Any, kind: type | tuple[type, ...]) -> bool:
     """``isinstance`` as a config means it: a bool is not a number, an int is a float."""
+    if isinstance(kind, tuple):
+        return any(_is(value, k) for k in kind)
     if kind is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind is int:
@@ -72,14 +74,14 @@ class Option:
 
     default: Any
     doc: str
-    kind: type | None = None
+    kind: type | tuple[type, ...] | None = None  # a tuple: any of these
     choices: tuple[Any, ...] | None = None
     min: float | None = None
     max: float | None = None
     items: type | None = None
     nullable: bool = False
 
-    def _kind(self) -> type | None:
+    def _kind(self) -> type | tuple[type, ...] | None:
         if self.kind is not None:
             return self.kind
         if self.choices:
@@ -92,11 +94,13 @@ class Option:
             text = "one of " + ", ".join(map(str, self.choices))
         else:
             kind = self._kind()
-            if kind is list:
+            if isinstance(kind, tuple):
+                text = " or ".join(_TYPE_WORDS.get(k, k.__name__) for k in kind)
+            elif kind is list:
                 text = f"a list of {_NAMES.get(self.items, 'values').removeprefix('a ').removeprefix('an ')}s"
                 text = "a list" if self.items is None else text
             else:
-                text = _NAMES.get(kind, _TYPE_WORDS.get(kind, "a value"))
+                text = _NAMES.get(kind, _TYPE_WORDS.get(kind, "a value"))  # type: ignore[arg-type]
             if self.min is not None and self.max is not None:
                 text += f" in [{_num(self.min)}, {_num(self.max)}]"
             elif self.min is not None:
@@ -125,12 +129,12 @@ class Option:
             for item in value:
                 if not _is(item, self.items):
                     raise ConfigError(
-                        f"{stage}.{name}: expected {self.describe()}; got an item {_what(item)}"
+                        f"{stage}.{name}: expected {self.describe()}; got an item {describe_value(item)}"
                     )
         return value
 
     def _fail(self, stage: str, name: str, value: Any) -> Any:
-        raise ConfigError(f"{stage}.{name}: expected {self.describe()}; got {_what(value)}")
+        raise ConfigError(f"{stage}.{name}: expected {self.describe()}; got {describe_value(value)}")
 
 
 def _num(x: float) -> str:

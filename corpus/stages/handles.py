@@ -26,7 +26,7 @@ from typing import ClassVar
 
 from corpus.document import Document
 from corpus.errors import ConfigError
-from corpus.options import Option, _what
+from corpus.options import Option, describe_value
 from corpus.stages.base import Outcome, Stage
 from corpus.text.handles import FALLBACKS, MODES, HandleRewriter, normalise_mapping
 
@@ -49,7 +49,8 @@ class NormalizeHandles(Stage):
         mapping = self.mapping
         if mapping is not None and not isinstance(mapping, (Mapping, str, PathLike)):
             raise ConfigError(
-                f"{_WHERE}: expected a mapping handle -> name, a file path or null; got {_what(mapping)}"
+                f"{_WHERE}: expected a mapping handle -> name, a file path or null; "
+                f"got {describe_value(mapping)}"
             )
         if isinstance(mapping, Mapping):
             normalise_mapping(mapping, _WHERE)  # fail early on a bad entry
