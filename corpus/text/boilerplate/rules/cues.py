@@ -6,7 +6,7 @@ normalized and matched against the rules (``tables``, ``phrases``), so most line
 automaton pass over the document. The gate is part of what the stage means, not a promise
 that no rule could match elsewhere: on the dev pages (../shared/eval/boilerplate) 19 of the
 18,696 lines a rule classifies hold no cue and stay ("_Impressum", "Threads", "menu-line",
-cookie table rows such as "Name: bcookie"); ``tests/test_boilerplate.py`` bounds that share.
+cookie table rows such as "Name: bcookie"); ``tests/text/test_boilerplate.py`` bounds that share.
 Stems that start with a letter match at word starts only (``prefilter.cue_pattern``). Extend
 ``CUES`` with every new rule. Broad words ("your", "more", "read") are not cues: a rule that
 starts with one is covered by its more specific keyword ("privacy", "read more").

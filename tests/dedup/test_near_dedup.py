@@ -16,7 +16,7 @@ from corpus.dedup.near import NearDedup
 from corpus.errors import BuildError, ConfigError
 from tests.conftest import shared_path
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
 def sample(name: str) -> Document:
@@ -25,7 +25,7 @@ def sample(name: str) -> Document:
 
 def unrelated() -> list[Document]:
     """Real, different texts: this repo's own docs, split in paragraphs of some length."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     paras = [
         p
         for f in ("README.md", "corpus/pipeline.py", "corpus/engines/local.py")

@@ -20,7 +20,7 @@ from corpus.engines import local
 from corpus.engines.output import OutputLock
 from corpus.errors import BuildError
 
-ARTICLE = (Path(__file__).resolve().parents[1] / "data" / "sample" / "pompeo-nagorno-karabakh.txt").read_text(
+ARTICLE = (Path(__file__).resolve().parents[2] / "data" / "sample" / "pompeo-nagorno-karabakh.txt").read_text(
     encoding="utf-8"
 )
 PARAGRAPHS = [p for p in ARTICLE.split("\n\n") if len(p.split()) > 12]

@@ -28,7 +28,7 @@ from corpus.document import Document, arrow_schema, to_table
 from corpus.errors import BuildError
 from corpus.io.read import InputFile, Quarantined, Skipped, expand_inputs, read_input
 
-HOSTILE = Path(__file__).parent / "data" / "hostile"
+HOSTILE = Path(__file__).parents[1] / "data" / "hostile"
 
 
 def read(path: Path | str, **config) -> list:
@@ -148,7 +148,7 @@ def as_unprivileged(pattern: str, cwd: Path) -> subprocess.CompletedProcess:
         if os.geteuid() == 0:
             pytest.skip("tests run as root and there is no user nobody to drop to: permissions do not apply")
         uid = os.geteuid()
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     code = PROBE.format(uid=uid, pattern=pattern)
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True)
 

@@ -21,7 +21,7 @@ import pytest
 from corpus import ConfigError, Document, Pipeline
 from corpus.io.read import Quarantined, Skipped, detect_format, expand_inputs, read_input
 
-FORMATS = Path(__file__).resolve().parent / "data" / "formats"
+FORMATS = Path(__file__).resolve().parents[1] / "data" / "formats"
 PAGE = FORMATS / "pompeo-article.html"
 PAGE_URL = "https://news.example.org/world/pompeo-nagorno-karabakh"
 

@@ -38,7 +38,7 @@ from tests.conftest import shared_path
 #   manual pages and HTML documentation (../shared/bench) that hold furniture words but are
 #   command lines, code, paths or section titles.
 # edge: texts that hit the edges of the fast paths (cue positions, CRLF, astral characters).
-DATA = Path(__file__).parent / "data" / "boilerplate"
+DATA = Path(__file__).parents[1] / "data" / "boilerplate"
 
 
 def _cases(name: str) -> list[dict[str, str]]:
