@@ -185,13 +185,12 @@ def build_stages(config: dict[str, Any], *, where: str = "config") -> list[Any]:
             raise ConfigError(f"{where}: stages[{i}]: {exc}") from None
         opts = options or {}
         try:
-            stages.check_options(cls, opts, key)
             built.append(cls(**opts))
         except ConfigError as exc:
             msg = str(exc)
             if msg.startswith(f"{name}."):  # a declared option's message: "stage.option: expected ..."
                 msg = f"stages[{i}].{msg}"
+            elif msg.startswith(f"{name}: "):  # "stage: unknown option ..."
+                msg = f"{key}: {msg[len(name) + 2 :]}"
             raise ConfigError(f"{where}: {msg if msg.startswith(key) else key + ': ' + msg}") from None
-        except TypeError as exc:
-            raise ConfigError(f"{where}: {key}: {exc}") from None
     return built

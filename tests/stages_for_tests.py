@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterator
+from typing import ClassVar
 
 from corpus import stages
 from corpus.dedup.base import CorpusStep, GlobalStep, Verdict
 from corpus.document import Document
+from corpus.options import Option
 from corpus.stages.base import Edit, Outcome, Stage
 
 
@@ -42,9 +44,7 @@ class DropShort(Stage):
     """Drops documents with fewer than ``min_words`` words (reason ``too_short``)."""
 
     name = "drop_short"
-
-    def __init__(self, *, min_words: int = 3) -> None:
-        self.min_words = min_words
+    OPTIONS: ClassVar[dict[str, Option]] = {"min_words": Option(3, "fewest words kept", kind=int, min=0)}
 
     def apply(self, doc: Document) -> Outcome:
         if len(doc.text.split()) < self.min_words:
@@ -56,9 +56,7 @@ class StripFooter(Stage):
     """Removes lines equal to ``footer``."""
 
     name = "strip_footer"
-
-    def __init__(self, *, footer: str = "Subscribe!") -> None:
-        self.footer = footer
+    OPTIONS: ClassVar[dict[str, Option]] = {"footer": Option("Subscribe!", "the line removed", kind=str)}
 
     def apply(self, doc: Document) -> Outcome:
         lines = doc.text.split("\n")
@@ -78,7 +76,7 @@ class LongestPerFirstWord(GlobalStep):
 
     name = "longest_per_first_word"
 
-    def __init__(self) -> None:
+    def configure(self) -> None:
         self._seen: list[tuple[str, str, int]] = []
 
     def reset(self) -> None:
@@ -113,7 +111,7 @@ class DropLinesSeenTwice(GlobalStep):
 
     name = "drop_lines_seen_twice"
 
-    def __init__(self) -> None:
+    def configure(self) -> None:
         self._counts: dict[str, int] = {}
 
     def reset(self) -> None:

@@ -16,13 +16,11 @@ per worker.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from corpus.document import Document, Edit
-from corpus.errors import ConfigError
 from corpus.options import Option
 from corpus.options import check_options as check_declared
 
@@ -87,15 +85,8 @@ class Stage:
 
     @classmethod
     def options(cls) -> dict[str, Any]:
-        """The accepted config keys and their defaults (declared, else from ``__init__``'s signature)."""
-        if cls.OPTIONS:
-            return {name: opt.default for name, opt in cls.OPTIONS.items()}
-        sig = inspect.signature(cls.__init__)
-        return {
-            p.name: (None if p.default is inspect.Parameter.empty else p.default)
-            for p in list(sig.parameters.values())[1:]
-            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-        }
+        """The accepted config keys and their defaults, from the declaration."""
+        return {name: opt.default for name, opt in cls.OPTIONS.items()}
 
     def get_config(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.options()}
@@ -105,22 +96,8 @@ class Stage:
         return f"{type(self).__name__}({args})"
 
     def __getstate__(self) -> dict[str, Any]:
-        # Ship config only; workers rebuild derived state (configure) and heavy state (setup).
-        if type(self).OPTIONS:
-            return {"_options": dict(self._options)}
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        # Ship options only; workers rebuild derived state (configure) and heavy state (setup).
+        return {"_options": dict(self._options)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if type(self).OPTIONS and "_options" in state:
-            Stage.__init__(self, **state["_options"])
-            return
-        self.__dict__.update(state)
-
-
-def check_options(cls: type, config: dict[str, Any], where: str) -> None:
-    """Raise ConfigError naming any key that ``cls`` does not accept."""
-    allowed = cls.options() if hasattr(cls, "options") else {}
-    for key in config:
-        if key not in allowed:
-            known = ", ".join(sorted(allowed)) or "(none)"
-            raise ConfigError(f"{where}: unknown option {key!r}; expected one of: {known}")
+        Stage.__init__(self, **state["_options"])
