@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= configs/sample.yaml
 
-.PHONY: setup corpus test test-all lint format eval bench bench-ab bench-neardup bench-ray publish clean
+.PHONY: setup corpus test test-all test-py310 lint format eval bench bench-ab bench-neardup bench-ray publish clean
 BUILD  ?= build/sample
 REPO_ID ?= corpus-sample
 
@@ -24,6 +24,12 @@ test: $(STAMP)  ## run the test suite (tests marked slow excepted: make test-all
 
 test-all: $(STAMP)  ## the test suite with the slow variants (the 27k-document Ray parity run, more kill points)
 	$(BIN)/python -m pytest -q
+
+PY310 ?= python3.10
+test-py310:  ## the suite on Python 3.10, the oldest pyproject allows (PY310=path/to/python3.10; Ray tests skip)
+	test -x build/py310/bin/python || $(PY310) -m venv build/py310
+	build/py310/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	build/py310/bin/python -m pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check corpus scripts tests
