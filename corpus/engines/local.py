@@ -24,6 +24,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -84,6 +85,22 @@ def _process_batch(docs: list[Document]) -> tuple[list[tuple[Any, list[Any], str
         (out, keys, dropped, doc.id) for (out, keys, dropped), doc in zip(processed, docs, strict=True)
     ]
     return results, stats
+
+
+def _script_hint() -> str:
+    """Why workers die at once when ``build()`` runs at the top level of a script, and the fix.
+
+    Worker processes are spawned: each starts by importing the caller's script, which (unguarded)
+    starts a build of its own, which multiprocessing refuses in a process still starting up.
+    """
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None)
+    if not script or getattr(getattr(main, "__spec__", None), "name", "").startswith("corpus"):
+        return ""
+    return (
+        f". If {os.path.basename(script)} calls build() at its top level, put the call under "
+        '`if __name__ == "__main__":` (each worker process imports the script), or pass workers=0'
+    )
 
 
 def _resolve_workers(value: Any) -> int:
@@ -198,6 +215,7 @@ def _map(
     except BrokenProcessPool as exc:
         raise BuildError(
             f"a worker process died ({exc}); committed chunks are kept: run the same command again to resume"
+            + _script_hint()
         ) from None
     finally:
         bar.close()

@@ -202,3 +202,39 @@ def test_global_pass_reads_chunks_again_and_spools_only_changed_documents(tmp_pa
     assert any(d.meta.get("odd") for d in in_process) and any(not d.meta.get("odd") for d in in_process)
     assert result.manifest["counts"]["kept"] == 5
     assert not list((tmp_path / "out").glob(".spool*"))
+
+
+def test_a_script_that_builds_at_its_top_level_is_told_how_to_fix_it(tmp_path):
+    """Spawned workers import the caller's script; unguarded, each would build again and die.
+
+    The build fails with a BuildError that names the script and the fix, not a bare "worker died".
+    """
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    (tmp_path / "in.txt").write_text((ROOT / "data" / "sample" / "pompeo-nagorno-karabakh.txt").read_text())
+    script = tmp_path / "make_corpus.py"
+    script.write_text(
+        "import corpus\n"
+        "pipeline = corpus.Pipeline([corpus.stages.build('fix_encoding')])\n"
+        "pipeline.build(inputs=['in.txt'], output='out', workers=1, progress=False)\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode != 0
+    assert "BuildError" in run.stderr
+    assert (
+        'make_corpus.py calls build() at its top level, put the call under `if __name__ == "__main__":`'
+        in (run.stderr)
+    )
+    guarded = script.read_text().replace("pipeline.build(", "if __name__ == '__main__':\n    pipeline.build(")
+    script.write_text(guarded, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "out" / "manifest.json").is_file()
