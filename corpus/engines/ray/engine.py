@@ -66,6 +66,7 @@ from corpus.engines.ray.work import (
     QUARANTINED,
     READ_ROWS,
     RECORD,
+    SECONDS,
     SKIPPED,
     SURVIVED,
     RayWorkDir,
@@ -214,7 +215,8 @@ class _Process:
             cols["sig"].append(sig)
             cols["length"].append(length)
         n = t.num_rows
-        stats_col = [_dump(dict(stats))] + [b""] * (n - 1) if n else []
+        counters = {**stats, **{SECONDS + k: v for k, v in stats.seconds.items()}}
+        stats_col = [_dump(counters)] + [b""] * (n - 1) if n else []
         return pa.table(
             {
                 "idx": t["idx"],

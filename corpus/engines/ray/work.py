@@ -28,6 +28,7 @@ from corpus.engines.checkpoint import WorkDir
 from corpus.errors import BuildError
 
 QUARANTINED, DROPPED, SURVIVED, SKIPPED = 0, 1, 2, 3
+SECONDS = "seconds:"  # a part's counters carry the map's CPU seconds by stage under this prefix
 READ_ROWS = 1_000  # records per block a read task yields
 FILE_SHIFT = 40  # idx = file << 40 | record: 2**40 records per file, 2**23 files
 

@@ -22,7 +22,16 @@ from corpus.dedup.index import INDEX_DIR, save_index
 from corpus.dedup.near import verdict
 from corpus.document import Document
 from corpus.engines.ray.dedup import check_supported
-from corpus.engines.ray.work import DROPPED, FILE_SHIFT, QUARANTINED, SKIPPED, _decode, _decode_stats, _dump
+from corpus.engines.ray.work import (
+    DROPPED,
+    FILE_SHIFT,
+    QUARANTINED,
+    SECONDS,
+    SKIPPED,
+    _decode,
+    _decode_stats,
+    _dump,
+)
 from corpus.errors import BuildError
 from corpus.io.write.sink import Output
 from corpus.stages.base import Outcome
@@ -81,7 +90,10 @@ def _write(
                 last = idx
                 part = where(idx >> FILE_SHIFT)
                 if row["stats"]:
-                    stats.update(_decode_stats(row["stats"], part))
+                    counts = _decode_stats(row["stats"], part)
+                    for key in [k for k in counts if k.startswith(SECONDS)]:
+                        stats.seconds[key[len(SECONDS) :]] += counts.pop(key)
+                    stats.update(counts)
                 if read % chunk_docs == 0:
                     flush()
                 read += 1
