@@ -92,8 +92,8 @@ class Engine(Protocol):
     def session(self) -> AbstractContextManager[Any]:
         """Held around open, map and reduce (a Ray cluster; nothing for the local engine)."""
 
-    def open(self, out_dir: Path, run: dict[str, Any]) -> int:
-        """Open the work folder for ``run``; returns the units of committed work reused."""
+    def open(self, out_dir: Path, inputs: Inputs) -> None:
+        """Open the work folder for a build of ``inputs`` (``build_run_record``): resume or start afresh."""
 
     def map(self) -> None:
         """The per-document phase over everything not yet committed."""
@@ -103,6 +103,10 @@ class Engine(Protocol):
 
     def remove(self) -> None:
         """Remove the work folder (the build is in place)."""
+
+    @property
+    def resumed(self) -> int:
+        """Units of committed work the map reused (known once it ran)."""
 
 
 def build_run_record(pipeline: Any, inputs: Inputs, **engine: Any) -> dict[str, Any]:
@@ -137,7 +141,7 @@ def run_build(
     with locked_output(out_dir, files, config):
         inputs = Inputs(files)
         with engine.session():
-            resumed = engine.open(out_dir, inputs)
+            engine.open(out_dir, inputs)
             clock = time.process_time  # this process's CPU; the workers' is in stats.seconds by stage
             t_map = clock()
             engine.map()
@@ -158,7 +162,9 @@ def run_build(
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
         engine.remove()
-    return BuildResult(out_dir, manifest, stats, time.perf_counter() - started, resumed, engine.resumed_unit)
+    return BuildResult(
+        out_dir, manifest, stats, time.perf_counter() - started, engine.resumed, engine.resumed_unit
+    )
 
 
 def finish(

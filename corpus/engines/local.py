@@ -242,11 +242,10 @@ class LocalEngine:
     def session(self) -> Any:
         return nullcontext()
 
-    def open(self, out_dir: Path, inputs: Inputs) -> int:
+    def open(self, out_dir: Path, inputs: Inputs) -> None:
         self.work = WorkDir(out_dir)
         chunk_docs = self.pipeline.settings.checkpoint_docs
         self.done = self.work.open(build_run_record(self.pipeline, inputs, checkpoint_docs=chunk_docs))
-        return -1  # known once the map has counted the chunks (see map)
 
     def map(self) -> None:
         n_workers = _resolve_workers(self.wanted)
@@ -278,7 +277,4 @@ def run_build(
     progress: bool | None = None,
 ) -> BuildResult:
     """Build the dataset described by ``pipeline.config`` on this machine; resumes an interrupted build."""
-    engine = LocalEngine(pipeline, workers, progress)
-    result = run_in_shell(pipeline, engine, output=output, progress=progress)
-    result.resumed = engine.resumed
-    return result
+    return run_in_shell(pipeline, LocalEngine(pipeline, workers, progress), output=output, progress=progress)

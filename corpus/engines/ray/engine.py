@@ -285,7 +285,7 @@ class RayEngine:
     def session(self) -> Any:
         return cluster(self.address)
 
-    def open(self, out_dir: Path, inputs: Any) -> int:
+    def open(self, out_dir: Path, inputs: Any) -> None:
         WorkDir(out_dir).remove()  # a local engine's checkpoints would not match this build's
         self.work = RayWorkDir(out_dir)
         run = build_run_record(self.pipeline, inputs, engine="ray", file_shift=FILE_SHIFT)
@@ -294,7 +294,6 @@ class RayEngine:
             log.info(
                 "engine ray: resuming, %d of %d input files already mapped", len(self.done), len(self.files)
             )
-        return len(self.done)
 
     def map(self) -> None:
         """Read and map the input files not yet committed; gather the survivors' dedup columns."""
@@ -345,6 +344,10 @@ class RayEngine:
 
     def remove(self) -> None:
         self.work.remove()
+
+    @property
+    def resumed(self) -> int:
+        return len(self.done)
 
 
 def run_build(
