@@ -12,7 +12,7 @@ from typing import Any
 from corpus.document import Document
 from corpus.errors import ConfigError, CorpusError
 from corpus.explaining import default_pipeline, explain
-from corpus.io.read.readers import READERS
+from corpus.io.read import READERS
 from corpus.pipeline import Pipeline
 
 
@@ -30,7 +30,7 @@ class _Reading:
     def __init__(self, path: str, fmt: str) -> None:
         from dataclasses import replace
 
-        from corpus.io.read.readers import expand_inputs
+        from corpus.io.read import expand_inputs
 
         # The build's checks (missing, unreadable, special files) and its recorded name.
         (found,) = expand_inputs([path]) if not os.path.isdir(path) else [None]
@@ -40,10 +40,10 @@ class _Reading:
         self.path, self.fmt, self.read, self.skipped = path, fmt, 0, 0
 
     def __iter__(self) -> Iterator[Document]:
-        from corpus.io.read import readers
+        from corpus.io.read import Quarantined, Skipped, read_input
 
-        for item in readers.read_input(self.input, {"format": self.fmt}):
-            if isinstance(item, (readers.Quarantined, readers.Skipped)):
+        for item in read_input(self.input, {"format": self.fmt}):
+            if isinstance(item, (Quarantined, Skipped)):
                 offset = getattr(item, "offset", None)
                 where = f"{item.path}:{item.line}" if item.line else item.path
                 where += f" (byte {offset})" if offset is not None and not item.line else ""

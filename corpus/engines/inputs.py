@@ -53,7 +53,7 @@ def _state(path: str) -> list[tuple[str, int, int]]:
 
 @dataclass
 class Inputs:
-    """The input files of one build (``corpus.io.read.readers.InputFile``), hashed once."""
+    """The input files of one build (``corpus.io.read.InputFile``), hashed once."""
 
     files: list[Any]
 

@@ -45,7 +45,7 @@ from corpus.engines.checkpoint import ChunkWriter, WorkDir
 from corpus.engines.inputs import Inputs
 from corpus.engines.reduce import reduce_chunks
 from corpus.errors import BuildError
-from corpus.io.read.readers import Quarantined, Skipped, read_input
+from corpus.io.read import Quarantined, Skipped, read_input
 from corpus.io.write.sink import Output
 from corpus.stats import Stats
 

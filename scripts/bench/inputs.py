@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from corpus.explaining import DEFAULT_STAGES
 from scripts.bench.common import OUT, SHARED_BENCH, rel
 
 WORK = OUT / "pipeline"
@@ -26,14 +27,7 @@ BASE_DOCS = 27_145
 MB = 1e6
 
 # Our default pipeline: every stage at its defaults, handles masked as `corpus clean` does.
-STAGES: list[dict[str, Any]] = [
-    {"fix_encoding": {}},
-    {"strip_boilerplate": {}},
-    {"normalize_handles": {"mode": "mask"}},
-    {"detect_language": {}},
-    {"exact_dedup": {}},
-    {"near_dedup": {"threshold": 0.8}},
-]
+STAGES: list[dict[str, Any]] = [*DEFAULT_STAGES, {"exact_dedup": {}}, {"near_dedup": {"threshold": 0.8}}]
 
 
 def ensure_base() -> None:

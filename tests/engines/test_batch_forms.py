@@ -20,18 +20,12 @@ from corpus import stages
 from corpus.dedup.base import fold
 from corpus.document import Document
 from corpus.engines import phases
+from corpus.explaining import DEFAULT_STAGES
 from corpus.pipeline import Pipeline
 from corpus.stats import Stats
 from tests.conftest import ROOT, SHARED
 
-DEFAULT = [
-    {"fix_encoding": {}},
-    {"strip_boilerplate": {}},
-    {"normalize_handles": {"mode": "mask"}},
-    {"detect_language": {}},
-    {"exact_dedup": {}},
-    {"near_dedup": {"threshold": 0.8}},
-]
+DEFAULT = [*DEFAULT_STAGES, {"exact_dedup": {}}, {"near_dedup": {"threshold": 0.8}}]
 FOLDING = [
     "ＦＵＬＬＷＩＤＴＨ text and ﬁ ligatures",
     "fullwidth TEXT and fi ligatures",

@@ -77,7 +77,7 @@ from corpus.engines.ray.work import (
 )
 from corpus.engines.ray.write import _write
 from corpus.errors import BuildError
-from corpus.io.read.readers import (
+from corpus.io.read import (
     Quarantined,
     ReadOptions,
     Skipped,

@@ -34,7 +34,7 @@ from typing import Any
 from corpus.document import Document
 from corpus.errors import BuildError, ConfigError, InputError
 from corpus.io.read import table, text, web
-from corpus.io.read.base import Quarantined, ReadOptions, Skipped, clean_document, safe_text
+from corpus.io.read.base import Quarantined, ReadOptions, clean_document, safe_text
 from corpus.io.read.listing import (
     COMPRESSED,
     CSV_SUFFIXES,
@@ -43,23 +43,9 @@ from corpus.io.read.listing import (
     PARQUET_SUFFIXES,
     WARC_SUFFIXES,
     InputFile,
-    check_readable,
-    expand_inputs,
 )
 
-# The public names, with those re-exported from base and listing (the engines, the CLI, tests and
-# scripts import them from here or from corpus.io.read).
-__all__ = [
-    "READERS",
-    "InputFile",
-    "Quarantined",
-    "ReadOptions",
-    "Skipped",
-    "check_readable",
-    "detect_format",
-    "expand_inputs",
-    "read_input",
-]
+__all__ = ["READERS", "detect_format", "read_input"]  # the package (corpus.io.read) exports the rest
 
 Reader = Callable[[InputFile, ReadOptions], Iterator[Any]]
 
