@@ -48,13 +48,12 @@ def test_threshold_and_groups() -> None:
     assert step.apply(docs[0]).edits == []
     assert _learn(docs, min_docs=3).apply(docs[0]).doc.text.startswith("Story")
     assert group_key(docs[5]) == "other.org"
-    assert group_key(Document(id="x", text="", source="feed")) == "feed"
-    assert (
-        _learn(_site(10), min_fraction=0.5)
-        .apply(Document(id="n", text=NAV, url="https://example.com/z"))
-        .doc.text
-        == ""
-    )
+    assert group_key(Document(id="x", text="", source="feed")) is None  # no url: no site
+    assert group_key(Document(id="x", text="", source="feed"), "domain_or_source") == "feed"
+    # a page with nothing but the site's furniture is dropped, not kept empty
+    only = _learn(_site(10), min_fraction=0.5).apply(Document(id="n", text=NAV, url="https://example.com/z"))
+    assert only.doc is None and only.reason == "only_repeated_lines"
+    assert only.counts == {"removed.repeated_line": 1}
 
 
 def test_merge_equals_single_pass_and_pickles() -> None:
@@ -65,7 +64,13 @@ def test_merge_equals_single_pass_and_pickles() -> None:
     assert merged.doc_counts == whole.doc_counts and merged.line_counts == whole.line_counts
     shipped = pickle.loads(pickle.dumps(merged))
     assert shipped.apply(docs[1]).doc.text == whole.apply(docs[1]).doc.text
-    assert shipped.get_config() == {"min_docs": 5, "min_fraction": 0.5, "min_chars": 10, "max_chars": 300}
+    assert shipped.get_config() == {
+        "min_docs": 5,
+        "min_fraction": 0.5,
+        "min_chars": 10,
+        "max_chars": 300,
+        "group_by": "domain",
+    }
 
 
 def test_idempotent_and_unobserved_is_noop() -> None:
