@@ -132,12 +132,41 @@ def test_options_without_a_distributed_form_fail_clearly(ray_cluster, tmp_path):
     (tmp_path / "a.txt").write_text("one two three four five six", encoding="utf-8")
     for stages, named in (
         ([{"near_dedup": {"cluster_by": "star"}}], "cluster_by: star"),
-        ([{"repeated_lines": {}}], "repeated_lines"),
+        ([{"repeated_lines": {}}, {"near_dedup": {}}], "repeated_lines runs after near_dedup only"),
     ):
         config = {"input": {"paths": [str(tmp_path / "a.txt")]}, "stages": stages, "output": {"path": "x"}}
         with pytest.raises(ConfigError, match=named):
             Pipeline.from_config(config).build(output=tmp_path / "out", engine="ray", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("alone", [False, True], ids=["sample-stages", "repeated-lines-alone"])
+def test_repeated_lines_same_as_local(ray_cluster, tmp_path, sample_article, alone):
+    """repeated_lines (on in configs/sample.yaml) on pages of a multi-page site, a small site, a page of
+    furniture only (dropped) and an exact copy, in two input files: the local engine's bytes."""
+    from corpus.config import load_yaml
+    from tests.dedup.test_lines import NAV_LINE, site_pages
+
+    rows = site_pages(sample_article)
+    for n, part in enumerate((rows[:5], rows[5:])):
+        (tmp_path / f"in-{n}.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in part), encoding="utf-8"
+        )
+    stages = [{"repeated_lines": {}}] if alone else load_yaml(ROOT / "configs" / "sample.yaml")["stages"]
+    config = {
+        "input": {"paths": [str(tmp_path / "in-*.jsonl")]},
+        "stages": stages,
+        "batch_size": 3,
+        "output": {"path": "x"},
+    }
+    local = Pipeline.from_config(config).build(output=tmp_path / "local", workers=0, progress=False)
+    Pipeline.from_config(config).build(output=tmp_path / "ray", engine="ray", progress=False)
+    # alone: no exact_dedup drops the copy, no strip_boilerplate takes the sign-up line first
+    removed = 9 * 4 + 3 if alone else 8 * 3 + 3
+    assert local.manifest["stages"]["repeated_lines"]["removed.repeated_line"] == removed
+    assert "repeated_lines.only_repeated_lines" in local.manifest["counts"]["dropped"]
+    assert not any(NAV_LINE in r["text"] for r in records(tmp_path / "ray"))
+    assert_same_build(tmp_path / "local", tmp_path / "ray")
 
 
 def test_engine_ray_in_yaml_and_keep_longest(ray_cluster, tmp_path):

@@ -1,10 +1,12 @@
 """The dedup steps on the cluster: which ones have a distributed form, their input, their decisions.
 
 ``check_supported`` names the pipeline's exact and near dedup steps (a ConfigError for any
-step with no distributed form yet). ``_Survivors`` collects the survivors' dedup columns (idx,
-id, signature, length, exact digest) into object-store blocks; ``_dedup`` runs the distributed
-steps (``corpus.dedup.distributed``) over them, which return decision rows ``(idx, payload)``
-only for documents they drop or cluster, sorted by ``idx``.
+step with no distributed form yet); ``repeated_step`` its repeated_lines step, which runs on the
+driver around the ordered write (``corpus.engines.ray.write``), after near dedup.
+``_Survivors`` collects the survivors' dedup columns (idx, id, signature, length, exact
+digest) into object-store blocks; ``_dedup`` runs the distributed steps
+(``corpus.dedup.distributed``) over them, which return decision rows ``(idx, payload)`` only
+for documents they drop or cluster, sorted by ``idx``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pyarrow as pa
 
 from corpus.dedup import distributed as dist
 from corpus.dedup.exact import ExactDedup
+from corpus.dedup.lines import RepeatedLines
 from corpus.dedup.near import NearDedup
 from corpus.engines.ray.work import MAPPED, SURVIVED
 from corpus.errors import ConfigError
@@ -30,13 +33,23 @@ def check_supported(pipeline: Any) -> tuple[ExactDedup | None, NearDedup | None]
                 f"engine ray: stage {step.name!r} has no distributed form yet; use engine local"
             )
     for step in global_steps:
-        if not isinstance(step, NearDedup):
+        if not isinstance(step, NearDedup | RepeatedLines):
             raise ConfigError(
                 f"engine ray: stage {step.name!r} has no distributed form yet; use engine local"
             )
-    if len(streaming) > 1 or len(global_steps) > 1:
-        raise ConfigError("engine ray: at most one exact_dedup and one near_dedup stage; use engine local")
-    near = global_steps[0] if global_steps else None
+    nears = [s for s in global_steps if isinstance(s, NearDedup)]
+    repeated = [s for s in global_steps if isinstance(s, RepeatedLines)]
+    if len(streaming) > 1 or len(nears) > 1 or len(repeated) > 1:
+        raise ConfigError(
+            "engine ray: at most one exact_dedup, one near_dedup and one repeated_lines stage; "
+            "use engine local"
+        )
+    if repeated and global_steps[-1] is not repeated[0]:
+        raise ConfigError(
+            "engine ray: repeated_lines runs after near_dedup only (put it after near_dedup in the "
+            "stages, as configs/sample.yaml does) or use engine local"
+        )
+    near = nears[0] if nears else None
     if near is not None and near.cluster_by != "components":
         raise ConfigError(
             "engine ray: near_dedup option 'cluster_by: star' has no distributed form yet; "
@@ -48,6 +61,11 @@ def check_supported(pipeline: Any) -> tuple[ExactDedup | None, NearDedup | None]
             "use engine local"
         )
     return (streaming[0] if streaming else None), near
+
+
+def repeated_step(pipeline: Any) -> RepeatedLines | None:
+    """The pipeline's repeated_lines step (after ``check_supported``: at most one, the last global step)."""
+    return next((s for s in pipeline.global_steps if isinstance(s, RepeatedLines)), None)
 
 
 SURVIVOR_COLUMNS = ["idx", "id", "sig", "length", "ekey"]

@@ -15,7 +15,9 @@ Dataflow (each arrow a Ray Data operation):
    over those columns; they return decision rows ``(idx, payload)`` only for documents they
    drop or cluster; these are sorted by ``idx``.
 4. write: the driver reads the parts back in input order, merges in the decisions, and
-   writes the build as the local engine would, byte for byte (``write``).
+   writes the build as the local engine would, byte for byte (``write``). With repeated_lines
+   (after near dedup), the driver first reads the parts once more to count the survivors'
+   line hashes, as the local reduce process does, then removes the repeated lines as it writes.
 
 This module holds the read and map tasks and the build itself (``run_build``). Kill safety and
 resume: killed at any point (the driver, or a worker: Ray itself retries map tasks and restarts
@@ -45,6 +47,7 @@ import numpy as np
 import pyarrow as pa
 
 from corpus.dedup.exact import ExactDedup
+from corpus.dedup.near import NearDedup
 from corpus.engines import phases
 from corpus.engines.build import BuildResult, build_run_record
 from corpus.engines.build import run_build as run_in_shell
@@ -206,8 +209,9 @@ class _Process:
                     for step, key in zip(self.steps, keys, strict=True):
                         if isinstance(step, ExactDedup):
                             ekey = key.hex()
-                        else:
+                        elif isinstance(step, NearDedup):
                             sig = np.ascontiguousarray(key, dtype=np.uint32).tobytes()
+                        # repeated_lines: its keys are taken again on the driver (``write``)
             cols["kind"].append(out_kind)
             cols["payload"].append(out_payload)
             cols["id"].append(doc_id)
@@ -338,7 +342,7 @@ class RayEngine:
         decisions = _dedup(
             self.survivors.dataset(), self.survivors.rows, self.exact, self.near, self.cpus, _event
         )
-        mapped = self.work.batches(range(len(self.files)))
+        mapped = lambda: self.work.batches(range(len(self.files)))  # noqa: E731
         where = lambda n: str(self.work.part(n))  # noqa: E731
         return _write(self.pipeline, mapped, decisions, out, where, _event)
 
