@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= configs/sample.yaml
 
-.PHONY: setup corpus test test-all test-py310 lint format eval bench bench-ab bench-neardup bench-ray publish clean
+.PHONY: setup corpus test test-all test-py310 lint format eval bench bench-ab bench-neardup bench-ray bench-repeated publish clean
 BUILD  ?= build/sample
 REPO_ID ?= corpus-sample
 
@@ -69,6 +69,9 @@ bench-ab: $(STAMP)  ## the default pipeline at git revisions A and B, docs per C
 
 bench-ray: $(STAMP)  ## docs/s of engine local vs engine ray on 1 and 2 CPUs (~3 min)
 	$(BIN)/python -m scripts.bench.ray_engine
+
+bench-repeated: $(STAMP)  ## repeated_lines after strip_boilerplate: eval pages of multi-page sites, bench docs (~2 min)
+	$(BIN)/python -m scripts.bench.repeated_lines
 
 publish: $(STAMP)  ## publish BUILD to the Hub (REPO_ID=org/name) or TO=dir-or-url; DRY_RUN=1 only prints the plan
 	$(BIN)/corpus publish $(BUILD) $(if $(TO),--to $(TO),--repo-id $(REPO_ID)) $(if $(PRIVATE),--private) $(if $(REVISION),--revision $(REVISION)) $(if $(DRY_RUN),--dry-run)
