@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 
 from corpus.text.boilerplate.compiler import Compiled, rule_of_group
+from corpus.text.boilerplate.guard import code_like
 from corpus.text.boilerplate.prefilter import candidate_lines
 from corpus.text.boilerplate.reference import (
     BUDGETS,
-    CODE_LIKE,
     LETTER,
     LINK_BAR_MAX_WORDS,
     MIN_LABEL_COVER,
@@ -92,17 +92,6 @@ def segment_bar_rule(norm: str, compiled: Compiled) -> str | None:
     """
     tail = segment_tail(norm)
     return None if tail is None else link_bar(tail, compiled)
-
-
-def code_like(line: str) -> bool:
-    """``CODE_LIKE.search(line)``, skipped when ``line`` lacks the characters every branch needs.
-
-    Each branch needs "--", " *", "/", a brace or "(", or (the section title) a decimal digit
-    after the leading whitespace; most lines have none, and ``in`` tests are far cheaper.
-    """
-    if "--" in line or " *" in line or "/" in line or "{" in line or "}" in line or "(" in line:
-        return CODE_LIKE.search(line) is not None
-    return line.lstrip()[:1].isdecimal() and CODE_LIKE.search(line) is not None
 
 
 def classify(line: str, compiled: Compiled, max_line_chars: int) -> str | None:

@@ -14,7 +14,8 @@ rule for every line, same output for every text. Semantics, on the *normalized* 
 4. Otherwise link bars: a line of at most ``LINK_BAR_MAX_WORDS`` words that labels cover (at
    least ``MIN_LABEL_COVER`` of its letters) is named after its first non-generic label; then
    a sentence glued to a "|"-separated link bar (``segment_tail``).
-5. A code-like line (``code_like``: flags, paths, pointers, section numbers) is never furniture.
+5. A code-like line (``guard.code_like``: flags, paths, pointers, section numbers) is never
+   furniture; then ``guard.protect`` gives back a document's technical lines (``strip``).
 
 Which lines are tested at all is part of the meaning: only lines that hold a cue stem
 (``has_cue``). A line a rule matches but without a cue is kept: on the dev pages 19 of the
@@ -29,6 +30,7 @@ from typing import NamedTuple
 
 from corpus.document import Edit
 from corpus.text.boilerplate import lines as _lines
+from corpus.text.boilerplate.guard import CODE_LIKE, protect
 from corpus.text.boilerplate.patterns import first_literal, split_alternatives
 from corpus.text.boilerplate.rules import cues as _cues
 from corpus.text.boilerplate.rules import phrases as _phrases
@@ -85,18 +87,6 @@ LETTER = re.compile(r"[^\W\d_]")
 WORD = re.compile(r"[^\W\d_]+")
 _SPACE = re.compile(r"\s+")
 _SEGMENT_SPLIT = re.compile(r"\s+[|•·]\s+")
-
-# Lines that read as code, command lines or numbered section titles are never page furniture,
-# whatever words they hold: "struct fscache_cookie *cookie", "--membership=MEMBERSHIP",
-# "/usr/share", "14.1. Defining a Security Policy" (man pages and documentation).
-CODE_LIKE = re.compile(
-    r"(?:^|\s)--\w"  # a command-line flag
-    r"|\w \*\w"  # a C pointer declaration
-    r"|(?<![:/\w.])/\w+/"  # a file path (not inside a URL)
-    r"|[{}]|\w\(\d?\)"  # braces, a call or a man-page reference: f(), login.defs(5)
-    r"|^\s*\d+(?:\.\d+)+\.\s+\S"  # a numbered section title: "14.1. Defining a Security Policy"
-)
-
 
 def normalize_line(line: str) -> str:
     """Whitespace runs to one space, stripped, lowercased: the form every rule is matched on.
@@ -265,6 +255,8 @@ def strip(
         rule = rule_of(low, rules, languages, max_line_chars) if has_cue(low) else None
         if rule is not None:
             drop[i] = rule
+    if drop:
+        drop = protect(lines, drop)
     if "related_block" in rules and any(r.startswith("related") for r in drop.values()):
         drop.update(_lines.related_zones(lines, drop))
     return _lines.remove_lines(text, drop, lines)
