@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from corpus.document import Edit
 from corpus.text.boilerplate.compiler import compile_rules
 from corpus.text.boilerplate.fast import classify, classify_lines
+from corpus.text.boilerplate.guard import protect
 from corpus.text.boilerplate.lines import related_zones, remove_lines
 from corpus.text.boilerplate.prefilter import candidate_lines
 from corpus.text.boilerplate.reference import DEFAULT_RULES, LANGUAGES, RULE_CLASSES, normalize_line
@@ -74,6 +75,7 @@ def strip_boilerplate(
     if not drop:
         return text, []
     lines = text.split("\n")
+    drop = protect(lines, drop)  # the technical guard: code, options, man headings, manuals
     if "related_block" in rule_set and any(r.startswith("related") for r in drop.values()):
         drop.update(related_zones(lines, drop))  # opt-in: not in DEFAULT_RULES
     return remove_lines(text, drop, lines)
