@@ -31,6 +31,7 @@ def test_shipped_sample_config_is_valid():
         "detect_language",
         "exact_dedup",
         "near_dedup",
+        "repeated_lines",  # on by default since it leaves sites of fewer than min_docs pages alone
     ]
     assert pipeline.config["output"]["split"] == "train"  # defaults filled in
 
