@@ -261,9 +261,7 @@ def test_default_config_removes_a_multi_page_sites_furniture(tmp_path, sample_ar
         )
     # small.example has 3 pages < min_docs: its footer stays
     small = [t for i, t in texts.items() if i.startswith("small-")]
-    assert len(small) == 3 and all(
-        t.endswith(SMALL_FOOTER) for t in small
-    )
+    assert len(small) == 3 and all(t.endswith(SMALL_FOOTER) for t in small)
     counts = result.manifest["counts"]
     assert counts["dropped"] == {
         "exact_dedup.exact_duplicate": 1,  # herald-0-copy: before the learner counts anything
