@@ -167,9 +167,12 @@ class Edit:
     before: str
     after: str = ""
     start: int | None = None  # offset of `before` in the stage's input text, when known
+    # what a learned decision rests on ("p=0.93: cue@start +1.20, ..."); empty for a rule
+    why: str = field(default="", repr=False)
 
     def describe(self) -> str:
         where = f" @{self.start}" if self.start is not None else ""
+        because = f"  ({self.why})" if self.why else ""
         if not self.after:
-            return f"[{self.rule}]{where} removed {self.before!r}"
-        return f"[{self.rule}]{where} {self.before!r} -> {self.after!r}"
+            return f"[{self.rule}]{where} removed {self.before!r}{because}"
+        return f"[{self.rule}]{where} {self.before!r} -> {self.after!r}{because}"

@@ -21,6 +21,7 @@ from corpus.text.boilerplate import (
     compile_rules,
     strip_boilerplate,
 )
+from corpus.text.boilerplate.model import shipped_model
 
 
 def _check_names(option: str, value: list[str] | None, known: tuple[str, ...]) -> None:
@@ -33,9 +34,10 @@ def _check_names(option: str, value: list[str] | None, known: tuple[str, ...]) -
 
 
 class StripBoilerplate(Stage):
-    """Remove whole furniture lines; each Edit names its rule ("newsletter.en", "terms_agree.de").
+    """Remove whole furniture lines; each Edit names its rule ("newsletter.en", "terms_agree.de",
+    or "signup.learned" for a line the line model removed, with the reason in ``Edit.why``).
 
-    Counts: ``removed.<class>`` per rule class (``removed.newsletter``).
+    Counts: ``removed.<class>`` per rule class (``removed.newsletter``), learned removals included.
     """
 
     name = "strip_boilerplate"
@@ -53,6 +55,12 @@ class StripBoilerplate(Stage):
             items=str,
         ),
         "max_line_chars": Option(1000, "longer lines are never furniture", kind=int, min=1),
+        "learned": Option(
+            True,
+            "let the shipped line model veto rule hits and remove furniture no rule names "
+            "(<class>.learned); false: the rules alone",
+            kind=bool,
+        ),
     }
 
     def configure(self) -> None:
@@ -63,10 +71,16 @@ class StripBoilerplate(Stage):
 
     def setup(self) -> None:
         compile_rules(self._rules, self._languages)  # cached: the first document pays, not each
+        if self.learned:
+            shipped_model()
 
     def apply(self, doc: Document) -> Outcome:
         text, edits = strip_boilerplate(
-            doc.text, rules=self._rules, languages=self._languages, max_line_chars=self.max_line_chars
+            doc.text,
+            rules=self._rules,
+            languages=self._languages,
+            max_line_chars=self.max_line_chars,
+            learned=self.learned,
         )
         if not edits:
             return Outcome(doc)

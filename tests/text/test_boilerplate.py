@@ -108,10 +108,15 @@ def test_blank_runs_collapse_only_where_created() -> None:
 
 def test_options_and_registry() -> None:
     stage = stages.build("strip_boilerplate", rules=["share"], languages=["en"])
-    assert stage.get_config() == {"rules": ["share"], "languages": ["en"], "max_line_chars": 1000}
+    assert stage.get_config() == {
+        "rules": ["share"],
+        "languages": ["en"],
+        "max_line_chars": 1000,
+        "learned": True,
+    }
     text = "Share on Twitter\nSign up for our newsletter\nBody."
     assert stage(Document(id="1", text=text)).text == "Sign up for our newsletter\nBody."
-    german_only = StripBoilerplate(languages=["de"])
+    german_only = StripBoilerplate(languages=["de"], learned=False)  # the model knows no languages
     assert german_only(Document(id="1", text="Artikel teilen\nShare on Twitter")).text == "Share on Twitter"
     assert pickle.loads(pickle.dumps(stage))(Document(id="1", text=text)).text.startswith("Sign up")
     for bad in ({"rules": ["nope"]}, {"languages": "en"}, {"max_line_chars": 0}):
@@ -128,8 +133,8 @@ def test_segment_bar_needs_a_furniture_label() -> None:
 def test_related_block_is_opt_in() -> None:
     end = "The article then goes on with a sentence that is long and ends the way prose does."
     text = f"Body text.\nRelated Stories\nHow Facebook gets the First Amendment backward\n{end}"
-    assert "How Facebook" in strip_boilerplate(text)[0]
-    stage = StripBoilerplate(rules=["related", "related_block"])
+    assert "How Facebook" in strip_boilerplate(text, learned=False)[0]
+    stage = StripBoilerplate(rules=["related", "related_block"], learned=False)
     out = stage.apply(Document(id="1", text=text))
     assert out.doc.text == f"Body text.\n{end}"
     assert [e.rule for e in out.edits] == ["related.en", "related_block"]
@@ -282,7 +287,7 @@ def test_fast_path_gives_what_the_reference_gives(config: str, sample_article: s
         [sample_article, *FURNITURE, "", *MUST_KEEP, "Related Stories", "A headline", *EDGE_TEXTS]
     )
     for t in [text, sample_article, *EDGE_TEXTS]:
-        fast = strip_boilerplate(t, rules=rules, languages=languages, max_line_chars=max_chars)
+        fast = strip_boilerplate(t, rules=rules, languages=languages, max_line_chars=max_chars, learned=False)
         assert fast == reference.strip(t, rules, languages, max_chars)
 
 

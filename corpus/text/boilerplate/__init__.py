@@ -16,12 +16,14 @@ related-links heading; on the dev data it cost more content than it removed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from corpus.document import Edit
-from corpus.text.boilerplate.compiler import compile_rules
-from corpus.text.boilerplate.fast import classify, classify_lines
+from corpus.text.boilerplate.compiler import Compiled, compile_rules
+from corpus.text.boilerplate.fast import classify
 from corpus.text.boilerplate.guard import protect
 from corpus.text.boilerplate.lines import related_zones, remove_lines
+from corpus.text.boilerplate.model import LineModel, decide, shipped_model
 from corpus.text.boilerplate.prefilter import candidate_lines
 from corpus.text.boilerplate.reference import DEFAULT_RULES, LANGUAGES, RULE_CLASSES, normalize_line
 
@@ -48,11 +50,14 @@ def strip_boilerplate(
     rules: Sequence[str] | None = None,
     languages: Sequence[str] | None = None,
     max_line_chars: int = 1000,
+    learned: bool = True,
 ) -> tuple[str, list[Edit]]:
     """Remove furniture lines from ``text``; return the new text and one Edit per removed line.
 
     ``rules``: rule classes to enable (default ``DEFAULT_RULES``); ``languages``: ISO codes
-    whose patterns to enable (default all); lines longer than ``max_line_chars`` always stay.
+    whose patterns to enable (default all); lines longer than ``max_line_chars`` always stay;
+    ``learned``: let the line model (``model``) veto rule hits and remove the furniture lines no
+    rule names (``<class>.learned``; each such Edit says why); False: the rules alone.
 
     The sample article (data/sample/pompeo-nagorno-karabakh.txt) ends with two such lines:
 
@@ -67,18 +72,44 @@ def strip_boilerplate(
     'terms_agree.en'
     """
     rule_set, langs = _key(rules, languages)
-    compiled = compile_rules(rule_set, langs)
+    model = shipped_model() if learned else None
+    return strip_with(text, compile_rules(rule_set, langs), rule_set, max_line_chars, model)
+
+
+def strip_with(
+    text: str, compiled: Compiled, rule_set: tuple[str, ...], max_line_chars: int, model: LineModel | None
+) -> tuple[str, list[Edit]]:
+    """``strip_boilerplate`` with compiled rules and a model given (None: the rules alone)."""
     low = text.lower()
     if len(low) != len(text):  # rare: lowercasing changed lengths; classify the original lines
         low = "\n".join(line.lower() if len(line.lower()) == len(line) else line for line in text.split("\n"))
-    drop = classify_lines(low, compiled, max_line_chars)
-    if not drop:
+    candidates = candidate_lines(low)
+    if not candidates:
+        return text, []
+    ruled = {}
+    for i, start, end in candidates:
+        rule = classify(low[start:end], compiled, max_line_chars)
+        if rule is not None:
+            ruled[i] = rule
+    if not ruled:  # the model reads only documents where a rule found furniture
         return text, []
     lines = text.split("\n")
+    why: dict[int, str] = {}
+    if model is None:
+        drop = ruled
+    else:
+        allowed = (*rule_set, "furniture")
+        usable = [i for i, _, _ in candidates if i in ruled or len(lines[i]) <= max_line_chars]
+        drop, why = decide(lines, ruled, usable, model, allowed)
+        if not drop:
+            return text, []
     drop = protect(lines, drop)  # the technical guard: code, options, man headings, manuals
     if "related_block" in rule_set and any(r.startswith("related") for r in drop.values()):
         drop.update(related_zones(lines, drop))  # opt-in: not in DEFAULT_RULES
-    return remove_lines(text, drop, lines)
+    out, edits = remove_lines(text, drop, lines)
+    if why:
+        edits = [replace(e, why=why[i]) if i in why else e for i, e in zip(sorted(drop), edits, strict=True)]
+    return out, edits
 
 
 def classify_line(

@@ -159,8 +159,13 @@ def _labels(
 
 
 @lru_cache(maxsize=32)
-def compile_rules(rules: tuple[str, ...], languages: tuple[str, ...] | None) -> Compiled:
+def compile_rules(
+    rules: tuple[str, ...], languages: tuple[str, ...] | None, exclude: frozenset[int] = frozenset()
+) -> Compiled:
     """Compile the enabled rule classes and languages into a few combined regexes (cached).
+
+    ``exclude``: indexes of ``ROWS`` to leave out (the leave-one-source-out evaluation drops
+    the rows whose only support is the held-out source).
 
     >>> c = compile_rules(("share",), ("en",))
     >>> c.labels["f"].match("facebook | home").lastgroup.split("__")[0]
@@ -175,7 +180,12 @@ def compile_rules(rules: tuple[str, ...], languages: tuple[str, ...] | None) -> 
         lead_raw, any_raw = [], []  # the same rules without group names, for the detectors
         for i, row in enumerate(ROWS):
             c, lg, n, pat = row.cls, row.lang, row.max_words, row.pattern
-            if budget(n) < limit or c not in rules or (languages is not None and lg not in languages):
+            if (
+                budget(n) < limit
+                or c not in rules
+                or (languages is not None and lg not in languages)
+                or i in exclude
+            ):
                 continue
             if row.anchored:
                 lead.append(f"(?P<{group_name(c, lg, i)}>{pat})")

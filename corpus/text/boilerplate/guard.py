@@ -73,6 +73,7 @@ PRECISE = re.compile(
 TECHNICAL_SHARE = 0.3  # a document whose share of technical lines reaches this reads as technical
 INDENTED_SHARE = 0.15  # ... if this share of its lines is indented
 MIN_TECHNICAL_LINES = 3  # ... and it holds at least this many technical lines
+SCORE_LINES = 200  # technical_score reads at most about this many lines of a document, evenly spaced
 
 
 def code_like(line: str) -> bool:
@@ -205,11 +206,16 @@ def is_technical(lines: list[str]) -> bool:
     >>> is_technical(["Peace talks resumed.", "Sign up for our newsletter"])
     False
     """
-    tech, total = technical_score(lines)
-    indented = sum(1 for line in lines if line[:1] in (" ", "\t") and line.strip())
-    return (
-        tech >= MIN_TECHNICAL_LINES and tech >= TECHNICAL_SHARE * total and indented >= INDENTED_SHARE * total
-    )
+    indented = total = 0
+    for line in lines:
+        if line.strip():
+            total += 1
+            indented += line[:1] in (" ", "\t")
+    if indented < INDENTED_SHARE * total:  # extracted web text is not indented: done, cheaply
+        return False
+    step = max(1, len(lines) // SCORE_LINES)  # a long document: score an even sample of its lines
+    tech, sampled = technical_score(lines[::step])
+    return tech >= MIN_TECHNICAL_LINES and tech >= TECHNICAL_SHARE * sampled
 
 
 def protect(lines: list[str], drop: dict[int, str]) -> dict[int, str]:

@@ -88,6 +88,7 @@ WORD = re.compile(r"[^\W\d_]+")
 _SPACE = re.compile(r"\s+")
 _SEGMENT_SPLIT = re.compile(r"\s+[|•·]\s+")
 
+
 def normalize_line(line: str) -> str:
     """Whitespace runs to one space, stripped, lowercased: the form every rule is matched on.
 

@@ -63,6 +63,23 @@ CUES: list[str] = [
     r"używamy|korzystamy|ta strona|informujemy|ciasteczek",
 ]
 
+# The furniture class each block of ``CUES`` speaks for, in order: the learned model
+# (``model.learned_class``) names a removal no rule made after its first class block; a block of
+# one language's stems mixes classes and says only "furniture".
+CUE_CLASSES: list[str] = [
+    "signup",
+    "newsletter",
+    "newsletter",
+    "terms",
+    "share",
+    "follow",
+    "related",
+    "ad",
+    "comments",
+    "copyright",
+    *["furniture"] * 9,  # de, de, de, fr, es, pt, it, ru, pl
+]
+
 # A short line naming a block of links to other articles (the zone's heading); matched on the
 # normalized line, which must have at most ``HEADING_MAX_WORDS`` words.
 HEADING_MAX_WORDS = 8
