@@ -150,4 +150,4 @@ def test_bench_technical_text_loses_few_lines() -> None:
 
     rows = {r["metric"]: r["score"] for r in run()}
     assert rows["technical/man/removed_per_10k"] <= 0.5
-    assert rows["technical/removed_per_10k"] <= 11
+    assert rows["technical/removed_per_10k"] <= 9  # held half; 28 before the guard, target 2
