@@ -240,11 +240,6 @@ def test_copyright_is_never_vetoed() -> None:
     assert [(e.rule, e.before) for e in edits if e.rule.startswith("copyright")] == [("copyright.en", line)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the 'copyright' stem is in the terms cue block (CUES[3]), so learned_class names a "
-    "'Copyright ...' line 'terms' and decide() adds it as terms.learned when copyright is disabled",
-)
 def test_copyright_word_line_is_not_learned_as_terms(body: str) -> None:
     line = "Copyright 2020 The Sample Times"
     text = f"{body}\n\n{SIGNUP}\n\n{line}"

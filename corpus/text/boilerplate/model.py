@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -27,6 +28,9 @@ from importlib import resources
 from corpus.text.boilerplate.features import CUE_CLASSES, Context, line_features
 
 MODEL_FILE = "model.json"
+# A copyright notice belongs to the copyright rule class (switched by the stage's ``rules``): the
+# model never adds one, whatever cue block names it ("Copyright 2020 ..." is in the terms block).
+COPYRIGHT = re.compile(r"©|\(c\)|copyright|all rights reserved|rechte vorbehalten|droits réservés", re.I)
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ def decide(
             continue
         if rule is None:
             cls = learned_class(feats)
-            if cls not in allowed or cls == "copyright":
+            if cls not in allowed or cls == "copyright" or COPYRIGHT.search(lines[i]):
                 continue
             rule = f"{cls}.learned"
             why[i] = model.why(feats, p)
