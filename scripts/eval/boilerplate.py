@@ -141,7 +141,7 @@ def loso_rows() -> list[dict]:
     return table
 
 
-def run(*, by_lang: bool = True, errors: str | None = None) -> list[dict]:
+def run(*, by_lang: bool = True, errors: str | None = None, loso: bool = True) -> list[dict]:
     """The table rows: one per source x metric (and per language when ``by_lang``)."""
     if not EVAL.joinpath("boilerplate").exists():
         return [
@@ -155,7 +155,7 @@ def run(*, by_lang: bool = True, errors: str | None = None) -> list[dict]:
                 note="../shared/eval/boilerplate is absent; nothing scored",
             )
         ]
-    table = loso_rows()
+    table = loso_rows() if loso else []
     stage = StripBoilerplate()
     stage.setup()
     for source in SOURCES:

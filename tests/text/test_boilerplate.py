@@ -166,14 +166,33 @@ def test_cue_prefilter_loses_nothing_on_dev_pages() -> None:
     assert ungated <= 0.005 * classified, (ungated, classified)
 
 
-def test_eval_targets_on_dev_data() -> None:
+def test_eval_in_sample_on_dev_data() -> None:
+    """The shipped rules and model on the dev pages they were fitted on (not the headline)."""
     shared_path("eval", "boilerplate", "SOURCE.txt")
     from scripts.eval.boilerplate import run
 
-    rows = {r["metric"]: r["score"] for r in run(by_lang=False) if r["note"] == "per-line rules"}
+    shipped = "in-sample (the dev pages the rules and model were fitted on): strip_boilerplate"
+    rows = {r["metric"]: r["score"] for r in run(by_lang=False, loso=False) if r["note"] == shipped}
     for source in ("scrapinghub-aeb", "trafilatura-eval", "wcxb"):
         assert rows[f"{source}/kept"] >= 0.99, source
-        assert rows[f"{source}/removed"] >= 0.90, source
+        assert rows[f"{source}/removed"] >= 0.95, source
+
+
+@pytest.mark.slow
+def test_eval_leave_one_source_out() -> None:
+    """The headline (about 60 s): fitted on two sources, scored on the third. Floors at the
+    measured figures, so a change that generalizes worse fails; the issue's targets are higher."""
+    shared_path("eval", "boilerplate", "SOURCE.txt")
+    pytest.importorskip("sklearn", reason="the leave-one-source-out folds fit the model with scikit-learn")
+    from scripts.eval.boilerplate import loso_rows
+
+    rows = {(r["metric"], r["note"].split(",")[0]): r["score"] for r in loso_rows()}
+    floors = {"scrapinghub-aeb": 0.89, "trafilatura-eval": 0.78, "wcxb": 0.92}
+    for source, floor in floors.items():
+        model = rows[(f"loso/{source}/removed", "rules + line model")]
+        assert model >= floor, source
+        assert model >= rows[(f"loso/{source}/removed", "rules alone")], source
+        assert rows[(f"loso/{source}/kept", "rules + line model")] >= 0.99, source
 
 
 def test_the_code_guard_keeps_web_furniture_with_numbers_and_urls():

@@ -124,7 +124,8 @@ class Context:
     def body(self) -> tuple[int, int] | None:
         """(first, last) prose line: the article body's span; None without prose."""
         if self._body is False:
-            first = next((i for i in range(self.n) if self.prose(i)), None)
+            lines, spaces = self.lines, PROSE_WORDS - 1  # a non-blank line of n words has n - 1 spaces
+            first = next((i for i, x in enumerate(lines) if x.count(" ") >= spaces and _is_prose(x)), None)
             if first is None:
                 self._body = None
             else:
@@ -150,7 +151,7 @@ def _wraps(line: str) -> bool:
 
 def _is_prose(line: str) -> bool:
     tail = line.rstrip()[-1:]
-    return tail in '.!?…"”»)'
+    return bool(tail) and tail in '.!?…"”»)'
 
 
 def line_features(i: int, ctx: Context) -> list[str]:

@@ -233,7 +233,7 @@ LEADS: list[tuple[str, str, int, str]] = [
         "newsletter",
         "en",
         40,
-        r"(?:please review our terms of service to complete your newsletter|we send newsletters)",
+        r"(?:to complete your (?:newsletter )?(?:sign[ -]?up|subscription)|we send newsletters)",
     ),
     (
         "newsletter",
