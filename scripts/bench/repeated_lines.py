@@ -17,9 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import io
-import json
-import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -28,36 +25,14 @@ from pathlib import Path
 from corpus.dedup.lines import RepeatedLines, group_key, normalize_for_lines
 from corpus.document import Document
 from corpus.stages.boilerplate import StripBoilerplate
+from scripts.eval.boilerplate import FURNITURE, SOURCES, norm
+from scripts.eval.boilerplate import load_source as load_pages
+from scripts.train.boilerplate import bench_documents
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 EVAL = SHARED / "eval"
 BENCH = SHARED / "bench" / "base_text.jsonl.zst"
-SOURCES = ("scrapinghub-aeb", "trafilatura-eval", "wcxb")
-FURNITURE = {"signup", "terms", "cookie", "share", "follow", "related", "ad"}  # SOURCE.txt's classes
 BENCH_SOURCES = ("man", "htmldoc", "usrdoc")
-_SPACE = re.compile(r"\s+")
-
-
-def norm(s: str) -> str:
-    return _SPACE.sub(" ", s).strip()
-
-
-def load_pages(source: str) -> tuple[list[Document], list[dict]]:
-    """One eval source's pages (url from gold.jsonl) and its labelled snippets."""
-    folder = EVAL / "extraction" / source
-    urls = {}
-    with (folder / "gold.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            urls[str(row["id"])] = row.get("url") or ""
-    with (folder / "fulltext.jsonl").open(encoding="utf-8") as fh:
-        docs = [
-            Document(id=str(r["id"]), text=r["text"], source=source, url=urls.get(str(r["id"]), ""))
-            for r in map(json.loads, fh)
-        ]
-    with (EVAL / "boilerplate" / f"{source}.jsonl").open(encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh]
-    return docs, rows
 
 
 def score(rows: list[dict], outputs: dict[str, str]) -> dict[str, tuple[int, int]]:
@@ -134,15 +109,10 @@ def eval_sites(min_docs: int, group_by: str) -> None:
 
 
 def bench_docs(limit: int | None) -> dict[str, list[Document]]:
-    import zstandard
-
     out: dict[str, list[Document]] = {s: [] for s in BENCH_SOURCES}
-    with BENCH.open("rb") as f:
-        reader = io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(f), encoding="utf-8")
-        for line in reader:
-            row = json.loads(line)
-            if row["source"] in out and (limit is None or len(out[row["source"]]) < limit):
-                out[row["source"]].append(Document(id=str(row["id"]), text=row["text"], source=row["source"]))
+    for row in bench_documents(None, BENCH_SOURCES):
+        if limit is None or len(out[row["source"]]) < limit:
+            out[row["source"]].append(Document(id=str(row["id"]), text=row["text"], source=row["source"]))
     return out
 
 

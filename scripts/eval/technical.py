@@ -12,8 +12,6 @@ apart (their own rule class, switched by the stage's ``rules`` option).
 
 from __future__ import annotations
 
-import io
-import json
 import random
 import time
 from collections import Counter
@@ -21,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from corpus.text.boilerplate import strip_boilerplate
-from scripts.train.boilerplate import bench_half
+from scripts.train.boilerplate import bench_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
@@ -47,14 +45,7 @@ def _row(metric: str, score: float, cases: int, dps: float | None, note: str, **
 def _documents() -> Iterator[dict]:
     """The held half of the bench's technical documents: the line model learned from the other
     half (``scripts.train.boilerplate.bench_half``), so only this half is a fair test."""
-    import zstandard
-
-    with BENCH.open("rb") as f:
-        reader = io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(f), encoding="utf-8")
-        for line in reader:
-            row = json.loads(line)
-            if row["source"] in SOURCES and bench_half(str(row["id"])) == "held":
-                yield row
+    yield from bench_documents("held", SOURCES)
 
 
 def measure() -> tuple[

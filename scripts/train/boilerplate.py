@@ -61,8 +61,10 @@ def bench_half(doc_id: str) -> str:
     return "train" if hashlib.sha256(doc_id.encode("utf-8")).digest()[0] % 2 == 0 else "held"
 
 
-def bench_documents(half: str | None = None, sources: tuple[str, ...] = TECHNICAL) -> Iterable[dict]:
-    """The bench documents of ``sources`` (in one half, or all); nothing without the file."""
+def bench_documents(half: str | None = None, sources: tuple[str, ...] | None = TECHNICAL) -> Iterable[dict]:
+    """The bench documents of ``sources`` (None: every source), in one half or both, in file
+    order: the one reader of ../shared/bench for the eval, the trainer and the benches.
+    Nothing without the file."""
     if not BENCH.exists():
         return
     import zstandard
@@ -71,7 +73,9 @@ def bench_documents(half: str | None = None, sources: tuple[str, ...] = TECHNICA
         reader = io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(f), encoding="utf-8")
         for line in reader:
             row = json.loads(line)
-            if row["source"] in sources and (half is None or bench_half(str(row["id"])) == half):
+            if (sources is None or row["source"] in sources) and (
+                half is None or bench_half(str(row["id"])) == half
+            ):
                 yield row
 
 
