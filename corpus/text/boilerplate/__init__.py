@@ -100,7 +100,7 @@ def strip_with(
     else:
         allowed = (*rule_set, "furniture")
         usable = [i for i, _, _ in candidates if i in ruled or len(lines[i]) <= max_line_chars]
-        drop, why = decide(lines, ruled, usable, model, allowed)
+        drop, why = decide(lines, ruled, usable, model, allowed, text)
         if not drop:
             return text, []
     drop = protect(lines, drop)  # the technical guard: code, options, man headings, manuals

@@ -88,9 +88,12 @@ class Context:
     """What ``line_features`` needs to know about a document: its lines, the rule-marked and
     candidate lines; word counts and the article body span are worked out when first asked."""
 
-    __slots__ = ("_body", "_doc", "_words", "candidates", "lines", "n", "ruled")
+    __slots__ = ("_body", "_doc", "_text", "_words", "candidates", "lines", "n", "ruled")
 
-    def __init__(self, lines: list[str], ruled: dict[int, str], candidates: set[int]) -> None:
+    def __init__(
+        self, lines: list[str], ruled: dict[int, str], candidates: set[int], text: str | None = None
+    ) -> None:
+        """``text``, if given, is ``"\\n".join(lines)`` (the document, so it need not be joined)."""
         self.lines = lines
         self.n = len(lines)
         self.ruled = ruled
@@ -98,24 +101,30 @@ class Context:
         self._words: dict[int, int] = {}
         self._body: tuple[int, int] | bool | None = False
         self._doc: str | None = None
+        self._text = text
 
     @property
     def doc(self) -> str:
         """``doc:<bin>``: how much of the document reads as code or reference documentation
         (``TECH_MARKS`` per 1,000 characters: identifiers, calls, braces, options, paths)."""
         if self._doc is None:
-            text = "\n".join(self.lines)
-            hits = sum(text.count(mark) for mark in TECH_MARKS)
-            self._doc = "doc:" + _bin(1000 * hits // max(1, len(text)), _DOC_BINS)
+            text = "\n".join(self.lines) if self._text is None else self._text
+            size, hits = max(1, len(text)), 0
+            for mark in TECH_MARKS:
+                hits += text.count(mark)
+                if 1000 * hits // size > _DOC_BINS[-1]:  # the top bin already: more marks change nothing
+                    break
+            self._doc = "doc:" + _bin(1000 * hits // size, _DOC_BINS)
         return self._doc
 
     def words(self, i: int) -> int:
         """The word count of line ``i`` (0 for a blank line)."""
-        w = self._words.get(i)
-        if w is None:
+        try:
+            return self._words[i]
+        except KeyError:
             line = self.lines[i]
             w = self._words[i] = line.count(" ") + 1 if line.strip() else 0
-        return w
+            return w
 
     def prose(self, i: int) -> bool:
         return self.words(i) >= PROSE_WORDS and _is_prose(self.lines[i])
@@ -182,13 +191,15 @@ def line_features(i: int, ctx: Context) -> list[str]:
         feats.append("case:upper" if stripped.isupper() else "case:title")
     elif stripped[:1].islower():
         feats.append("case:lower")
-    if _BAR.search(stripped):
+    if (
+        "|" in stripped or "/" in stripped or "•" in stripped or "·" in stripped or "»" in stripped
+    ) and _BAR.search(stripped):  # every branch of _BAR needs one of these separators
         feats.append("bar")
     if _DIGIT.search(stripped):
         feats.append("digit")
         if _YEAR.search(stripped):
             feats.append("year")
-    if _URL.search(low):
+    if ("." in low or ":" in low) and _URL.search(low):  # every branch needs "." or "://"
         feats.append("url")
     if "@" in stripped:
         feats.append("at")

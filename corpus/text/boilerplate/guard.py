@@ -55,6 +55,7 @@ REFERENCE_HEADINGS = frozenset(
 _LETTERS = re.compile(r"[^\W\d_]")
 # Web-page placeholders that read as code but are not: "{{ title }}", "{M}eta", "--select--".
 _TEMPLATE = re.compile(r"\{\{[^{}]*\}\}|\{[\w .^#/]*\}|--\w+--")
+_CODE_LEADS = frozenset("/*#>@")  # what CODE's line-start branches open with, after the indent
 CONTEXT_LINES = 5  # non-blank lines on each side that ``in_technical_context`` reads
 CONTEXT_MIN = 2  # ... of which this many must be code, options or prompts
 
@@ -113,7 +114,15 @@ def is_code(line: str) -> bool:
     >>> [is_code(x) for x in ["Share on Facebook", "Read more ->", "-Login", "@Follow me", "8 comments"]]
     [False, False, False, False, False]
     """
-    return bool(code_like(line) or CODE.search(line) or PROMPT.match(line) or OPTION.match(line))
+    return bool(code_like(line) or _code(line) or PROMPT.match(line) or OPTION.match(line))
+
+
+def _code(line: str) -> bool:
+    """``CODE.search(line)``, skipped when ``line`` lacks what every branch needs: "=", "->",
+    "::" or ";" somewhere, or a comment, directive, doctest or decorator mark after the indent."""
+    if "=" in line or ";" in line or "->" in line or "::" in line or line.lstrip()[:1] in _CODE_LEADS:
+        return CODE.search(line) is not None
+    return False
 
 
 def _near(lines: list[str], i: int, step: int, n: int) -> list[str]:
@@ -175,8 +184,28 @@ def in_technical_context(lines: list[str], i: int) -> bool:
     >>> in_technical_context(struct, 4), in_technical_context(["Body.", "Members", "Text."], 1)
     (True, False)
     """
-    near = _near(lines, i, -1, CONTEXT_LINES) + _near(lines, i, 1, CONTEXT_LINES)
-    return sum(is_code(_TEMPLATE.sub("", x)) for x in near) >= CONTEXT_MIN
+    return _in_context(lines, i, {})
+
+
+def _in_context(lines: list[str], i: int, seen: dict[int, bool]) -> bool:
+    """``in_technical_context``, with ``seen`` ({line index: code?}) shared by the lines of one
+    document (neighbouring furniture lines read the same neighbours); stops at ``CONTEXT_MIN``."""
+    found = 0
+    for step in (-1, 1):
+        j, taken = i + step, 0
+        while 0 <= j < len(lines) and taken < CONTEXT_LINES:
+            x = lines[j]
+            if x.strip():
+                taken += 1
+                code = seen.get(j)
+                if code is None:
+                    code = seen[j] = is_code(_TEMPLATE.sub("", x) if "{" in x or "--" in x else x)
+                if code:
+                    found += 1
+                    if found >= CONTEXT_MIN:
+                        return True
+            j += step
+    return False
 
 
 def technical_score(lines: list[str]) -> tuple[int, int]:
@@ -233,11 +262,12 @@ def protect(lines: list[str], drop: dict[int, str]) -> dict[int, str]:
     {1: 'newsletter.en'}
     """
     kept: dict[int, str] = {}
+    seen: dict[int, bool] = {}
     for i, rule in drop.items():
         if rule.startswith("copyright"):
             kept[i] = rule
         elif not is_technical_line(lines, i) and (
-            PRECISE.search(_norm(lines[i])) or not in_technical_context(lines, i)
+            PRECISE.search(_norm(lines[i])) or not _in_context(lines, i, seen)
         ):
             kept[i] = rule
     if all(r.startswith("copyright") for r in kept.values()) or not is_technical(lines):
