@@ -32,7 +32,7 @@ from pathlib import Path
 
 from corpus.text.boilerplate import DEFAULT_RULES, compile_rules
 from corpus.text.boilerplate.compiler import Compiled
-from corpus.text.boilerplate.fast import classify
+from corpus.text.boilerplate.fast import classify_lines
 from corpus.text.boilerplate.features import Context, line_features
 from corpus.text.boilerplate.model import MODEL_FILE, LineModel
 from corpus.text.boilerplate.prefilter import candidate_lines
@@ -174,12 +174,7 @@ def excluded_rows(support: dict[int, set[tuple[str, str]]], train: Iterable[str]
 
 
 def ruled_lines(page: Page, compiled: Compiled) -> dict[int, str]:
-    ruled = {}
-    for i, start, end in page.candidates:
-        rule = classify(page.low[start:end], compiled, 1000)
-        if rule is not None:
-            ruled[i] = rule
-    return ruled
+    return classify_lines(page.low, compiled, 1000, page.candidates)
 
 
 def examples(pages: list[Page], compiled: Compiled) -> tuple[list[list[str]], list[int]]:

@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from corpus.document import Edit
 from corpus.text.boilerplate.compiler import Compiled, compile_rules
-from corpus.text.boilerplate.fast import classify
+from corpus.text.boilerplate.fast import classify, classify_lines
 from corpus.text.boilerplate.guard import protect
 from corpus.text.boilerplate.lines import related_zones, remove_lines
 from corpus.text.boilerplate.model import LineModel, decide, shipped_model
@@ -86,11 +86,7 @@ def strip_with(
     candidates = candidate_lines(low)
     if not candidates:
         return text, []
-    ruled = {}
-    for i, start, end in candidates:
-        rule = classify(low[start:end], compiled, max_line_chars)
-        if rule is not None:
-            ruled[i] = rule
+    ruled = classify_lines(low, compiled, max_line_chars, candidates)
     if not ruled:  # the model reads only documents where a rule found furniture
         return text, []
     lines = text.split("\n")

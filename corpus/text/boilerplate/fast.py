@@ -102,10 +102,13 @@ def classify(line: str, compiled: Compiled, max_line_chars: int) -> str | None:
     return None if rule is None or code_like(line) else rule
 
 
-def classify_lines(low: str, compiled: Compiled, max_line_chars: int) -> dict[int, str]:
-    """{line index: rule} for the lines of lowercased text ``low`` that hold a cue and a rule marks."""
+def classify_lines(
+    low: str, compiled: Compiled, max_line_chars: int, candidates: list[tuple[int, int, int]] | None = None
+) -> dict[int, str]:
+    """{line index: rule} for the lines of lowercased text ``low`` that hold a cue and a rule marks
+    (``candidates``: the prefilter's (line, start, end), when the caller has them already)."""
     drop: dict[int, str] = {}
-    for i, start, end in candidate_lines(low):
+    for i, start, end in candidate_lines(low) if candidates is None else candidates:
         rule = classify(low[start:end], compiled, max_line_chars)
         if rule is not None:
             drop[i] = rule
