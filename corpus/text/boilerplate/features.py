@@ -6,15 +6,20 @@ each it names a handful of binary features, all cheap to compute and none tied t
 - what the rules said: ``rule:<class>`` (the rule class that marks the line) or ``rule:-``;
 - which cue stems it holds (``cue:<block>``, one per block of ``rules.cues``) and where the first
   one sits (``cue@start``: a line that opens with its keyword reads as a button or a call);
-- its shape: word count and length bins, how it ends (``end:.``, ``end:!``, ``end:?``, ...),
-  casing (``case:title``, ``case:upper``, ``case:lower``), separators of link bars (``bar``),
-  digits, years, URLs, "@", quotes, a second-person address (``you``);
+- its shape: word-count bins, how it ends (``end:.``, ``end:!``, ``end:?``, ...), casing
+  (``case:title``, ``case:upper``, ``case:lower``), separators of link bars (``bar``), digits,
+  years, URLs, "@", a second-person address (``you``), indentation, and whether it is part of
+  a hard-wrapped paragraph (``wrap:in``: it continues the line above; ``wrap:out``: the line
+  below continues it);
 - where it sits: its relative position in the document, and whether it lies before, inside or
   after the article body (the span from the first to the last prose line: at least
   ``PROSE_WORDS`` words ending in sentence punctuation);
 - its neighbours: whether the previous/next non-blank line is marked by a rule, holds a cue,
   touches it (no blank line between: a wrapped paragraph or a list), is short (at most four
-  words), long (eight or more) or prose; and whether the line itself is indented.
+  words), long (eight or more) or prose;
+- the document: how much of it reads as code or reference documentation (``doc:<bin>``, code
+  marks per 1,000 characters), also crossed with the rule class, word count and line end, so
+  the same line can weigh differently in a manual and on a news page.
 
 A feature is a short string; the model (``model``) is a weight per feature.
 """
@@ -155,7 +160,7 @@ class Context:
 def _wraps(line: str) -> bool:
     """Whether a paragraph may go on after ``line``: words, and no sentence end or colon."""
     tail = line.rstrip()[-1:]
-    return tail.isalnum() or tail in ",;-("
+    return bool(tail) and (tail.isalnum() or tail in ",;-(")
 
 
 def _is_prose(line: str) -> bool:
