@@ -88,13 +88,7 @@ def technical_examples(compiled: Compiled) -> list[list[str]]:
         if len(low) != len(text):
             continue
         page = Page("bench", str(row["id"]), text, text.split("\n"), low, candidate_lines(low), {})
-        if not page.candidates:
-            continue
-        ruled = ruled_lines(page, compiled)
-        if not ruled:  # the model reads only documents where a rule found furniture
-            continue
-        ctx = Context(page.lines, ruled, {i for i, _, _ in page.candidates})
-        xs += [line_features(i, ctx) for i, _, _ in page.candidates if len(page.lines[i]) <= 1000]
+        xs += [feats for _, feats in page_features(page, compiled)]
     return xs
 
 
@@ -177,19 +171,23 @@ def ruled_lines(page: Page, compiled: Compiled) -> dict[int, str]:
     return classify_lines(page.low, compiled, 1000, page.candidates)
 
 
+def page_features(page: Page, compiled: Compiled) -> list[tuple[int, list[str]]]:
+    """(line, features) of the cue lines the model would score on ``page`` under ``compiled``
+    rules: none unless a rule marks a line (the gate), lines over 1,000 characters left out."""
+    ruled = ruled_lines(page, compiled) if page.candidates else {}
+    if not ruled:
+        return []
+    ctx = Context(page.lines, ruled, {i for i, _, _ in page.candidates}, page.text)
+    return [(i, line_features(i, ctx)) for i, _, _ in page.candidates if len(page.lines[i]) <= 1000]
+
+
 def examples(pages: list[Page], compiled: Compiled) -> tuple[list[list[str]], list[int]]:
     """Features and labels of the labelled cue lines of ``pages`` under ``compiled`` rules."""
     xs, ys = [], []
     for p in pages:
-        if not p.candidates:
-            continue
-        ruled = ruled_lines(p, compiled)
-        if not ruled:
-            continue
-        ctx = Context(p.lines, ruled, {i for i, _, _ in p.candidates})
-        for i, _, _ in p.candidates:
-            if i in p.labels and len(p.lines[i]) <= 1000:
-                xs.append(line_features(i, ctx))
+        for i, feats in page_features(p, compiled):
+            if i in p.labels:
+                xs.append(feats)
                 ys.append(p.labels[i])
     return xs, ys
 
