@@ -214,3 +214,65 @@ class Location:
             os.makedirs(os.path.dirname(self.path(name)) or ".", exist_ok=True)
             return pafs.LocalFileSystem(), self.path(name)
         return pafs.PyFileSystem(pafs.FSSpecHandler(self.fs)), self.path(name)
+
+
+# Object stores whose first path part is a bucket, which a build never creates.
+BUCKET_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl", "oss"})
+
+
+def bucket_of(url: str | Path) -> str | None:
+    """The bucket of an object-store URL, None for another URL or a local path.
+
+    >>> bucket_of("s3://KEY:SECRET@my-bucket/a/b.jsonl"), bucket_of("simplecache::gs://b2/x")
+    ('my-bucket', 'b2')
+    >>> bucket_of("https://host/x"), bucket_of("data/x.jsonl")
+    (None, None)
+    """
+    last = str(url).split("::")[-1]
+    m = _SCHEME.match(last)
+    if not m or m.group(1).lower() not in BUCKET_PROTOCOLS:
+        return None
+    host = last[m.end() :].split("/", 1)[0].split("?", 1)[0]
+    return host.rpartition("@")[2] or None
+
+
+def check_bucket(url: str | Path, what: str = "") -> None:
+    """A BuildError naming the bucket when an object-store URL's bucket does not exist or cannot
+    be seen with these credentials; nothing for other URLs and local paths. Never creates it."""
+    name = bucket_of(url)
+    if name is None:
+        return
+    fs, _inner = filesystem(str(url))
+    try:
+        fs.invalidate_cache(name)
+        found = bool(fs.exists(name))
+    except (OSError, ValueError):
+        found = False
+    if not found:
+        where = f"{what}: " if what else ""
+        raise BuildError(
+            f"{where}{shown(url)}: bucket {name!r} does not exist or is not visible with these "
+            "credentials; create it first (corpus never creates buckets)"
+        )
+
+
+def sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file's bytes, local or remote."""
+    digest = hashlib.sha256()
+    with open_input(path) as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(path: str | Path) -> tuple[int, str]:
+    """(size, change marker) of a file, to tell whether it changed: the modification time in ns
+    locally; remotely the object's ETag (or its modification time when the store gives none)."""
+    if not is_url(path):
+        st = os.stat(local_path(path))
+        return st.st_size, str(st.st_mtime_ns)
+    fs, inner = filesystem(str(path))
+    fs.invalidate_cache(inner)
+    info = fs.info(inner)
+    marker = info.get("ETag") or info.get("etag") or info.get("LastModified") or info.get("mtime") or ""
+    return int(info.get("size") or 0), str(marker)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from corpus.errors import BuildError, ConfigError
+from corpus.io.fs import open_input, shown
 
 SNIFF_BYTES = 8192
 _MAGIC = {"gz": b"\x1f\x8b", "bz2": b"BZh", "xz": b"\xfd7zXZ\x00", "zst": b"\x28\xb5\x2f\xfd"}
@@ -43,7 +44,7 @@ class _Decompressing(io.RawIOBase):
     """
 
     def __init__(self, path: str, kind: str) -> None:
-        self._fh = open(path, "rb")
+        self._fh = open_input(path)
         self._kind = kind
         self._obj: Any = None  # the current member's decompressor, None between members
         self._buf = b""
@@ -117,7 +118,8 @@ def stream_damage(fh: IO[bytes]) -> tuple[str, int] | None:
 
 
 def open_binary(path: str) -> IO[bytes]:
-    """Open a file for reading bytes, decompressing by suffix (.gz, .bz2, .xz, .zst).
+    """Open a file (a local path or an fsspec URL) for reading bytes, decompressing by suffix
+    (.gz, .bz2, .xz, .zst).
 
     A file that cannot be opened (gone, no permission) is a BuildError, not a quarantined file:
     it says nothing about the data, everything about the machine."""
@@ -126,13 +128,13 @@ def open_binary(path: str) -> IO[bytes]:
         try:
             import zstandard  # noqa: F401
         except ImportError:
-            raise ConfigError(f"{path}: reading .zst needs the 'zstandard' package") from None
+            raise ConfigError(f"{shown(path)}: reading .zst needs the 'zstandard' package") from None
     try:
         if kind in _MAGIC:
             return io.BufferedReader(_Decompressing(path, kind), buffer_size=1 << 16)
-        return open(path, "rb")
+        return open_input(path)
     except OSError as exc:
-        raise BuildError(f"input {path}: cannot open: {exc.strerror or exc}") from None
+        raise BuildError(f"input {shown(path)}: cannot open: {exc.strerror or exc}") from None
 
 
 class _Prefixed(io.RawIOBase):

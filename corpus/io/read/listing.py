@@ -4,6 +4,10 @@
 ``InputFile`` records in a stable sorted order, each real file once; our own walk follows a
 symlinked folder once (a loop ends where it returns). ``check_readable`` stops the build before
 any reading when an input is missing, a dangling symlink, a special file or not permitted.
+
+A pattern that is a URL (``s3://bucket/prefix/*.jsonl``, a folder ``s3://bucket/dir/``, one
+object) is listed with its fsspec filesystem; its inputs are named by their URL, credentials
+masked (``corpus.io.fs.shown``), and read through ``corpus.io.fs.open_input``.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import posixpath
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.errors import BuildError, ConfigError
+from corpus.io.fs import check_bucket, filesystem, is_url, shown
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
@@ -146,7 +152,11 @@ def _glob_candidates(pattern: str) -> list[str]:
 
 def check_readable(path: str) -> None:
     """Stop before reading a byte when an input cannot be read: missing, a dangling symlink, a
-    special file (a FIFO or /dev/zero would hang the build), or no read permission."""
+    special file (a FIFO or /dev/zero would hang the build), or no read permission. A URL must
+    name an object (a file), not a folder or nothing."""
+    if is_url(path):
+        _check_url_readable(path)
+        return
     try:
         st = os.stat(path)
     except OSError as exc:
@@ -166,6 +176,81 @@ def check_readable(path: str) -> None:
             fh.read(1)
     except OSError as exc:
         raise BuildError(f"input {path}: cannot open: {exc.strerror or exc}") from None
+
+
+def _check_url_readable(url: str) -> None:
+    fs, inner = filesystem(url)
+    try:
+        fs.invalidate_cache(inner)
+        info = fs.info(inner)
+    except FileNotFoundError:
+        check_bucket(url, "input")
+        raise BuildError(f"input {shown(url)}: no such object; fix or remove it from input.paths") from None
+    except OSError as exc:  # PermissionError, a store's own OSError
+        raise BuildError(f"input {shown(url)}: cannot read: {exc}") from None
+    if info.get("type") != "file":
+        raise BuildError(f"input {shown(url)}: a folder, not a file; give the folder as a pattern instead")
+
+
+# Files that make a folder a Hugging Face dataset (see is_hf_dataset_dir), refused at a URL.
+_HF_MARKERS = ("dataset_dict.json", "state.json")
+
+
+def _url_base(pattern: str) -> str:
+    """A URL pattern's text before its first wildcard part: ``s3://b/p/*.jsonl`` -> ``s3://b/p``."""
+    head, sep, rest = pattern.rpartition("://")
+    parts = rest.split("/")
+    keep = parts[: next((i for i, p in enumerate(parts) if glob.has_magic(p)), len(parts))]
+    return head + sep + "/".join(keep).rstrip("/")
+
+
+def _expand_url(pattern: str) -> tuple[list[str], str]:
+    """(matching object URLs sorted, the URL ids are taken relative to) for a URL pattern.
+
+    A folder (``.../dir/`` or a prefix holding objects) is every object under it; a glob is
+    matched with the filesystem's own glob; the URLs keep the pattern's text (scheme, chain,
+    credentials) and only add the path after its base. An empty listing of a bucket that does
+    not exist is a BuildError naming the bucket."""
+    fs, inner = filesystem(pattern)
+    try:
+        if glob.has_magic(inner):
+            base = _url_base(pattern)
+            base_inner = filesystem(base)[1].rstrip("/")
+            found = fs.glob(inner, detail=True)
+        else:
+            base, base_inner = pattern.rstrip("/"), inner.rstrip("/")
+            fs.invalidate_cache(base_inner)
+            info = None if pattern.endswith("/") else _info(fs, base_inner)
+            if info is not None and info.get("type") == "file":
+                return [pattern], pattern.rsplit("/", 1)[0]
+            found = fs.find(base_inner, detail=True)
+    except FileNotFoundError:
+        found = {}
+    except OSError as exc:
+        raise BuildError(f"input.paths: cannot list {shown(pattern)}: {exc}") from None
+    rels = sorted(
+        posixpath.relpath(p.rstrip("/"), base_inner) if base_inner else p
+        for p, info in found.items()
+        if info.get("type") == "file"
+    )
+    if not rels:
+        check_bucket(pattern, "input.paths")
+    for rel in rels:
+        folder, _, name = rel.rpartition("/")
+        if name in _HF_MARKERS:
+            where = f"{base}/{folder}" if folder else base
+            raise BuildError(
+                f"input.paths: {shown(where)} is a Hugging Face dataset folder; reading one from a URL is "
+                "not supported: copy it to a local folder, or list its data files (*.parquet)"
+            )
+    return [f"{base}/{rel}" for rel in rels], base
+
+
+def _info(fs: object, path: str) -> dict | None:
+    try:
+        return fs.info(path)  # type: ignore[attr-defined]
+    except FileNotFoundError:
+        return None
 
 
 def record_name(path: str, relative_to: str | None = None) -> str:
@@ -201,6 +286,17 @@ def expand_inputs(patterns: list[str], *, relative_to: str | None = None) -> lis
     seen: set[str] = set()
     out: list[InputFile] = []
     for pattern in patterns:
+        if is_url(pattern):
+            urls, base = _expand_url(pattern)
+            if not urls:
+                raise ConfigError(f"input.paths: pattern {shown(pattern)!r} matches no files")
+            for url in urls:
+                if url in seen:
+                    continue
+                seen.add(url)
+                rel = url[len(base) + 1 :] if url.startswith(base + "/") else url.rsplit("/", 1)[-1]
+                out.append(InputFile(path=url, id_prefix=_strip_suffixes(rel), name=shown(url)))
+            continue
         if os.path.isdir(pattern):
             matches = _walk(pattern)
             base = str(Path(pattern).parent) if matches == [Path(pattern).as_posix()] else pattern

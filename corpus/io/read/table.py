@@ -17,11 +17,13 @@ import csv
 import json
 import os
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import IO, Any
 
 from corpus.document import Document
 from corpus.errors import BuildError, InputError
+from corpus.io.fs import is_url, open_input
 from corpus.io.read.base import Quarantined, ReadOptions, keep_raw, read_record, record_to_document
 from corpus.io.read.compression import open_binary, read_line, sniff, stream_damage
 from corpus.io.read.decoding import Decoder
@@ -173,7 +175,8 @@ def read_parquet(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarant
 def _parquet_rows(f: InputFile, opts: ReadOptions, path: str, name: str, first: int) -> Iterator[Any]:
     import pyarrow.parquet as pq
 
-    with pq.ParquetFile(path) as pf:
+    source = open_input(path) if is_url(path) else nullcontext(path)  # a URL: an fsspec file object
+    with source as src, pq.ParquetFile(src) as pf:
         _check_columns(pf.schema_arrow.names, opts, name)
         yield from _table_rows(pf.iter_batches(batch_size=BATCH_ROWS), f, opts, name, first)
 

@@ -31,6 +31,7 @@ from typing import IO, Any
 
 from corpus.document import Document
 from corpus.errors import BuildError, ConfigError, InputError
+from corpus.io.fs import open_input, shown
 from corpus.io.read.base import MAX_RAW_KEEP, Quarantined, ReadOptions, Skipped, read_record
 from corpus.io.read.compression import open_binary, sniff, stream_damage
 from corpus.io.read.decoding import Decoder
@@ -220,9 +221,9 @@ def read_warc(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
 
 def _open_raw(path: str) -> IO[bytes]:
     try:
-        return open(path, "rb")
+        return open_input(path)
     except OSError as exc:
-        raise BuildError(f"input {path}: cannot open: {exc.strerror or exc}") from None
+        raise BuildError(f"input {shown(path)}: cannot open: {exc.strerror or exc}") from None
 
 
 def skip_reason(record: Any) -> str | None:
