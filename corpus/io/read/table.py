@@ -165,20 +165,29 @@ def _check_columns(names: list[str], opts: ReadOptions, path: str) -> None:
         raise InputError(f"no column {opts.text_field!r}; columns: {', '.join(names[:20])}", path=path)
 
 
-def read_parquet(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
-    """One document per row, one record batch at a time."""
+def read_parquet(
+    f: InputFile, opts: ReadOptions, *, row_groups: range | None = None, first_line: int = 0
+) -> Iterator[Document | Quarantined]:
+    """One document per row, one record batch at a time.
+
+    ``row_groups`` (for ``corpus.io.read.blocks``): only those row groups, their rows numbered
+    from ``first_line + 1`` (the rows of the groups before them)."""
     if Path(f.path).suffix.lower() in COMPRESSED:
         raise InputError("compressed Parquet is not supported: Parquet compresses inside", path=f.name)
-    yield from _parquet_rows(f, opts, f.path, f.name, 0)
+    yield from _parquet_rows(f, opts, f.path, f.name, first_line, row_groups)
 
 
-def _parquet_rows(f: InputFile, opts: ReadOptions, path: str, name: str, first: int) -> Iterator[Any]:
+def _parquet_rows(
+    f: InputFile, opts: ReadOptions, path: str, name: str, first: int, row_groups: range | None = None
+) -> Iterator[Any]:
     import pyarrow.parquet as pq
 
     source = open_input(path) if is_url(path) else nullcontext(path)  # a URL: an fsspec file object
     with source as src, pq.ParquetFile(src) as pf:
         _check_columns(pf.schema_arrow.names, opts, name)
-        yield from _table_rows(pf.iter_batches(batch_size=BATCH_ROWS), f, opts, name, first)
+        groups = None if row_groups is None else list(row_groups)
+        batches = pf.iter_batches(batch_size=BATCH_ROWS, row_groups=groups)
+        yield from _table_rows(batches, f, opts, name, first)
 
 
 def _arrow_rows(f: InputFile, opts: ReadOptions, path: str, name: str, first: int) -> Iterator[Any]:

@@ -37,7 +37,7 @@ def read_text(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
         if problem:
             raise InputError(problem, path=f.name, raw=repr(head[:200]))
         if opts.split == "paragraphs":
-            yield from _read_blocks(f, opts, stream, fh)
+            yield from read_paragraphs(f, opts, stream, fh)
             return
         data = stream.read(opts.max_document_bytes + 1)
         damage = stream_damage(fh)
@@ -56,12 +56,22 @@ def read_text(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
     yield Document(id=f.id_prefix, text=text, source=opts.source or f.name, meta=flags)
 
 
-def _read_blocks(
-    f: InputFile, opts: ReadOptions, fh: IO[bytes], source: IO[bytes]
+def read_paragraphs(
+    f: InputFile,
+    opts: ReadOptions,
+    fh: IO[bytes],
+    source: IO[bytes] | None,
+    *,
+    first_line: int = 0,
+    seen: int = 0,
 ) -> Iterator[Document | Quarantined]:
+    """One document per blank-line separated block of the lines of ``fh``, numbered from
+    ``first_line + 1``. ``source`` is the file whose end is the stream's end: its damage (and a
+    file with no block at all, ``seen`` blocks counted before the stream) is reported there. None
+    when ``fh`` is one part of a file (``corpus.io.read.blocks``): no whole-file report."""
     decoder = Decoder(opts.encoding_errors)
     block: list[bytes] = []
-    size, start, lineno, too_long, seen = 0, 0, 0, False, 0
+    size, start, lineno, too_long = 0, 0, first_line, False
 
     def block_document() -> Document:
         if too_long:
@@ -92,7 +102,7 @@ def _read_blocks(
             too_long, block = True, []
         else:
             block.append(line)
-    damage = stream_damage(source)
+    damage = stream_damage(source) if source is not None else None
     if (block or too_long) and not damage:  # the block the damage cut is part of the damage
         seen += 1
         yield read_record(block_document)
@@ -100,7 +110,7 @@ def _read_blocks(
         what, offset = damage
         error = f"file damaged after {seen} blocks (line {lineno}): {what}"
         raise InputError(error, path=f.name, offset=offset)
-    if not seen:
+    if not seen and source is not None:
         raise InputError("empty file (only whitespace)", path=f.name)
 
 
@@ -110,32 +120,51 @@ def read_jsonl(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantin
     A damaged compressed stream (garbage after it, cut short, corrupt) ends the file after every
     complete line before the damage, and the damage is one Quarantined with ``line=None``.
     """
-    decoder = Decoder(opts.encoding_errors)
-    lineno = seen = 0
-    partial = b""
     with open_binary(f.path) as fh:
         head, stream, problem = sniff(fh, lines=True)
         if problem:
             raise InputError(problem, path=f.name, raw=repr(head[:200]))
-        while True:
-            raw, too_long = read_line(stream, opts.max_document_bytes)
-            if not raw and not too_long:
-                break
-            lineno += 1
-            if too_long:
-                seen += 1
-                error = f"line longer than max_document_bytes ({opts.max_document_bytes})"
-                yield Quarantined.from_error(InputError(error, path=f.name, line=lineno))
-                continue
-            if not raw.strip():
-                continue
-            item = read_record(_parse_jsonl_line, raw, f, lineno, opts, decoder)
-            if not raw.endswith(b"\n") and stream_damage(fh) and not isinstance(item, Document):
-                partial = raw  # the line the damage cut: part of the damage, not a record
-                break
+        yield from jsonl_records(f, opts, stream, fh)
+
+
+def jsonl_records(
+    f: InputFile,
+    opts: ReadOptions,
+    stream: IO[bytes],
+    source: IO[bytes] | None,
+    *,
+    first_line: int = 0,
+    seen: int = 0,
+) -> Iterator[Document | Quarantined]:
+    """The records of the lines of ``stream``, numbered from ``first_line + 1``. ``source`` is the
+    file whose end is the stream's end: its damage (and a file with no record at all, ``seen``
+    records counted before the stream) is reported there. None when ``stream`` is one part of a
+    file (``corpus.io.read.blocks``): no whole-file report."""
+    decoder = Decoder(opts.encoding_errors)
+    lineno = first_line
+    partial = b""
+    while True:
+        raw, too_long = read_line(stream, opts.max_document_bytes)
+        if not raw and not too_long:
+            break
+        lineno += 1
+        if too_long:
             seen += 1
-            yield item
-        damage = stream_damage(fh)
+            error = f"line longer than max_document_bytes ({opts.max_document_bytes})"
+            yield Quarantined.from_error(InputError(error, path=f.name, line=lineno))
+            continue
+        if not raw.strip():
+            continue
+        item = read_record(_parse_jsonl_line, raw, f, lineno, opts, decoder)
+        cut = source is not None and not raw.endswith(b"\n") and stream_damage(source)
+        if cut and not isinstance(item, Document):
+            partial = raw  # the line the damage cut: part of the damage, not a record
+            break
+        seen += 1
+        yield item
+    if source is None:
+        return
+    damage = stream_damage(source)
     if damage:
         what, offset = damage
         error = f"file damaged after {seen} records (line {lineno}): {what}"

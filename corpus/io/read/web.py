@@ -165,43 +165,56 @@ _GZIP_MEMBER = re.compile(rb"(\x1f\x8b\x08)")
 _WARC_HEADER = re.compile(rb"\n(WARC/1\.|[^\r\n]{1,40}\r\nWARC-Type:)")
 
 
-def read_warc(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined | Skipped]:
+def read_warc(
+    f: InputFile, opts: ReadOptions, *, start: int = 0, stop: int | None = None
+) -> Iterator[Document | Quarantined | Skipped]:
     """One item per record of a WARC (see ``skip_reason``); a broken record is quarantined and
-    reading resumes at the next one."""
+    reading resumes at the next one.
+
+    ``start`` and ``stop`` (byte offsets, for ``corpus.io.read.blocks``): read the records that
+    start in [start, stop) only, ``start`` being a record start; a ``.warc`` or ``.warc.gz`` only.
+    "No WARC records" is then reported by the block at ``start=0`` alone."""
     from warcio.archiveiterator import ArchiveIterator
 
     suffix = Path(f.path).suffix.lower()
     seekable = suffix not in (".bz2", ".xz", ".zst")  # .gz: warcio reads gzip members itself
+    if (start or stop is not None) and not seekable:
+        raise ValueError(f"read_warc: start/stop need a .warc or .warc.gz, not {suffix}")
+    end = stop if stop is not None else float("inf")
     fh: IO[bytes] = _open_raw(f.path) if seekable else open_binary(f.path)
     decoder = Decoder(opts.encoding_errors)
     seen = 0
     ids: set[str] = set()
     with fh:
         gzipped = seekable and fh.read(2) == b"\x1f\x8b"
-        pos: int | None = 0
-        while pos is not None:
+        pos: int | None = start
+        while pos is not None and pos < end:
             if seekable:
                 fh.seek(pos)
             it = ArchiveIterator(fh)
             failed_at: int | None = None
             try:
                 for record in it:
-                    start = it.offset
+                    offset = it.offset
+                    if offset >= end:
+                        break
                     broken = _header_problem(record)
                     if broken:
                         seen += 1
-                        error = InputError(f"broken WARC header: {broken}", path=f.name, offset=start)
+                        error = InputError(f"broken WARC header: {broken}", path=f.name, offset=offset)
                         yield Quarantined.from_error(error)
-                        failed_at = start
+                        failed_at = offset
                         break
                     seen += 1
                     reason = skip_reason(record)
                     if reason:
-                        yield Skipped(f.name, None, reason, offset=start)
+                        yield Skipped(f.name, None, reason, offset=offset)
                         continue
-                    yield read_record(_record_item, record, f, opts, decoder, start, ids)
+                    yield read_record(_record_item, record, f, opts, decoder, offset, ids)
             except Exception as exc:  # warcio raises several kinds on a bad header
                 failed_at = it.offset
+                if failed_at >= end:
+                    break
                 seen += 1
                 error = f"broken WARC record: {type(exc).__name__}: {exc}"
                 yield Quarantined.from_error(InputError(error, path=f.name, offset=failed_at))
@@ -215,7 +228,7 @@ def read_warc(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantine
         damage = stream_damage(fh)
     if damage:
         raise InputError(f"file damaged after {seen} records: {damage[0]}", path=f.name, offset=damage[1])
-    if not seen:
+    if not seen and not start:
         raise InputError("no WARC records", path=f.name)
 
 
