@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from corpus import stages
+from tests.s3server import fresh_s3fs, s3_server  # noqa: F401  (S3 server fixtures for every test file)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

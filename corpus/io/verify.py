@@ -1,5 +1,8 @@
 """`corpus verify BUILD_DIR`: re-hash a build and check it against its manifest.
 
+BUILD_DIR is a local folder or an fsspec URL (``s3://bucket/build``), read through
+``corpus.io.fs.Location``.
+
 Catches a flipped byte (sha256 or size mismatch), a missing shard, an extra
 file in data/, a manifest that does not follow schemas/manifest.schema.json,
 a manifest path that leads outside the build, and counts that do not add up.
@@ -11,7 +14,8 @@ import json
 import re
 from pathlib import Path
 
-from corpus.io.write.shards import sha256_file
+from corpus.errors import BuildError
+from corpus.io.fs import Location, is_url, shown
 
 
 def unsafe_path(path: object) -> str | None:
@@ -37,17 +41,21 @@ def unsafe_path(path: object) -> str | None:
 
 
 def verify_build(build_dir: str | Path) -> list[str]:
-    """Every problem found, one message each; an empty list means the build is intact."""
+    """Every problem found, one message each; an empty list means the build is intact.
+
+    ``build_dir`` is a local folder or an fsspec URL (``s3://bucket/build``): every file is read
+    through ``corpus.io.fs.Location``, and a URL is named without its credentials."""
     import jsonschema
 
     from corpus.config import load_schema
 
-    root = Path(build_dir)
-    path = root / "manifest.json"
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return [f"{path}: cannot read manifest: {exc}"]
+        root = Location(build_dir)
+        path = shown(root.url_of("manifest.json"))
+        manifest = json.loads(root.read_bytes("manifest.json").decode("utf-8"))
+    except (OSError, ValueError, BuildError) as exc:
+        where = shown(f"{str(build_dir).rstrip('/')}/manifest.json") if is_url(build_dir) else None
+        return [f"{where or Path(build_dir) / 'manifest.json'}: cannot read manifest: {_safe(exc)}"]
     schema_errors = sorted(
         jsonschema.Draft202012Validator(load_schema("manifest.schema.json")).iter_errors(manifest), key=str
     )
@@ -56,23 +64,10 @@ def verify_build(build_dir: str | Path) -> list[str]:
         where = ".".join(map(str, err.absolute_path)) or "(top level)"
         return [f"{path}: {where}: {err.message}"]
     problems = []
-    for entry in manifest["shards"] + manifest["files"]:
-        why = unsafe_path(entry["path"])
-        if why:
-            problems.append(f"{entry['path']!r}: not a plain relative path inside the build ({why})")
-            continue
-        f = root / entry["path"]
-        if not f.is_file():
-            problems.append(f"{entry['path']}: missing")
-        elif f.stat().st_size != entry["bytes"]:
-            problems.append(f"{entry['path']}: size {f.stat().st_size} != manifest {entry['bytes']}")
-        elif sha256_file(f) != entry["sha256"]:
-            problems.append(f"{entry['path']}: sha256 differs from manifest")
-    listed = {e["path"] for e in manifest["shards"]}
-    for f in sorted((root / "data").glob("*")) if (root / "data").is_dir() else []:
-        rel = f.relative_to(root).as_posix()
-        if rel not in listed:
-            problems.append(f"{rel}: not in the manifest")
+    try:
+        problems += _check_files(root, manifest)
+    except OSError as exc:  # a store that fails half way: reported, not a traceback
+        problems.append(f"{shown(root.url)}: cannot read: {_safe(exc)}")
     counts = manifest["counts"]
     rows = sum(s["rows"] for s in manifest["shards"])
     if rows != counts["kept"]:
@@ -81,3 +76,33 @@ def verify_build(build_dir: str | Path) -> list[str]:
     if accounted != counts["read"]:
         problems.append(f"manifest: read {counts['read']} != kept + dropped + quarantined {accounted}")
     return problems
+
+
+def _check_files(root: Location, manifest: dict) -> list[str]:
+    """Missing, resized, changed files the manifest lists, and files in data/ it does not list."""
+    problems = []
+    for entry in manifest["shards"] + manifest["files"]:
+        why = unsafe_path(entry["path"])
+        if why:
+            problems.append(f"{entry['path']!r}: not a plain relative path inside the build ({why})")
+            continue
+        name = entry["path"]
+        if not root.exists(name) or root.isdir(name):
+            problems.append(f"{name}: missing")
+            continue
+        size = root.size(name)
+        if size != entry["bytes"]:
+            problems.append(f"{name}: size {size} != manifest {entry['bytes']}")
+        elif root.sha256(name) != entry["sha256"]:
+            problems.append(f"{name}: sha256 differs from manifest")
+    listed = {e["path"] for e in manifest["shards"]}
+    for name in root.listdir("data"):
+        rel = f"data/{name}"
+        if rel not in listed:
+            problems.append(f"{rel}: not in the manifest")
+    return problems
+
+
+def _safe(exc: BaseException) -> str:
+    """An error's text with any credentials in a URL it quotes masked."""
+    return shown(str(exc))

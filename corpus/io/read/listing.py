@@ -235,6 +235,8 @@ def _expand_url(pattern: str) -> tuple[list[str], str]:
     )
     if not rels:
         check_bucket(pattern, "input.paths")
+        if not glob.has_magic(inner) and not pattern.endswith("/"):
+            raise BuildError(f"input.paths: no such object or folder: {shown(pattern)}")
     for rel in rels:
         folder, _, name = rel.rpartition("/")
         if name in _HF_MARKERS:
