@@ -185,7 +185,8 @@ def _parquet_rows(
     source = open_input(path) if is_url(path) else nullcontext(path)  # a URL: an fsspec file object
     with source as src, pq.ParquetFile(src) as pf:
         _check_columns(pf.schema_arrow.names, opts, name)
-        groups = None if row_groups is None else list(row_groups)
+        last = pf.num_row_groups
+        groups = None if row_groups is None else list(range(row_groups.start, min(row_groups.stop, last)))
         batches = pf.iter_batches(batch_size=BATCH_ROWS, row_groups=groups)
         yield from _table_rows(batches, f, opts, name, first)
 
