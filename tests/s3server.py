@@ -84,6 +84,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             for name, value in s3_environment(endpoint, tmp_path_factory.mktemp("aws")).items():
                 mp.setenv(name, value)
             clear_s3fs_cache()
+            _reset(endpoint)
             import boto3
 
             boto3.client("s3").create_bucket(Bucket=BUCKET)
@@ -91,8 +92,18 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
                 yield S3Server(endpoint, BUCKET)
             finally:
                 clear_s3fs_cache()
+                _reset(endpoint)
     finally:
         server.stop()
+
+
+def _reset(endpoint: str) -> None:
+    """Empty moto's state. The threaded server keeps it in this process, where ``moto.mock_aws``
+    keeps its own (tests/io/test_publish_safety.py): without this, the buckets of one would show
+    in the other."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10)
 
 
 @pytest.fixture

@@ -9,6 +9,10 @@ not describe, and an interrupted publish resumes by re-running it. Only files a 
 ours wrote are removed; a folder holding anything else is refused. The token comes from where
 huggingface_hub looks (``HF_TOKEN``, ``hf auth login``); it, and any credential in a URL, is
 never printed.
+
+The build itself may be at a URL too (``corpus publish s3://bucket/build --to ...``, a build
+whose output was a URL): it is verified and read through ``corpus.io.fs``, streamed to the
+target, and a target that is or overlaps it is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.errors import BuildError
+from corpus.io.fs import Location, is_url, open_input
 from corpus.io.verify import unsafe_path
 
 MAX_FILES_PER_COMMIT = 50
@@ -40,7 +45,7 @@ RESUME = "re-run the same command to resume (files already there with the same s
 @dataclass(frozen=True)
 class UploadItem:
     path_in_repo: str
-    local: Path
+    local: Path | str  # a local path, or the URL of the file when the build is at a URL
     bytes: int
     sha256: str
 
@@ -126,18 +131,43 @@ def plan_upload(build_dir: str | Path) -> tuple[list[UploadItem], dict[str, Any]
     from corpus.io.verify import verify_build
     from corpus.io.write.shards import sha256_file
 
+    if is_url(build_dir):
+        return _plan_remote(str(build_dir))
     root = Path(build_dir)
     problems = verify_build(root)
     if problems:
         raise BuildError(f"{root}: refusing to publish, verify failed:\n  " + "\n  ".join(problems))
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    entries = _checked_entries(manifest, root)
+    items = [UploadItem(e["path"], root / e["path"], e["bytes"], e["sha256"]) for e in entries]
+    mpath = root / "manifest.json"
+    items.append(UploadItem("manifest.json", mpath, mpath.stat().st_size, sha256_file(mpath)))
+    return items, manifest
+
+
+def _checked_entries(manifest: dict[str, Any], root: object) -> list[dict[str, Any]]:
     entries = manifest["shards"] + manifest["files"]
     for e in entries:  # verify checked them; this stays true whoever edits verify
         if unsafe_path(e["path"]) or e["path"] == "manifest.json":
             raise BuildError(f"{root}: refusing to publish: manifest path {e['path']!r} is not a build file")
-    items = [UploadItem(e["path"], root / e["path"], e["bytes"], e["sha256"]) for e in entries]
-    mpath = root / "manifest.json"
-    items.append(UploadItem("manifest.json", mpath, mpath.stat().st_size, sha256_file(mpath)))
+    return entries
+
+
+def _plan_remote(build_url: str) -> tuple[list[UploadItem], dict[str, Any]]:
+    """``plan_upload`` for a build at a URL: the items name the files by their URL."""
+    from corpus.io.verify import verify_build
+
+    with _network(build_url):
+        root = Location(build_url)
+        problems = verify_build(build_url)
+        if problems:
+            raise BuildError(f"{root}: refusing to publish, verify failed:\n  " + "\n  ".join(problems))
+        data = root.read_bytes("manifest.json")
+    manifest = json.loads(data.decode("utf-8"))
+    entries = _checked_entries(manifest, root)
+    items = [UploadItem(e["path"], root.url_of(e["path"]), e["bytes"], e["sha256"]) for e in entries]
+    digest = hashlib.sha256(data).hexdigest()
+    items.append(UploadItem("manifest.json", root.url_of("manifest.json"), len(data), digest))
     return items, manifest
 
 
@@ -219,7 +249,11 @@ def hub_operations(commit: HubCommit) -> list[Any]:
 
     ops: list[Any] = [CommitOperationDelete(path_in_repo=p) for p in commit.deletes]
     return ops + [
-        CommitOperationAdd(path_in_repo=i.path_in_repo, path_or_fileobj=str(i.local)) for i in commit.adds
+        CommitOperationAdd(
+            path_in_repo=i.path_in_repo,
+            path_or_fileobj=open_input(i.local) if is_url(i.local) else str(i.local),  # seekable
+        )
+        for i in commit.adds
     ]
 
 
@@ -317,7 +351,12 @@ def target_state(fs: Any, root: str, shown: str) -> tuple[set[str], set[str]]:
     return present, owned
 
 
-def _check_target(fs: Any, root: str, build_dir: Path, shown: str) -> None:
+def _overlaps(a: str, b: str) -> bool:
+    a, b = a.rstrip("/"), b.rstrip("/")
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def _check_target(fs: Any, root: str, build_dir: Path | str, shown: str) -> None:
     """A bucket must exist (never created for the user); a local target must not be the build itself."""
     protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
     if BUCKET_PROTOCOLS & set(protocols):
@@ -327,6 +366,10 @@ def _check_target(fs: Any, root: str, build_dir: Path, shown: str) -> None:
                 f"{shown}: bucket {bucket!r} does not exist or is not visible with these credentials; "
                 "create it first (publish never creates buckets)"
             )
+    if is_url(build_dir):  # a build at a URL: the target must not be, or hold, or be inside it
+        build = Location(build_dir)
+        if build.fs.protocol == fs.protocol and _overlaps(root, build.root):
+            raise BuildError(f"{shown}: is, or overlaps, the build folder {build}; publish elsewhere")
     elif "file" in protocols or "local" in protocols:
         target, build = os.path.realpath(root), os.path.realpath(build_dir)
         if target == build or target.startswith(build + os.sep) or build.startswith(target + os.sep):
@@ -348,7 +391,7 @@ def publish_fs(build_dir: str | Path, url: str) -> list[str]:
         raise BuildError(f"{shown}: cannot open this target ({exc}); give a folder or an fsspec URL") from exc
     root = root.rstrip("/") or "/"
     with _network(url):
-        _check_target(fs, root, Path(build_dir), shown)
+        _check_target(fs, root, build_dir if is_url(build_dir) else Path(build_dir), shown)
         present, owned = target_state(fs, root, shown)
         new = [i.path_in_repo for i in items]
         fs.makedirs(root, exist_ok=True)
@@ -373,7 +416,13 @@ def publish_fs(build_dir: str | Path, url: str) -> list[str]:
 
 def _put(fs: Any, item: UploadItem, dest: str) -> None:
     fs.makedirs(posixpath.dirname(dest), exist_ok=True)
-    fs.put_file(str(item.local), dest)
+    if not is_url(item.local):
+        fs.put_file(str(item.local), dest)
+        return
+    import shutil
+
+    with open_input(item.local) as src, fs.open(dest, "wb") as out:  # streamed, never whole in memory
+        shutil.copyfileobj(src, out, 1 << 20)
 
 
 def _remove_stale(fs: Any, root: str, stale: set[str]) -> None:

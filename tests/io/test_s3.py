@@ -208,3 +208,35 @@ def test_publish_to_a_bucket_then_verify_the_published_copy(s3_server, sample_bu
     assert f"published {sample_build} to {url}" in out
     code, out, err = cli(capsys, "verify", url)
     assert code == 0 and "ok" in out, err
+
+
+def test_sha256_and_fingerprint_of_an_object_for_the_manifest_and_the_changed_input_check(s3_server):
+    import hashlib
+
+    from corpus.io import fs
+
+    url = f"s3://{s3_server.bucket}/fp/a.txt"
+    _put(s3_server.bucket, "fp/a.txt", b"first")
+    size, marker = fs.fingerprint(url)
+    assert (fs.sha256(url), size) == (hashlib.sha256(b"first").hexdigest(), 5)
+    _put(s3_server.bucket, "fp/a.txt", b"other")  # same size, new bytes: a new ETag
+    assert fs.fingerprint(url) == (5, fs.fingerprint(url)[1]) and fs.fingerprint(url)[1] != marker
+    assert fs.bucket_of(url) == s3_server.bucket
+    fs.check_bucket(url)
+    with pytest.raises(BuildError, match="bucket 'no-such-bucket' does not exist"):
+        fs.check_bucket("s3://no-such-bucket/x")
+
+
+def test_publish_a_build_at_a_url_to_a_bucket_and_to_a_folder_never_onto_itself(
+    s3_server, sample_build, tmp_path, capsys
+):
+    build = f"s3://{s3_server.bucket}/url-build/sample"
+    upload(sample_build, build)
+    code, _, err = cli(capsys, "publish", build, "--to", f"{build}/inside")
+    assert code != 0 and "is, or overlaps, the build folder" in err, err
+    for target in (f"s3://{s3_server.bucket}/url-published", str(tmp_path / "published")):
+        code, _, err = cli(capsys, "publish", build, "--to", target)
+        assert code == 0, err
+        code, out, err = cli(capsys, "verify", target)
+        assert code == 0 and "ok" in out, err
+    assert (tmp_path / "published" / SHARD).read_bytes() == (sample_build / SHARD).read_bytes()
