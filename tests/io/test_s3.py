@@ -240,3 +240,15 @@ def test_publish_a_build_at_a_url_to_a_bucket_and_to_a_folder_never_onto_itself(
         code, out, err = cli(capsys, "verify", target)
         assert code == 0 and "ok" in out, err
     assert (tmp_path / "published" / SHARD).read_bytes() == (sample_build / SHARD).read_bytes()
+
+
+def test_check_readable_takes_an_object_and_refuses_a_folder_or_nothing(remote_inputs):
+    from corpus.io.read.listing import check_readable
+
+    check_readable(f"{remote_inputs}/more/records.jsonl")
+    with pytest.raises(BuildError, match="more: a folder, not a file"):
+        check_readable(f"{remote_inputs}/more")
+    with pytest.raises(BuildError, match=r"gone\.jsonl: no such object"):
+        check_readable(f"{remote_inputs}/gone.jsonl")
+    with pytest.raises(BuildError, match="bucket 'no-such-bucket' does not exist"):
+        check_readable("s3://no-such-bucket/a.jsonl")
