@@ -11,8 +11,9 @@ How a file is cut (a file at most ``target_bytes`` long is always one whole-file
   is the first line start at or after the target (JSONL), or the first line start after a blank
   line (paragraphs: the reader is between two paragraphs there, whatever their size).
   ``first_line`` is the number of newlines before the cut.
-- The same compressed (.gz, .bz2, .xz, .zst): line numbers (unit ``lines``), the same cuts
-  counted in lines of the decompressed stream (planning decompresses the file once).
+- The same compressed (.gz, .bz2, .xz, .zst): line numbers (unit ``lines``), the same kind of
+  cuts counted in lines of the decompressed stream (planning decompresses the file once), about
+  ``target_bytes`` of the file on disk apart (each block decompresses the file from its start).
 - WARC (.warc, .warc.gz): byte offsets of records (unit ``bytes``), found by walking the record
   headers as ``read_warc`` does; only where a fresh reader reads exactly what the whole-file reader
   does (see ``_warc_cuts``).
@@ -180,6 +181,8 @@ def _plan_lines(
         cuts, total, content = record_starts(stream, target, paragraphs, opts.max_document_bytes)
     if not content:  # no record at all: the reader's "empty file" is the file's one item
         return []
+    if compressed:  # about target_bytes of the file on disk each: every block decompresses from the start
+        cuts = _thin(cuts, target * total / max(on_disk, 1))
     bounds = [(0, 0), *cuts]
     blocks = []
     for k, (offset, lines) in enumerate(bounds):
@@ -191,6 +194,15 @@ def _plan_lines(
             stop = end if end_line is not None else None
             blocks.append(Block(number, 1, "bytes", offset, stop, lines, end - offset))
     return blocks
+
+
+def _thin(cuts: list[tuple[int, int]], apart: float) -> list[tuple[int, int]]:
+    """The cuts at least ``apart`` bytes after the one kept before them."""
+    kept: list[tuple[int, int]] = []
+    for cut in cuts:
+        if cut[0] - (kept[-1][0] if kept else 0) >= apart:
+            kept.append(cut)
+    return kept
 
 
 def _plan_warc(f: InputFile, number: int, target: int, on_disk: int) -> list[Block]:
