@@ -40,7 +40,8 @@ from corpus.io.read.readers import detect_format
 __all__ = ["Block", "plan_blocks", "plan_file", "record_starts"]
 
 CHUNK = 1 << 22
-_BLANK = re.compile(rb"(?m)^[ \t\r\x0b\x0c]*\n")  # a blank line (bytes.strip's whitespace)
+_BLANK = re.compile(rb"[ \t\r\x0b\x0c]*\n")  # a blank line (bytes.strip's whitespace), matched at its start
+_BLANK_NEXT = re.compile(rb"\n([ \t\r\x0b\x0c]*\n)")  # a line end, then a blank line
 _CONTENT = re.compile(rb"[^ \t\n\r\x0b\x0c]")
 
 
@@ -164,10 +165,15 @@ def _next_cut(buf: bytes, i: int, end: int, paragraphs: bool, limit: int) -> int
     if not paragraphs:
         nl = buf.find(b"\n", i, end)
         return None if nl < 0 else nl + 1
-    found = _BLANK.search(buf, buf.rfind(b"\n", 0, i) + 1, end)
-    while found and found.end() - found.start() > limit + 1:
-        found = _BLANK.search(buf, found.end(), end)
-    return found.end() if found else None
+    pos = buf.rfind(b"\n", 0, i) + 1  # the start of the line holding buf[i]
+    found = _BLANK.match(buf, pos, end)
+    if found and found.end() - pos <= limit + 1:
+        return found.end()
+    while found := _BLANK_NEXT.search(buf, pos, end):
+        if found.end() - found.start(1) <= limit + 1:
+            return found.end()
+        pos = found.end() - 1
+    return None
 
 
 def _plan_lines(
