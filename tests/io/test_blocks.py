@@ -230,19 +230,19 @@ lines = st.lists(
     st.tuples(st.sampled_from(LINE_PARTS) | st.text(max_size=12), st.sampled_from(["\n", "\r\n", "\n\n"])),
     max_size=30,
 )
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@PROPERTY
-@given(
-    lines=lines,
-    last_newline=st.booleans(),
-    paragraphs=st.booleans(),
-    suffix=st.sampled_from(["", "", ".gz"]),
-    limit=st.sampled_from([None, 8, 40, 100]),
-    targets=st.lists(st.integers(1, 400), min_size=1, max_size=3),
-)
-def test_any_lines_read_alike_in_any_blocks(lines, last_newline, paragraphs, suffix, limit, targets):
+CASES = {
+    "lines": lines,
+    "last_newline": st.booleans(),
+    "paragraphs": st.booleans(),
+    "suffix": st.sampled_from(["", "", ".gz"]),
+    "limit": st.sampled_from([None, 8, 40, 100]),
+    "targets": st.lists(st.integers(1, 400), min_size=1, max_size=3),
+}
+
+
+def read_alike(lines, last_newline, paragraphs, suffix, limit, targets) -> None:
     body = "".join(text + end for text, end in lines)
     if not last_newline:
         body = body.rstrip("\n")
@@ -256,9 +256,53 @@ def test_any_lines_read_alike_in_any_blocks(lines, last_newline, paragraphs, suf
         assert_blocks_read_alike([path], config, tuple(targets))
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**CASES)
+def test_any_lines_read_alike_in_any_blocks(**case):
+    read_alike(**case)
+
+
+@pytest.mark.slow
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**CASES)
+def test_any_lines_read_alike_in_any_blocks_many_examples(**case):
+    read_alike(**case)
+
+
 def test_a_file_of_items_quarantined_in_blocks_keeps_line_numbers(tmp_path):
     path = tmp_path / "q.jsonl"
     path.write_bytes(b"".join(b"{bad %d\n\n" % i for i in range(50)))
     files = expand_inputs([str(path)])
     got = [i for b in plan_blocks(files, {}, 10) for i in read_block(b, files, {})]
     assert all(isinstance(q, Quarantined) for q in got) and [q.line for q in got] == list(range(1, 100, 2))
+
+
+@st.composite
+def damaged_warcs(draw) -> tuple[bool, bytes]:
+    """(gzipped, a WARC of the sample records, some cut short, flipped, repeated or followed by junk)."""
+    gz = draw(st.booleans())
+    records = warc_records(gz)
+    parts = []
+    for _ in range(draw(st.integers(1, 9))):
+        record = draw(st.sampled_from(records))
+        change = draw(st.sampled_from(["keep"] * 4 + ["cut", "flip", "junk"]))
+        if change == "cut":
+            record = record[: draw(st.integers(0, len(record)))]
+        elif change == "flip":
+            i = draw(st.integers(0, len(record) - 1))
+            record = record[:i] + bytes([record[i] ^ 0x55]) + record[i + 1 :]
+        elif change == "junk":
+            record += draw(st.sampled_from([b"\r\n", b"junk\r\n", b"WARC/1.0\r\n", b"\x1f\x8b\x08\x00"]))
+        parts.append(record)
+    return gz, b"".join(parts)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(warc=damaged_warcs(), target=st.integers(1, 3000))
+def test_damaged_warcs_read_alike_in_any_blocks(warc, target):
+    gz, data = warc
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / ("x.warc.gz" if gz else "x.warc")
+        path.write_bytes(data)
+        assert_blocks_read_alike([path], {}, (1, target))
