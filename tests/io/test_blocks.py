@@ -7,6 +7,7 @@ CRLF pairs, UTF-8 characters and WARC records. Fixtures: tests/data, the readers
 from __future__ import annotations
 
 import bz2
+import functools
 import gzip
 import io
 import json
@@ -277,11 +278,16 @@ def test_a_file_of_items_quarantined_in_blocks_keeps_line_numbers(tmp_path):
     assert all(isinstance(q, Quarantined) for q in got) and [q.line for q in got] == list(range(1, 100, 2))
 
 
+@functools.cache
+def sample_warc_records(gz: bool) -> list[bytes]:
+    return warc_records(gz)  # made once: each call makes new record ids
+
+
 @st.composite
 def damaged_warcs(draw) -> tuple[bool, bytes]:
     """(gzipped, a WARC of the sample records, some cut short, flipped, repeated or followed by junk)."""
     gz = draw(st.booleans())
-    records = warc_records(gz)
+    records = sample_warc_records(gz)
     parts = []
     for _ in range(draw(st.integers(1, 9))):
         record = draw(st.sampled_from(records))
