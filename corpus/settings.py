@@ -58,6 +58,7 @@ class BuildConfig:
     workers: int | str
     batch_size: int
     checkpoint_docs: int
+    block_size: int | str
     ray_address: str | None
     input: MappingProxyType | None
     output: OutputConfig | None
@@ -78,6 +79,7 @@ class BuildConfig:
             workers=get("workers"),
             batch_size=get("batch_size"),
             checkpoint_docs=get("checkpoint_docs"),
+            block_size=get("block_size"),
             ray_address=(raw.get("ray") or {}).get("address"),
             input=MappingProxyType(copy.deepcopy(inp)) if inp is not None else None,
             output=OutputConfig.from_dict(raw["output"]) if "output" in raw else None,

@@ -121,12 +121,18 @@ class RepeatedLines(GlobalStep):
 
     def __getstate__(self) -> dict[str, Any]:
         # The counts travel too: a worker applies what the parent learned and merged.
-        return {**super().__getstate__(), "doc_counts": self.doc_counts, "line_counts": self.line_counts}
+        return {
+            **super().__getstate__(),
+            "doc_counts": self.doc_counts,
+            "line_counts": self.line_counts,
+            "_learned": self._learned,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self.doc_counts = state.get("doc_counts", Counter())
         self.line_counts = state.get("line_counts", {})
+        self._learned = state.get("_learned")
 
     def _hashes(self, text: str) -> list[bytes | None]:
         out: list[bytes | None] = []
@@ -166,8 +172,21 @@ class RepeatedLines(GlobalStep):
             self.line_counts.setdefault(group, Counter()).update(counts)
         return self
 
+    def learned(self) -> dict[str, list[bytes]]:
+        """The repeated lines found, by group: what ``apply`` needs, without the counts (sorted)."""
+        return {
+            group: sorted(h for h in counts if self.is_repeated(group, h))
+            for group, counts in sorted(self.line_counts.items())
+        }
+
+    def use_learned(self, learned: dict[str, list[bytes]]) -> None:
+        """Apply what another process learned (``learned()``) instead of counting here."""
+        self._learned = {group: frozenset(hashes) for group, hashes in learned.items()}
+
     def is_repeated(self, group: str, h: bytes) -> bool:
         """Whether the line with hash ``h`` passes the threshold in ``group``."""
+        if self._learned is not None:
+            return h in self._learned.get(group, ())
         n = self.line_counts.get(group, {}).get(h, 0)
         return n >= self.min_docs and n >= self.min_fraction * self.doc_counts[group]
 
@@ -175,11 +194,12 @@ class RepeatedLines(GlobalStep):
         """Forget all observations (start of a new build)."""
         self.doc_counts: Counter[str] = Counter()  # group -> documents observed
         self.line_counts: dict[str, Counter[bytes]] = {}  # group -> hash -> documents containing it
+        self._learned: dict[str, frozenset[bytes]] | None = None  # from use_learned
 
     def apply(self, doc: Document) -> Outcome:
         """Phase 2: remove the repeated lines of this document's group."""
         group = group_key(doc, self.group_by)
-        if group is None or group not in self.line_counts:
+        if group is None or group not in (self.line_counts if self._learned is None else self._learned):
             return Outcome(doc)
         drop = {
             i: "repeated_line"

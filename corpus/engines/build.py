@@ -1,41 +1,44 @@
-"""The build shell both engines run inside: one sequence, one result, one manifest.
+"""The build shell both engines run inside: one sequence of phases, one result, one manifest.
 
 ``run_build(pipeline, engine)``:
 
 1. list the inputs (``corpus.io.read``) and let the engine check what it supports;
-2. take the output (``corpus.engines.output.locked_output``: refused unless absent, empty or a
-   previous build of ours; locked), hash the inputs (``Inputs``);
-3. ``engine.open``: resume from the engine's committed work, or start afresh;
-4. ``engine.map``: the per-document phase (``corpus.engines.phases.map_batch``) over every input
-   record not yet committed;
-5. check the inputs did not change meanwhile; ``engine.reduce`` into a staging folder through
-   one ``Output`` (``corpus.io.write.sink``): the corpus steps decide, in input order;
-6. ``finish``: check the accounting, write the card and the manifest; swap the staging folder
-   into place; remove the work folder.
+2. take the output (``corpus.engines.output``: refused unless absent, empty or a previous build
+   of ours; locked), hash the inputs (``Inputs``);
+3. open the work folder (``corpus.engines.work``): resume the same run's committed work, or start
+   afresh; plan the blocks once (``engine.plan``) and record the plan;
+4. ``engine.map``: every block without a map marker (``corpus.engines.mapping.map_block``, run by
+   workers that read their block themselves);
+5. ``engine.decide``: the corpus steps' decisions (``corpus.engines.deciding``), unless committed;
+6. ``engine.write``: every block without a write marker writes its shards and log pieces
+   (``corpus.engines.writing.write_block``) into the build being written;
+7. check the inputs did not change; ``finish`` (``corpus.engines.finish``): the accounting, the
+   logs, the index, the card and the manifest, from the blocks' summaries; swap the build into
+   place; remove the work folder.
 
 An ``Engine`` (``corpus.engines.local.LocalEngine``, ``corpus.engines.ray.engine.RayEngine``)
-supplies only steps 3-5; everything a user can observe of a build is written here.
+says only *where* each block's phase runs; what a phase does is written once, in the modules
+above, so both engines write the same bytes.
 """
 
 from __future__ import annotations
 
-import shutil
-import statistics
+import dataclasses
 import time
-from array import array
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from corpus.engines.inputs import Inputs, recorded_config
-from corpus.engines.output import locked_output, staging, swap
+from corpus.engines.finish import finish
+from corpus.engines.inputs import Inputs
+from corpus.engines.output import claimed_output, swap_into
+from corpus.engines.work import DECIDED, PLAN_FILE, WorkFolder
 from corpus.errors import BuildError, ConfigError
+from corpus.io.fs import Location
 from corpus.io.read.listing import InputFile, expand_inputs
-from corpus.io.write.card import render_card
-from corpus.io.write.manifest import config_hash, dependency_versions, write_json
-from corpus.io.write.shards import sha256_file
-from corpus.io.write.sink import Output
+from corpus.io.write.manifest import config_hash
+from corpus.io.write.shards import parse_size
 from corpus.stats import Stats
 from corpus.version import __version__
 
@@ -44,12 +47,12 @@ from corpus.version import __version__
 class BuildResult:
     """What a finished build wrote (``output``, its ``manifest``) and what it cost."""
 
-    output: Path
+    output: Path | str  # a local folder, or the URL of a remote one
     manifest: dict[str, Any]
     stats: Stats = field(repr=False)
     seconds: float = 0.0
     resumed: int = 0  # units of committed work reused
-    resumed_unit: str = "chunks"
+    resumed_unit: str = "blocks"
 
     @property
     def resumed_chunks(self) -> int:
@@ -68,7 +71,7 @@ class BuildResult:
         lines += [f"  dropped {reason}: {n}" for reason, n in c["dropped"].items()]
         lines += [f"  skipped {reason}: {n}" for reason, n in skipped.items()]
         if c.get("quarantined"):
-            lines.append(f"  quarantined records (file, line, error): {self.output / 'quarantine.jsonl'}")
+            lines.append(f"  quarantined records (file, line, error): {self.output}/quarantine.jsonl")
         if c.get("duplicate_ids"):
             lines.append(
                 f"  warning: {c['duplicate_ids']} kept documents share an id with an earlier kept one "
@@ -82,31 +85,30 @@ class BuildResult:
 
 
 class Engine(Protocol):
-    """What an engine supplies to the shell: its work folder, the map phase and the reduce phase."""
-
-    resumed_unit: str  # what ``open`` counts: "chunks", "input files"
+    """Where the phases of a build run: this machine's processes, or a Ray cluster."""
 
     def check(self, pipeline: Any, files: list[InputFile]) -> None:
         """Refuse, before any work, what this engine cannot run (ConfigError)."""
 
     def session(self) -> AbstractContextManager[Any]:
-        """Held around open, map and reduce (a Ray cluster; nothing for the local engine)."""
+        """Held around the phases (a Ray cluster; nothing for the local engine)."""
 
-    def open(self, out_dir: Path, inputs: Inputs) -> None:
-        """Open the work folder for a build of ``inputs`` (``build_run_record``): resume or start afresh."""
+    def plan(self, files: list[InputFile], target_bytes: int) -> list[Any]:
+        """The blocks of the inputs, in input order (``corpus.io.read.blocks``)."""
 
-    def map(self) -> None:
-        """The per-document phase over everything not yet committed."""
+    def map(self, blocks: list[Any], todo: list[int], work: WorkFolder) -> list[dict[str, Any]]:
+        """``map_block`` for each block number in ``todo``; their summaries."""
 
-    def reduce(self, out: Output) -> tuple[Stats, list[Path]]:
-        """The corpus steps, in input order, into ``out``; returns the stats and the files saved."""
+    def decide(self, blocks: int, work: WorkFolder) -> dict[str, Any]:
+        """The corpus steps' decisions into the work folder; the decide summary."""
 
-    def remove(self) -> None:
-        """Remove the work folder (the build is in place)."""
+    def write(
+        self, blocks: int, todo: list[int], work: WorkFolder, staging: Location, form: str
+    ) -> list[dict]:
+        """``write_block`` for each block number in ``todo``; their summaries."""
 
-    @property
-    def resumed(self) -> int:
-        """Units of committed work the map reused (known once it ran)."""
+    def duplicate_ids(self, work: WorkFolder, blocks: int) -> tuple[int, list[str]]:
+        """``corpus.engines.finish.duplicate_ids``, wherever the engine runs it."""
 
 
 def build_run_record(pipeline: Any, inputs: Inputs, **engine: Any) -> dict[str, Any]:
@@ -119,6 +121,30 @@ def build_run_record(pipeline: Any, inputs: Inputs, **engine: Any) -> dict[str, 
     }
 
 
+def block_bytes(settings: Any) -> int:
+    """The block size: ``block_size``, capped by ``output.max_shard_size``."""
+    size = parse_size(settings.block_size)
+    if settings.output.max_shard_size:
+        size = min(size, parse_size(settings.output.max_shard_size))
+    return max(1, size)
+
+
+def _plan(engine: Any, work: WorkFolder, files: list[InputFile], target: int) -> list[Any]:
+    from corpus.io.read.blocks import Block
+
+    recorded = work.read_json(PLAN_FILE)
+    if recorded is None:
+        blocks = engine.plan(files, target)
+        work.write_json(PLAN_FILE, {"blocks": [dataclasses.asdict(b) for b in blocks]})
+        return blocks
+    try:
+        return [Block(**b) for b in recorded["blocks"]]
+    except (TypeError, KeyError) as exc:
+        raise BuildError(
+            f"{work.url}/{PLAN_FILE}: not a plan this toolkit wrote ({exc}); remove it"
+        ) from None
+
+
 def run_build(
     pipeline: Any,
     engine: Any,
@@ -126,7 +152,7 @@ def run_build(
     output: str | Path | None = None,
     progress: bool | None = None,
 ) -> BuildResult:
-    """Build ``pipeline.config`` with ``engine``; resumes from the engine's committed work."""
+    """Build ``pipeline.config`` with ``engine``; resumes from the committed work of the same run."""
     settings = pipeline.settings
     if not settings.buildable:
         raise ConfigError(
@@ -134,111 +160,36 @@ def run_build(
             "pipeline.build(inputs=[...], output=...)"
         )
     started = time.perf_counter()
-    out_dir = Path(output or settings.output.path)
+    out = Location(str(output or settings.output.path))
     files = expand_inputs(list(settings.input["paths"]), relative_to=pipeline.config_dir)
-    config = pipeline.config
     engine.check(pipeline, files)
-    with locked_output(out_dir, files, config):
+    seconds = Stats()
+    clock = time.process_time
+    with claimed_output(out, files, pipeline.config):
         inputs = Inputs(files)
+        work = WorkFolder(out)
         with engine.session():
-            engine.open(out_dir, inputs)
-            clock = time.process_time  # this process's CPU; the workers' is in stats.seconds by stage
-            t_map = clock()
-            engine.map()
-            t_map = clock() - t_map
+            t0 = clock()
+            work.open(build_run_record(pipeline, inputs, block_size=block_bytes(settings)))
+            blocks = _plan(engine, work, files, block_bytes(settings))
+            n = len(blocks)
+            mapped = work.done("map")
+            todo = [b for b in range(n) if b not in mapped]
+            for summary in engine.map(blocks, todo, work):
+                seconds.seconds.update(summary.get("seconds", {}))
+            if work.read_json(DECIDED) is None:
+                seconds.seconds.update(engine.decide(n, work).get("seconds", {}))
+            form = work.read_json(DECIDED)["form"]
+            staging = work.loc.child("output")
+            written = work.done("write")
+            for summary in engine.write(n, [b for b in range(n) if b not in written], work, staging, form):
+                seconds.seconds.update(summary.get("seconds", {}))
             inputs.check_unchanged()
-            tmp = staging(out_dir)
-            try:
-                t_reduce = clock()
-                with Output(tmp, config["output"]) as out:
-                    stats, saved = engine.reduce(out)
-                t_finish = clock()
-                manifest = finish(pipeline, out, stats, inputs.records, saved)
-                stats.seconds["phase.map"] += t_map
-                stats.seconds["phase.reduce"] += t_finish - t_reduce
-                stats.seconds["phase.finish"] += clock() - t_finish
-                swap(tmp, out_dir)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-        engine.remove()
-    return BuildResult(
-        out_dir, manifest, stats, time.perf_counter() - started, engine.resumed, engine.resumed_unit
-    )
-
-
-def finish(
-    pipeline: Any, out: Output, stats: Stats, inputs: list[dict[str, Any]], saved: list[Path]
-) -> dict[str, Any]:
-    """Close the shards, check the accounting, write the card and the manifest into ``out.tmp``.
-
-    Every record read is kept, dropped, quarantined or skipped, or the build fails; so does a
-    build that read documents and kept none, unless ``output.allow_empty``.
-    """
-    config = recorded_config(pipeline.config, pipeline.config_dir)
-    tmp, ledger, sink = out.tmp, out.ledger, out.sink
-    read, quarantined = ledger.read, ledger.quarantined
-    skipped = dict(sorted(ledger.skipped.items()))
-    shards = out.writer.close()
-    kept = len(sink.lengths)
-    dropped = sum(sink.drops.values())
-    if read != kept + dropped + quarantined + sum(skipped.values()):
-        raise BuildError(
-            f"accounting does not close: read {read} != kept {kept} + dropped {dropped} "
-            f"+ quarantined {quarantined} + skipped {sum(skipped.values())}"
-        )
-    if kept == 0 and read > 0 and not config["output"].get("allow_empty", False):
-        reasons = [f"{n} {why}" for why, n in sorted(sink.drops.items())]
-        reasons += [f"{quarantined} quarantined"] * bool(quarantined)
-        reasons += [f"{n} skipped ({why})" for why, n in skipped.items()]
-        raise BuildError(
-            f"read {read} records and kept none ({', '.join(reasons)}); nothing was written. "
-            "Check the config (a language keep-list, the text field), or set output.allow_empty: true "
-            "(--allow-empty) to write an empty dataset"
-        )
-    for name in ("quarantine.jsonl", "dropped.jsonl"):
-        if (tmp / name).stat().st_size == 0:
-            (tmp / name).unlink()
-    manifest = {
-        "toolkit_version": __version__,
-        "dependencies": dependency_versions(),
-        "config": config,
-        "config_sha256": config_hash(config),
-        "inputs": inputs,
-        "shards": shards,
-        "counts": {
-            "read": read,
-            "kept": kept,
-            "dropped": dict(sorted(sink.drops.items())),
-            "quarantined": quarantined,
-            "skipped": skipped,
-            "invalid_utf8_replaced": ledger.invalid_utf8,
-            "duplicate_ids": sink.duplicate_ids,
-            "splits": {name: sink.splits[name] for name in out.writer.ratios},
-        },
-        **({"duplicate_id_examples": sink.duplicate_id_examples} if sink.duplicate_ids else {}),
-        "languages": dict(sorted(sink.langs.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "length_chars": _length_stats(sink.lengths),
-        "stages": stats.by_stage(),
-    }
-    (tmp / "README.md").write_text(render_card(manifest), encoding="utf-8")
-    names = [name for name in ("README.md", "dropped.jsonl", "quarantine.jsonl") if (tmp / name).exists()]
-    names += [p.relative_to(tmp).as_posix() for p in saved]
-    manifest["files"] = [
-        {"path": name, "bytes": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
-        for name in names
-    ]
-    write_json(tmp / "manifest.json", manifest)
-    return manifest
-
-
-def _length_stats(lengths: array) -> dict[str, Any]:
-    if not lengths:
-        return {"min": 0, "max": 0, "mean": 0, "median": 0, "total": 0}
-    return {
-        "min": min(lengths),
-        "max": max(lengths),
-        "mean": round(sum(lengths) / len(lengths), 1),
-        "median": statistics.median(lengths),
-        "total": sum(lengths),
-    }
+            dupes = engine.duplicate_ids(work, n)
+            manifest, stats = finish(pipeline, work, staging, n, inputs.records, form, dupes)
+            stats.seconds.update(seconds.seconds)
+            stats.seconds["phase.driver"] += clock() - t0
+        swap_into(staging, out)
+        work.remove()
+    where = Path(out.url) if out.is_local else out.url
+    return BuildResult(where, manifest, stats, time.perf_counter() - started, n - len(todo), "blocks")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.errors import BuildError
+from corpus.io import fs
 from corpus.io.read.listing import record_name
 from corpus.io.write.shards import sha256_file
 
@@ -35,6 +36,8 @@ def _files(path: str) -> list[Path]:
 
 def sha256_input(path: str) -> str:
     """sha256 of a file, or of a folder: over each file's relative path and sha256, in sorted order."""
+    if fs.is_url(path):
+        return fs.sha256(path)
     root = Path(path)
     if not root.is_dir():
         return sha256_file(root)
@@ -44,7 +47,12 @@ def sha256_input(path: str) -> str:
     return digest.hexdigest()
 
 
-def _state(path: str) -> list[tuple[str, int, int]]:
+def _state(path: str) -> list[tuple[str, int, Any]]:
+    if fs.is_url(path):
+        try:
+            return [(path, *fs.fingerprint(path))]
+        except OSError as exc:
+            raise BuildError(f"input {fs.shown(path)}: cannot read: {exc}") from None
     try:
         return [(f.as_posix(), (st := f.stat()).st_size, st.st_mtime_ns) for f in _files(path)]
     except OSError as exc:
@@ -87,4 +95,4 @@ def recorded_config(config: dict[str, Any], relative_to: str | None = None) -> d
 
 def _recorded(path: str, relative_to: str | None) -> str:
     """A path as the readers record inputs (``record_name``); a URL as it is."""
-    return path if "://" in path else record_name(path, relative_to)
+    return fs.shown(path) if "://" in path else record_name(path, relative_to)

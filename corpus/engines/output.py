@@ -49,15 +49,7 @@ def previous_build_files(folder: Path) -> set[str] | None:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(manifest, dict) or any(key not in manifest for key in _BUILD_KEYS):
-        return None
-    listed = {MANIFEST}
-    for entry in [*(manifest.get("shards") or []), *(manifest.get("files") or [])]:
-        path = entry.get("path") if isinstance(entry, dict) else None
-        if not isinstance(path, str) or path.startswith("/") or ".." in Path(path).parts:
-            return None
-        listed.add(Path(path).as_posix())
-    return listed
+    return _listed(manifest)
 
 
 def _foreign_entries(folder: Path, listed: set[str]) -> list[str]:
@@ -213,3 +205,87 @@ def swap(tmp: Path, out_dir: Path) -> None:
         os.replace(out_dir, old)
     os.replace(tmp, out_dir)
     shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def claimed_output(out: Any, files: Iterable[Any], config: dict[str, Any]) -> Iterator[Any]:
+    """``locked_output`` for a local folder; for a remote one (a ``Location`` URL) the same checks
+    on what it holds (``check_remote_output``). Object stores have no lock: two builds to one
+    remote output are the user's to avoid."""
+    if out.is_local:
+        with locked_output(Path(out.url), files, config):
+            yield out
+        return
+    check_remote_output(out, overwrite=config["output"].get("overwrite", True))
+    yield out
+
+
+def check_remote_output(out: Any, *, overwrite: bool = True) -> None:
+    """A remote output must be absent, empty, or a previous build of ours holding nothing else."""
+    from corpus.io.fs import check_bucket
+
+    check_bucket(out.url, "output")
+    names = _remote_files(out)
+    if not names:
+        return
+    if not overwrite:
+        raise BuildError(f"output {out}: exists and output.overwrite is false")
+    try:
+        manifest = json.loads(out.read_bytes(MANIFEST)) if MANIFEST in names else None
+    except (OSError, ValueError):
+        manifest = None
+    listed = _listed(manifest)
+    if listed is None:
+        some = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
+        raise BuildError(
+            f"output {out}: not empty and not a previous build (no manifest.json of ours; holds {some}); "
+            "a build replaces its output whole: choose an empty or new location"
+        )
+    foreign = sorted(set(names) - listed)
+    if foreign:
+        some = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise BuildError(f"output {out}: holds files that are not part of the previous build ({some})")
+
+
+def _listed(manifest: Any) -> set[str] | None:
+    if not isinstance(manifest, dict) or any(key not in manifest for key in _BUILD_KEYS):
+        return None
+    listed = {MANIFEST}
+    for entry in [*(manifest.get("shards") or []), *(manifest.get("files") or [])]:
+        path = entry.get("path") if isinstance(entry, dict) else None
+        if not isinstance(path, str) or path.startswith("/") or ".." in Path(path).parts:
+            return None
+        listed.add(Path(path).as_posix())
+    return listed
+
+
+def _remote_files(out: Any) -> list[str]:
+    """Every file under a remote folder, as names relative to it."""
+    root = out.path().rstrip("/")
+    try:
+        found = out.fs.find(root)
+    except FileNotFoundError:
+        return []
+    return sorted(p[len(root) + 1 :] for p in found if p.startswith(root + "/"))
+
+
+def swap_into(staging: Any, out: Any) -> None:
+    """Put the build written in ``staging`` in place of ``out`` (both ``Location``s).
+
+    Local: ``swap`` (renames; the old build stays whole until the new one is in place). Remote:
+    the old build's manifest goes first (so a half-replaced build is never taken for whole), then
+    its other files, then each new file is copied in place (server side), the manifest last.
+    """
+    if out.is_local:
+        swap(Path(staging.url), Path(out.url))
+        return
+    old = _remote_files(out)
+    if MANIFEST in old:
+        out.remove(MANIFEST)
+    for name in old:
+        if name != MANIFEST:
+            out.remove(name)
+    new = _remote_files(staging)
+    for name in [n for n in new if n != MANIFEST] + [MANIFEST]:
+        out.fs.copy(staging.path(name), out.path(name))
+    staging.remove(recursive=True)

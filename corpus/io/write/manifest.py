@@ -44,4 +44,9 @@ def dependency_versions() -> dict[str, str]:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    path.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_bytes(manifest_bytes(obj))
+
+
+def manifest_bytes(obj: Any) -> bytes:
+    """The bytes ``write_json`` writes, for a folder that is not a local path."""
+    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")

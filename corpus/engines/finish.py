@@ -1,0 +1,217 @@
+"""The finish step: from the blocks' summaries to the logs, the index, the card and the manifest.
+
+Runs on the driver once every block is written, and reads only what is O(blocks): the map and
+write summaries, the decide summary, and the log pieces it joins by streaming copy
+(``quarantine.jsonl`` and ``dropped.jsonl``, in block order). The duplicate-id check and the
+near-duplicate index read the ``ids/`` files, one column at a time; an engine may run them
+elsewhere (``duplicate_ids`` takes the work folder, not documents). The accounting must close:
+every record read is kept, dropped, quarantined or skipped.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from corpus.dedup.index import INDEX_DIR, save_index
+from corpus.dedup.near import NearDedup
+from corpus.engines.deciding import SAVED
+from corpus.engines.inputs import recorded_config
+from corpus.engines.work import DECIDED, WorkFolder, block_name
+from corpus.engines.writing import kept_signatures
+from corpus.errors import BuildError
+from corpus.io.fs import Location
+from corpus.io.write.card import render_card
+from corpus.io.write.manifest import config_hash, dependency_versions, manifest_bytes
+from corpus.stats import Stats
+from corpus.version import __version__
+
+DUPLICATE_ID_EXAMPLES = 10
+COPY_CHUNK = 1 << 20
+
+
+def duplicate_ids(work: WorkFolder, blocks: int) -> tuple[int, list[str]]:
+    """Kept documents whose id an earlier kept one has: how many, and the first few ids."""
+    hashes = []
+    for b in range(blocks):
+        fs, path = work.loc.arrow(block_name("ids", b, ".parquet"))
+        t = pq.read_table(path, filesystem=fs, columns=["hash", "kept"])
+        hashes.append(t["hash"].to_numpy()[t["kept"].to_numpy(zero_copy_only=False)])
+    allh = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+    _, first = np.unique(allh, return_index=True)
+    repeats = np.ones(len(allh), dtype=bool)
+    repeats[first] = False
+    where = np.flatnonzero(repeats)
+    if not len(where):
+        return 0, []
+    examples: list[str] = []
+    offset = 0
+    wanted = set(where[:DUPLICATE_ID_EXAMPLES].tolist())
+    for b in range(blocks):
+        fs, path = work.loc.arrow(block_name("ids", b, ".parquet"))
+        t = pq.read_table(path, filesystem=fs, columns=["id", "kept"])
+        kept_ids = [i for i, k in zip(t["id"].to_pylist(), t["kept"].to_pylist(), strict=True) if k]
+        examples += [kept_ids[p - offset] for p in sorted(wanted) if offset <= p < offset + len(kept_ids)]
+        offset += len(kept_ids)
+        if len(examples) >= len(wanted):
+            break
+    return len(where), examples
+
+
+def _join_logs(work: WorkFolder, staging: Location, kind: str, blocks: int) -> int:
+    """``logs/{kind}-NNNNNN.jsonl`` in block order into ``{kind}.jsonl``; returns its size."""
+    size = 0
+    with staging.open(f"{kind}.jsonl", "wb") as out:
+        for b in range(blocks):
+            with work.loc.open(f"logs/{kind}-{b:06d}.jsonl", "rb") as piece:
+                while chunk := piece.read(COPY_CHUNK):
+                    out.write(chunk)
+                    size += len(chunk)
+    if size == 0:
+        staging.remove(f"{kind}.jsonl")
+    return size
+
+
+def _length_stats(lengths: Counter[int]) -> dict[str, Any]:
+    n = sum(lengths.values())
+    if not n:
+        return {"min": 0, "max": 0, "mean": 0, "median": 0, "total": 0}
+    total = sum(k * v for k, v in lengths.items())
+    order = sorted(lengths.items())
+
+    def at(position: int) -> int:
+        seen = 0
+        for value, count in order:
+            seen += count
+            if position < seen:
+                return value
+        raise AssertionError("position past the end")
+
+    median = at(n // 2) if n % 2 else statistics.mean([at(n // 2 - 1), at(n // 2)])
+    return {
+        "min": order[0][0],
+        "max": order[-1][0],
+        "mean": round(total / n, 1),
+        "median": median,
+        "total": total,
+    }
+
+
+def _saved(pipeline: Any, work: WorkFolder, staging: Location, blocks: int, form: str) -> list[str]:
+    """What the corpus steps leave for later builds (the near index), into the output."""
+    if form != "distributed":
+        names = work.read_json(DECIDED)["saved"]
+        for name in names:
+            with work.loc.open(f"{SAVED}/{name}", "rb") as src, staging.open(name, "wb") as dst:
+                while chunk := src.read(COPY_CHUNK):
+                    dst.write(chunk)
+        return names
+    near = next((s for s in pipeline.global_steps if isinstance(s, NearDedup)), None)
+    if near is None:
+        return []
+    sigs, ids = kept_signatures(work, blocks, near.num_perm)
+    with tempfile.TemporaryDirectory(prefix="corpus-index-") as tmp:
+        folder = save_index(Path(tmp) / INDEX_DIR, sigs, ids, near.params())
+        names = []
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            name = f"{INDEX_DIR}/{path.name}"
+            staging.write_bytes(name, path.read_bytes())
+            names.append(name)
+    return names
+
+
+def finish(
+    pipeline: Any,
+    work: WorkFolder,
+    staging: Location,
+    blocks: int,
+    inputs: list[dict[str, Any]],
+    form: str,
+    dupes: tuple[int, list[str]],
+) -> tuple[dict[str, Any], Stats]:
+    """Write the logs, the saved index, the card and the manifest into ``staging``; return both."""
+    config = recorded_config(pipeline.config, pipeline.config_dir)
+    stats = Stats()
+    read = invalid = quarantined = 0
+    drops: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
+    langs: Counter[str] = Counter()
+    lengths: Counter[int] = Counter()
+    splits: Counter[str] = Counter()
+    shards: list[dict[str, Any]] = []
+    decided = work.read_json(DECIDED) or {}
+    stats.update(decided.get("stats", {}))
+    for b in range(blocks):
+        mapped = work.read_json(block_name("map", b, ".json"))
+        written = work.read_json(block_name("write", b, ".json"))
+        if mapped is None or written is None:
+            raise BuildError(f"block {b}: its summaries are missing from {work.url}; run the build again")
+        read += mapped["read"]
+        invalid += mapped["invalid_utf8"]
+        stats.update(mapped["stats"])
+        stats.update(written["stats"])
+        drops.update(written["drops"])
+        skipped.update(written["skipped"])
+        quarantined += written["quarantined"]
+        langs.update(written["langs"])
+        lengths.update({k: v for k, v in written["lengths"]})
+        splits.update(written["splits"])
+        shards += written["shards"]
+    ratios = pipeline.settings.output.splits or {pipeline.settings.output.split: 1.0}
+    shards.sort(key=lambda s: (list(ratios).index(s["split"]), s["path"]))
+    kept = sum(splits.values())
+    dropped = sum(drops.values())
+    if read != kept + dropped + quarantined + sum(skipped.values()):
+        raise BuildError(
+            f"accounting does not close: read {read} != kept {kept} + dropped {dropped} "
+            f"+ quarantined {quarantined} + skipped {sum(skipped.values())}"
+        )
+    if kept == 0 and read > 0 and not config["output"].get("allow_empty", False):
+        reasons = [f"{n} {why}" for why, n in sorted(drops.items())]
+        reasons += [f"{quarantined} quarantined"] * bool(quarantined)
+        reasons += [f"{n} skipped ({why})" for why, n in sorted(skipped.items())]
+        raise BuildError(
+            f"read {read} records and kept none ({', '.join(reasons)}); nothing was written. "
+            "Check the config (a language keep-list, the text field), or set output.allow_empty: true "
+            "(--allow-empty) to write an empty dataset"
+        )
+    _join_logs(work, staging, "quarantine", blocks)
+    _join_logs(work, staging, "dropped", blocks)
+    saved = _saved(pipeline, work, staging, blocks, form)
+    duplicates, examples = dupes
+    manifest = {
+        "toolkit_version": __version__,
+        "dependencies": dependency_versions(),
+        "config": config,
+        "config_sha256": config_hash(config),
+        "inputs": inputs,
+        "shards": shards,
+        "counts": {
+            "read": read,
+            "kept": kept,
+            "dropped": dict(sorted(drops.items())),
+            "quarantined": quarantined,
+            "skipped": dict(sorted(skipped.items())),
+            "invalid_utf8_replaced": invalid,
+            "duplicate_ids": duplicates,
+            "splits": {name: splits[name] for name in ratios},
+        },
+        **({"duplicate_id_examples": examples} if duplicates else {}),
+        "languages": dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "length_chars": _length_stats(lengths),
+        "stages": stats.by_stage(),
+    }
+    staging.write_bytes("README.md", render_card(manifest).encode("utf-8"))
+    names = [name for name in ("README.md", "dropped.jsonl", "quarantine.jsonl") if staging.exists(name)]
+    names += saved
+    manifest["files"] = [
+        {"path": name, "bytes": staging.size(name), "sha256": staging.sha256(name)} for name in names
+    ]
+    staging.write_bytes("manifest.json", manifest_bytes(manifest))
+    return manifest, stats
