@@ -28,7 +28,9 @@ the machine, another session's included).
 from __future__ import annotations
 
 import os
+import re
 import resource
+import secrets
 import signal
 import socket
 import subprocess
@@ -113,8 +115,11 @@ def cmdline(pid: int) -> str:
 
 
 def is_worker(pid: int, comm: str) -> bool:
-    """A Ray worker process (it retitles itself ``ray::…``; default_worker.py before that)."""
-    return comm.startswith("ray::") or "default_worker.py" in cmdline(pid)
+    """A Ray worker process: retitled ``ray::…`` (the agents excepted), or default_worker.py before that."""
+    cmd = cmdline(pid)
+    if cmd.startswith("ray::"):
+        return not cmd.split()[0].endswith("Agent")
+    return comm != "raylet" and cmd.split()[1:2] != [] and cmd.split()[1].endswith("default_worker.py")
 
 
 def all_pids() -> list[int]:
@@ -262,11 +267,17 @@ def free_port() -> int:
 class Nodes:
     """``count`` Ray nodes of ``cpus`` CPUs each on 127.0.0.1 (``ray start``), ended by pid.
 
-    Use as a context manager; ``address`` is the head's GCS address for $RAY_ADDRESS.
+    Use as a context manager; ``client_env`` is what a driver needs to use the cluster: $RAY_ADDRESS
+    (the head's GCS) and the cluster's auth token. Ray 2.60 turns token auth on for a head that
+    finds ~/.ray/auth_token; every node and the driver get a fresh token of this cluster in
+    $RAY_AUTH_TOKEN instead (the file is neither read nor written). Ray also rewrites a node
+    address of 127.0.0.1 into the machine's outward address when multi-node is on (it must be,
+    for a second node): the nodes listen there; the address used is the one the head reports.
     """
 
     def __init__(self, ray: str, root: Path, env: dict[str, str], count: int = 2, cpus: int = 1) -> None:
-        self.ray, self.root, self.env, self.count, self.cpus = ray, root, env, count, cpus
+        self.auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+        self.ray, self.root, self.env, self.count, self.cpus = ray, root, env | self.auth, count, cpus
         self.raylets: dict[int, str] = {}  # raylet pid -> node label
         self._pids: set[int] = set()
         self.address = ""
@@ -302,6 +313,9 @@ class Nodes:
         self._collect()
         if rc != 0:
             raise RuntimeError(f"ray start (node {i}) failed, see {log}")
+        if head:
+            found = re.search(r"Local node IP: (\S+)", log.read_text())
+            self.address = f"{found.group(1) if found else '127.0.0.1'}:{port}"
         for p in self._pids:
             s = read_stat(p)
             if s and s.comm == "raylet" and p not in self.raylets and str(temp) in cmdline(p):
@@ -315,7 +329,6 @@ class Nodes:
     def __enter__(self) -> Nodes:
         become_subreaper()  # the started daemons are re-parented to us: we can end and reap them
         port = free_port()
-        self.address = f"127.0.0.1:{port}"
         try:
             for i in range(self.count):
                 self._start(i, i == 0, port)
@@ -329,6 +342,10 @@ class Nodes:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def client_env(self) -> dict[str, str]:
+        """The environment a driver needs to use this cluster."""
+        return {"RAY_ADDRESS": self.address, **self.auth}
 
     def pids(self) -> set[int]:
         """The cluster's processes now (GCS, raylets, agents, workers: descendants of the starts)."""

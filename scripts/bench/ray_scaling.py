@@ -16,12 +16,15 @@ configs and results live in build/bench-ray/ (never committed):
   honours (the CLI has no option for it: ``--workers`` only caps the map actor pool);
   ``--ray-limit workers`` passes ``--workers N`` instead, ``both`` does both.
 - driver: engine ray, 2 CPUs, 8 files, at 9k, 27k and 81k documents: the driver's CPU per
-  document and peak RSS (81k runs ``--repeat-large`` times).
+  document and peak RSS (81k runs ``--repeat-large`` times, default 1).
+- repeats: every configuration runs once, then again (interleaved) up to ``--repeat`` times
+  while each further run, timed by its first, still ends within ``--budget`` minutes (25); the
+  tables give the number of runs behind each median.
 - nodes: a head and a second node (``ray start``, 1 CPU each, on 127.0.0.1) and a build with
   $RAY_ADDRESS set: how the CPU of the worker processes split between the nodes.
 
     .venv/bin/python -m scripts.bench.ray_scaling [--quick] [--only throughput|driver|nodes]
-        [--repeat 3] [--repeat-large 2] [--ray-limit env|workers|both] [--rev REV]
+        [--repeat 3] [--repeat-large 1] [--budget 25] [--ray-limit env|workers|both] [--rev REV]
 
 ``--rev REV`` runs the code of a git revision (``git archive`` into build/bench-ray/src/), not
 the checkout as it is (which may be mid-edit).
@@ -205,7 +208,7 @@ def one_run(spec: Spec, config: Path, args: argparse.Namespace, r: int, nodes: N
     logs.mkdir(parents=True, exist_ok=True)
     env = run_env(spec, args.ray_limit, args.tree)
     if nodes:
-        env["RAY_ADDRESS"] = nodes.address
+        env |= nodes.client_env()
     cmd = build_command(spec, config, out, args.ray_limit)
     m = run_accounted(cmd, env=env, cwd=str(args.tree), log_path=logs / f"{label}_{r}.log", nodes=nodes)
     if m.returncode != 0:
@@ -246,10 +249,10 @@ def summarize(runs: list[dict]) -> dict[str, Any]:
 
 
 def _row(r: dict[str, Any]) -> str:
-    name = f"{r['engine']} ({'CPUs' if r['engine'] == 'ray' else 'workers'})"
     return (
-        f"| {r['docs']:,} | {name} | {r['cpus']} | {r['files']} | {r['wall']:.1f} | {r['docs_per_s']:,.0f} "
-        f"| {r['docs_per_cpu_s']:,.0f} | {100 * r['driver_share']:.0f} | {r['driver_peak_mb']:,.0f} |"
+        f"| {r['docs']:,} | {r['engine']} | {r['cpus']} | {r['files']} | {r['runs']} | {r['wall']:.1f} "
+        f"| {r['docs_per_s']:,.0f} | {r['docs_per_cpu_s']:,.0f} | {100 * r['driver_share']:.0f} "
+        f"| {r['driver_peak_mb']:,.0f} |"
     )
 
 
@@ -258,16 +261,16 @@ def render(report: dict[str, Any]) -> str:
     rows = report["rows"]
     out = [
         f"Ray engine scaling, commit {report['commit']}, {report['date']}, {report['cores']} cores "
-        f"(load {report['load_after']:.1f} at the end); medians of {report['repeat']} runs; "
+        f"(load {report['load_after']:.1f} at the end); medians of up to {report['repeat']} runs; "
         f"CPUs limited by taskset, and Ray's CPU count by {LIMITS[report['ray_limit']]}.",
         "",
     ]
     thr = [r for r in rows.values() if r["section"] == "throughput"]
     if thr:
         out += [
-            "| docs | engine | CPUs | files | median wall s | docs/s | docs per CPU-s | driver CPU % "
-            "| driver peak MB |",
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| docs | engine | CPUs (ray) / workers (local) | files | runs | median wall s | docs/s "
+            "| docs per CPU-s | driver CPU % | driver peak MB |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         out += [_row(r) for r in sorted(thr, key=lambda r: (r["files"], r["engine"] != "ray", r["cpus"]))]
         kept = {(r["size"], r["files"]): r["kept"] for r in thr}
@@ -368,7 +371,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="9k documents only, 1 repeat: a smoke run")
     p.add_argument("--only", choices=["throughput", "driver", "nodes"])
     p.add_argument("--repeat", type=int, default=3, help="runs per configuration (median reported)")
-    p.add_argument("--repeat-large", type=int, default=2, help="runs of the 81k driver configuration")
+    p.add_argument("--repeat-large", type=int, default=1, help="runs of the 81k driver configuration")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=25,
+        help="minutes: no repeat run starts that would end later (0: none)",
+    )
     p.add_argument(
         "--ray-limit",
         choices=["env", "workers", "both"],
@@ -398,23 +407,32 @@ def main(argv: list[str] | None = None) -> int:
     # The driver figure at 27k is the throughput run of the same configuration (ray, 2 CPUs, 8 files).
     reuse = {s.key: s for s in driver if Spec("throughput", s.size, s.files, "ray", 2) in throughput}
     todo = [s for s in [*throughput, *driver] if s.key not in reuse]
-    for r in range(repeat):  # interleaved: a noisy minute hurts one run of each configuration, not all
+    # Round 1 runs every configuration once, the two-node build included; later rounds (up to
+    # --repeat, interleaved so a noisy minute hurts one run of each configuration) run a
+    # configuration again only if its first run's time still fits in --budget minutes.
+    took: dict[str, float] = {}
+    for r in range(repeat):
         for spec in todo:
-            if spec.size == "81k" and r >= args.repeat_large and not args.quick:
+            if spec.size == "81k" and r >= args.repeat_large:
                 continue
-            log(f"[{time.monotonic() - started:.0f} s] {spec.key} run {r + 1}")
+            elapsed = time.monotonic() - started
+            if r and args.budget and elapsed + took[spec.key] > 60 * args.budget:
+                log(f"[{elapsed:.0f} s] {spec.key} run {r + 1}: skipped, over the {args.budget} min budget")
+                continue
+            log(f"[{elapsed:.0f} s] {spec.key} run {r + 1}")
             runs.setdefault(spec.key, []).append(one_run(spec, configs[spec.size, spec.files], args, r))
+            took[spec.key] = time.monotonic() - started - elapsed
+        for spec in nodes if r == 0 else []:
+            log(f"[{time.monotonic() - started:.0f} s] {spec.key}: starting two Ray nodes")
+            ray = str(Path(sys.executable).with_name("ray"))
+            env = run_env(spec, args.ray_limit, args.tree)
+            with Nodes(ray, CACHE / "ray", env) as cluster:
+                runs[spec.key] = [one_run(spec, configs[spec.size, spec.files], args, 0, cluster)]
     for key, spec in reuse.items():
         runs[key] = [
             {**row, "key": key, "section": "driver"}
             for row in runs[spec.key.replace("driver", "throughput", 1)]
         ]
-    for spec in nodes:
-        log(f"[{time.monotonic() - started:.0f} s] {spec.key}: starting two Ray nodes")
-        ray = str(Path(sys.executable).with_name("ray"))
-        env = run_env(spec, args.ray_limit, args.tree)
-        with Nodes(ray, CACHE / "ray", env) as cluster:
-            runs[spec.key] = [one_run(spec, configs[spec.size, spec.files], args, 0, cluster)]
     total = time.monotonic() - started
     report = {
         "commit": args.tree.name if args.rev else git_head(),
