@@ -335,6 +335,7 @@ def render(report: dict[str, Any]) -> str:
     differ = [f"{s} in {f} files" for (s, f), d in digests.items() if len(d) > 1]
     if differ:
         out += ["", "WARNING: engines wrote different outputs for " + ", ".join(differ)]
+    out += [f"\nFAILED: {e}" for e in report.get("errors", [])]
     out += ["", f"Runtime of this bench: {report['seconds'] / 60:.1f} min."]
     return "\n".join(out)
 
@@ -411,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     # --repeat, interleaved so a noisy minute hurts one run of each configuration) run a
     # configuration again only if its first run's time still fits in --budget minutes.
     took: dict[str, float] = {}
+    errors: list[str] = []
     for r in range(repeat):
         for spec in todo:
             if spec.size == "81k" and r >= args.repeat_large:
@@ -426,8 +428,12 @@ def main(argv: list[str] | None = None) -> int:
             log(f"[{time.monotonic() - started:.0f} s] {spec.key}: starting two Ray nodes")
             ray = str(Path(sys.executable).with_name("ray"))
             env = run_env(spec, args.ray_limit, args.tree)
-            with Nodes(ray, CACHE / "ray", env) as cluster:
-                runs[spec.key] = [one_run(spec, configs[spec.size, spec.files], args, 0, cluster)]
+            try:
+                with Nodes(ray, CACHE / "ray", env) as cluster:
+                    runs[spec.key] = [one_run(spec, configs[spec.size, spec.files], args, 0, cluster)]
+            except (RuntimeError, SystemExit, OSError, subprocess.SubprocessError) as exc:
+                log(f"  {spec.key} failed: {exc}")  # the other sections' figures are still reported
+                errors.append(f"{spec.key}: {exc}")
     for key, spec in reuse.items():
         runs[key] = [
             {**row, "key": key, "section": "driver"}
@@ -442,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         "ray_limit": args.ray_limit,
         "repeat": repeat,
         "seconds": total,
+        "errors": errors,
         "rows": {key: summarize(rs) for key, rs in runs.items()},
         "runs": runs,
     }
