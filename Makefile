@@ -67,8 +67,8 @@ B ?= HEAD
 bench-ab: $(STAMP)  ## the default pipeline at git revisions A and B, docs per CPU-second (~6 min)
 	$(BIN)/python -m scripts.bench.ab $(A) $(B)
 
-bench-ray: $(STAMP)  ## docs/s of engine local vs engine ray on 1 and 2 CPUs (~3 min)
-	$(BIN)/python -m scripts.bench.ray_engine
+bench-ray: $(STAMP)  ## Ray engine scaling: docs/s and CPU on 1/2 CPUs, driver cost at 9k/27k/81k docs, two nodes (<= ~25 min; ARGS=--quick)
+	$(BIN)/python -m scripts.bench.ray_scaling $(ARGS)
 
 bench-repeated: $(STAMP)  ## repeated_lines after strip_boilerplate: eval pages of multi-page sites, bench docs (~2 min)
 	$(BIN)/python -m scripts.bench.repeated_lines
