@@ -47,7 +47,9 @@ def config(src, out, **extra):
 def test_build_accounts_for_every_document(tmp_path, sample_article, workers):
     src = make_inputs(tmp_path, sample_article)
     out = tmp_path / "out"
-    result = Pipeline.from_config(config(src, out)).build(workers=workers, progress=False)
+    # six blocks (a.txt + b.txt, then c.jsonl cut in five), mapped and written in any order
+    result = Pipeline.from_config(config(src, out, block_size=8000)).build(workers=workers, progress=False)
+    assert len(result.manifest["shards"]) == 6
     counts = result.manifest["counts"]
     assert counts["read"] == 2 + 601
     assert counts["quarantined"] == 1
@@ -57,7 +59,7 @@ def test_build_accounts_for_every_document(tmp_path, sample_article, workers):
     (q,) = (out / "quarantine.jsonl").read_text().splitlines()
     assert json.loads(q)["line"] == 31 and json.loads(q)["file"].endswith("c.jsonl")
     dropped = [json.loads(line) for line in (out / "dropped.jsonl").read_text().splitlines()]
-    assert {d["id"] for d in dropped} == {"b", "r10", "r20"}
+    assert [d["id"] for d in dropped] == ["b", "r10", "r20"]  # input order, block by block
     assert next(d for d in dropped if d["id"] == "r20")["note"] == "duplicate of r5"
     assert not list(tmp_path.glob(".out.tmp-*")), "temporary build dir left behind"
 
@@ -67,9 +69,13 @@ def test_output_loads_with_datasets_and_matches_manifest(tmp_path, sample_articl
 
     src = make_inputs(tmp_path, sample_article)
     out = tmp_path / "out"
-    result = Pipeline.from_config(config(src, out)).build(workers=0, progress=False)
+    # one shard per block: a.txt and b.txt grouped in one, c.jsonl (33 kB) cut in two;
+    # max_shard_rows (250) is accepted but no longer cuts shards
+    result = Pipeline.from_config(config(src, out, block_size=20_000)).build(workers=0, progress=False)
     shards = result.manifest["shards"]
     assert [s["path"] for s in shards] == [f"data/train-{i:05d}-of-00003.parquet" for i in range(3)]
+    assert shards[0]["rows"] == 1  # a.txt; b.txt is its exact duplicate after the footer is stripped
+    assert shards[1]["rows"] > 250 and sum(s["rows"] for s in shards) == result.manifest["counts"]["kept"]
     for s in shards:
         assert sha256_file(out / s["path"]) == s["sha256"]
         assert pq.ParquetFile(out / s["path"]).metadata.num_rows == s["rows"]
