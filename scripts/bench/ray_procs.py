@@ -164,6 +164,7 @@ def run_accounted(
     lost: set[int] = set()  # run processes whose parent ignores SIGCHLD (the raylet): not in RUSAGE_CHILDREN
     reaped: set[int] = set()  # processes reaped here (in RUSAGE_CHILDREN, whoever their parent was)
     ignoring: dict[tuple[int, int], bool] = {}  # (pid, start) -> ignores SIGCHLD
+    workers: set[int] = set()  # cluster processes seen as Ray workers (told while alive: by their title)
     t0 = time.monotonic()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(log_path, "w") as out:
@@ -196,6 +197,8 @@ def run_accounted(
                         lost.add(p)
             elif p in keep or s.ppid in keep:
                 keep.add(p)
+                if p not in workers and is_worker(p, s.comm):
+                    workers.add(p)
             else:
                 continue
             seen[p] = s
@@ -241,7 +244,7 @@ def run_accounted(
             b = base.get(p)
             delta = s.cpu - (b.cpu if b and b.start == s.start else 0.0)
             label = nodes.node_of(p, seen)
-            kind = "workers" if is_worker(p, s.comm) else "raylet+agents"
+            kind = "workers" if p in workers else "raylet+agents"
             name = f"{label} {kind}" if label else "cluster (GCS, monitors)"
             groups[name] = groups.get(name, 0.0) + delta
         cpu_total += sum(groups.values())
