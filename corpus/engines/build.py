@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from corpus.engines.finish import finish
 from corpus.engines.inputs import Inputs
 from corpus.engines.output import claimed_output, swap_into
-from corpus.engines.work import DECIDED, PLAN_FILE, WorkFolder
+from corpus.engines.work import PLAN_FILE, WorkFolder
 from corpus.errors import BuildError, ConfigError
 from corpus.io.fs import Location
 from corpus.io.read.listing import InputFile, expand_inputs
@@ -177,9 +177,9 @@ def run_build(
             todo = [b for b in range(n) if b not in mapped]
             for summary in engine.map(blocks, todo, work):
                 seconds.seconds.update(summary.get("seconds", {}))
-            if work.read_json(DECIDED) is None:
+            if work.decided() is None:
                 seconds.seconds.update(engine.decide(n, work).get("seconds", {}))
-            form = work.read_json(DECIDED)["form"]
+            form = work.decided()["form"]
             staging = work.loc.child("output")
             written = work.done("write")
             for summary in engine.write(n, [b for b in range(n) if b not in written], work, staging, form):

@@ -61,7 +61,7 @@ def decode_fate(raw: bytes, where: str) -> list[Any]:
     if kind == "drop":
         ok = len(fate) == 4 and isinstance(fate[1], str) and isinstance(fate[3], dict)
     elif kind == "doc":
-        ok = len(fate) == 2 and isinstance(fate[1], list) and len(fate[1]) == 7
+        ok = len(fate) == 2 and _is_doc(fate[1])
     elif kind == "exact":
         ok = len(fate) == 2
     elif kind == "near":
@@ -71,6 +71,19 @@ def decode_fate(raw: bytes, where: str) -> list[Any]:
     if not ok:
         raise BuildError(f"{where}: a decision this toolkit did not write; remove the work folder, run again")
     return fate
+
+
+def _is_doc(fields: Any) -> bool:
+    """A ``doc`` payload's fields have the types of a Document's (``doc_payload``)."""
+    if not isinstance(fields, list) or len(fields) != 7:
+        return False
+    doc_id, text, source, url, lang, score, meta = fields
+    return (
+        all(isinstance(v, str) for v in (doc_id, text))
+        and all(v is None or isinstance(v, str) for v in (source, url, lang))
+        and (score is None or (isinstance(score, (int, float)) and not isinstance(score, bool)))
+        and isinstance(meta, dict)
+    )
 
 
 def dropped_by(fate: list[Any]) -> Outcome:
@@ -125,7 +138,11 @@ def _survivors(pipeline: Any, work: WorkFolder, blocks: int) -> Iterator[tuple[i
         cols = [t[k].to_pylist() for k in keys]
         for i, doc in enumerate(documents(t)):
             if doc is not None:
-                yield idxs[i], doc, [c.decode(col[i]) for c, col in zip(codecs, cols, strict=True)]
+                try:
+                    fingerprints = [c.decode(col[i]) for c, col in zip(codecs, cols, strict=True)]
+                except (ValueError, TypeError) as exc:  # a key this toolkit would not write
+                    raise work.not_ours(block_name("map", b, ".parquet"), exc) from None
+                yield idxs[i], doc, fingerprints
 
 
 def _spool_docs(work: WorkFolder, name: str) -> Iterator[tuple[int, Document]]:
@@ -251,8 +268,7 @@ def read_fates(work: WorkFolder, number: int) -> dict[int, list[Any]]:
     name = block_name("decide", number, ".parquet")
     if not work.loc.exists(name):
         return {}
-    fs, path = work.loc.arrow(name)
-    t = pq.read_table(path, filesystem=fs)
+    t = work.read_table(name, None, {"idx": pa.int64(), "fate": pa.binary()})
     where = work.loc.url_of(name)
     return {
         idx: decode_fate(raw, where)

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from corpus.dedup.index import INDEX_DIR, save_index
 from corpus.dedup.near import NearDedup
 from corpus.engines.deciding import SAVED
 from corpus.engines.inputs import recorded_config
 from corpus.engines.work import DECIDED, WorkFolder, block_name
-from corpus.engines.writing import kept_signatures
+from corpus.engines.writing import IDS, kept_signatures, shard_name
 from corpus.errors import BuildError
 from corpus.io.fs import Location
 from corpus.io.write.card import render_card
@@ -40,8 +39,7 @@ def duplicate_ids(work: WorkFolder, blocks: int) -> tuple[int, list[str]]:
     """Kept documents whose id an earlier kept one has: how many, and the first few ids."""
     hashes = []
     for b in range(blocks):
-        fs, path = work.loc.arrow(block_name("ids", b, ".parquet"))
-        t = pq.read_table(path, filesystem=fs, columns=["hash", "kept"])
+        t = work.read_table(block_name("ids", b, ".parquet"), ["hash", "kept"], _IDS_TYPES)
         hashes.append(t["hash"].to_numpy()[t["kept"].to_numpy(zero_copy_only=False)])
     allh = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
     _, first = np.unique(allh, return_index=True)
@@ -54,14 +52,16 @@ def duplicate_ids(work: WorkFolder, blocks: int) -> tuple[int, list[str]]:
     offset = 0
     wanted = set(where[:DUPLICATE_ID_EXAMPLES].tolist())
     for b in range(blocks):
-        fs, path = work.loc.arrow(block_name("ids", b, ".parquet"))
-        t = pq.read_table(path, filesystem=fs, columns=["id", "kept"])
+        t = work.read_table(block_name("ids", b, ".parquet"), ["id", "kept"], _IDS_TYPES)
         kept_ids = [i for i, k in zip(t["id"].to_pylist(), t["kept"].to_pylist(), strict=True) if k]
         examples += [kept_ids[p - offset] for p in sorted(wanted) if offset <= p < offset + len(kept_ids)]
         offset += len(kept_ids)
         if len(examples) >= len(wanted):
             break
     return len(where), examples
+
+
+_IDS_TYPES = {field.name: field.type for field in IDS}
 
 
 def _join_logs(work: WorkFolder, staging: Location, kind: str, blocks: int) -> int:
@@ -76,6 +76,18 @@ def _join_logs(work: WorkFolder, staging: Location, kind: str, blocks: int) -> i
     if size == 0:
         staging.remove(f"{kind}.jsonl")
     return size
+
+
+def _count(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{value!r} is not a count")
+    return value
+
+
+def _counts(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ValueError(f"{value!r} is not a table of counts")
+    return {k: _count(v) for k, v in value.items()}
 
 
 def _length_stats(lengths: Counter[int]) -> dict[str, Any]:
@@ -106,7 +118,7 @@ def _length_stats(lengths: Counter[int]) -> dict[str, Any]:
 def _saved(pipeline: Any, work: WorkFolder, staging: Location, blocks: int, form: str) -> list[str]:
     """What the corpus steps leave for later builds (the near index), into the output."""
     if form != "distributed":
-        names = work.read_json(DECIDED)["saved"]
+        names = work.decided()["saved"]
         for name in names:
             with work.loc.open(f"{SAVED}/{name}", "rb") as src, staging.open(name, "wb") as dst:
                 while chunk := src.read(COPY_CHUNK):
@@ -145,25 +157,37 @@ def finish(
     lengths: Counter[int] = Counter()
     splits: Counter[str] = Counter()
     shards: list[dict[str, Any]] = []
-    decided = work.read_json(DECIDED) or {}
-    stats.update(decided.get("stats", {}))
+    decided = work.decided() or {}
+    try:
+        stats.update(decided.get("stats", {}))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise work.not_ours(DECIDED, f"not a decide summary: {exc}") from None
+    ratios = pipeline.settings.output.splits or {pipeline.settings.output.split: 1.0}
     for b in range(blocks):
         mapped = work.read_json(block_name("map", b, ".json"))
         written = work.read_json(block_name("write", b, ".json"))
         if mapped is None or written is None:
             raise BuildError(f"block {b}: its summaries are missing from {work.url}; run the build again")
-        read += mapped["read"]
-        invalid += mapped["invalid_utf8"]
-        stats.update(mapped["stats"])
-        stats.update(written["stats"])
-        drops.update(written["drops"])
-        skipped.update(written["skipped"])
-        quarantined += written["quarantined"]
-        langs.update(written["langs"])
-        lengths.update({k: v for k, v in written["lengths"]})
-        splits.update(written["splits"])
-        shards += written["shards"]
-    ratios = pipeline.settings.output.splits or {pipeline.settings.output.split: 1.0}
+        # a summary this toolkit did not write (forged, damaged) stops the build naming it
+        name = block_name("map", b, ".json")
+        try:
+            read += _count(mapped["read"])
+            invalid += _count(mapped["invalid_utf8"])
+            stats.update(mapped["stats"])
+            name = block_name("write", b, ".json")
+            stats.update(written["stats"])
+            drops.update(_counts(written["drops"]))
+            skipped.update(_counts(written["skipped"]))
+            quarantined += _count(written["quarantined"])
+            langs.update(_counts(written["langs"]))
+            lengths.update({_count(k): _count(v) for k, v in written["lengths"]})
+            splits.update(_counts(written["splits"]))
+            got = [(s["split"], s["path"]) for s in written["shards"]]
+            if sorted(got) != sorted((split, shard_name(split, b, blocks)) for split in ratios):
+                raise ValueError("not the block's shards")
+            shards += written["shards"]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise work.not_ours(name, f"not a block summary: {exc!r}") from None
     shards.sort(key=lambda s: (list(ratios).index(s["split"]), s["path"]))
     kept = sum(splits.values())
     dropped = sum(drops.values())

@@ -164,9 +164,16 @@ def map_block(pipeline: Any, number: int, block: Any, files: list[Any], work: Wo
 
 
 def read_part(work: WorkFolder, number: int, columns: list[str] | None = None) -> pa.Table:
-    """A committed map part (or some of its columns)."""
-    fs, path = work.loc.arrow(block_name("map", number, ".parquet"))
-    return pq.read_table(path, filesystem=fs, columns=columns)
+    """A committed map part (or some of its columns); BuildError naming it when it is not ours."""
+    name = block_name("map", number, ".parquet")
+    schema = part_schema(0)
+    types = {field.name: field.type for field in schema}
+    keys = [c for c in columns or [] if c.startswith("key")]
+    t = work.read_table(name, columns, {**types, **{k: pa.binary() for k in keys}})
+    for column in t.column_names:
+        if column.startswith("key") and t.schema.field(column).type != pa.binary():
+            raise work.not_ours(name, f"column {column!r}")
+    return t
 
 
 def documents(t: pa.Table) -> list[Document | None]:

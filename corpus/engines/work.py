@@ -91,6 +91,50 @@ class WorkFolder:
                 "remove the work folder and run again"
             ) from None
 
+    def not_ours(self, name: str, why: Any) -> BuildError:
+        """The error for a file of the work folder this toolkit did not write (forged, damaged)."""
+        return BuildError(
+            f"{self.loc.url_of(name)}: not a file this toolkit wrote ({why}); "
+            "remove the work folder and run again"
+        )
+
+    def read_table(
+        self, name: str, columns: list[str] | None = None, types: dict[str, Any] | None = None
+    ) -> Any:
+        """A committed Parquet file (or some of its columns) as an Arrow table; BuildError naming it
+        when it is not Parquet, or a column named in ``types`` is missing or of another type."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        fs, path = self.loc.arrow(name)
+        try:
+            t = pq.read_table(path, filesystem=fs, columns=columns)
+        except (pa.ArrowException, OSError) as exc:
+            raise self.not_ours(name, exc) from None
+        for column, kind in (types or {}).items():
+            if columns is not None and column not in columns:
+                continue
+            if column not in t.column_names or t.schema.field(column).type != kind:
+                raise self.not_ours(name, f"column {column!r}")
+        return t
+
+    def decided(self) -> dict[str, Any] | None:
+        """The committed decide summary (``decide/done.json``), checked; None before the decide phase."""
+        d = self.read_json(DECIDED)
+        if d is None:
+            return None
+        saved = d.get("saved", []) if isinstance(d, dict) else None
+        ok = (
+            isinstance(d, dict)
+            and d.get("form") in ("here", "distributed")
+            and isinstance(d.get("stats", {}), dict)
+            and isinstance(saved, list)
+            and all(isinstance(n, str) and _relative(n) for n in saved)
+        )
+        if not ok:
+            raise self.not_ours(DECIDED, "not a decide summary")
+        return d
+
     def write_json(self, name: str, value: Any) -> None:
         self.loc.write_bytes(name, dump(value))
 
@@ -106,6 +150,13 @@ class WorkFolder:
         """Delete the work folder, only when it is ours (it holds the run marker)."""
         if self.loc.exists(RUN_FILE):
             self.loc.remove(recursive=True)
+
+
+def _relative(name: str) -> bool:
+    """A plain relative POSIX name inside a folder (no absolute path, no ``..``, no backslash)."""
+    if not name or "\\" in name or ":" in name:
+        return False
+    return all(part not in ("", ".", "..") for part in name.split("/"))
 
 
 def _split_local(path: str) -> tuple[str, str, str]:

@@ -262,8 +262,9 @@ def kept_signatures(work: WorkFolder, blocks: int, num_perm: int) -> tuple[np.nd
     sigs: list[bytes] = []
     names: list[str] = []
     for b in range(blocks):
-        fs, path = work.loc.arrow(block_name("ids", b, ".parquet"))
-        t = pq.read_table(path, filesystem=fs, columns=["id", "near", "sig"])
+        t = work.read_table(
+            block_name("ids", b, ".parquet"), ["id", "near", "sig"], {f.name: f.type for f in IDS}
+        )
         for doc_id, near, sig in zip(
             t["id"].to_pylist(), t["near"].to_pylist(), t["sig"].to_pylist(), strict=True
         ):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -220,12 +221,13 @@ def test_a_planted_pickle_in_the_work_directory_is_never_loaded(cwd):
     work = cwd / ".out.work"
     work.mkdir()
     (work / "chunk-000000.pkl").write_bytes(pickle.dumps(_Planted()))
-    with pytest.raises(BuildError, match="not a work directory of this toolkit"):
+    with pytest.raises(BuildError, match=r"\.out\.work: exists and is not a work folder of this toolkit"):
         _build(["a.jsonl"], "out")
     assert not (cwd / "PWNED").exists()
-    from corpus.engines.checkpoint import WorkDir
+    from corpus.engines.work import WorkFolder
+    from corpus.io.fs import Location
 
-    WorkDir(cwd / "out").remove()  # what engine ray does to a local engine's work directory
+    WorkFolder(Location(cwd / "out")).remove()  # what a build does with a work folder it is done with
     assert (work / "chunk-000000.pkl").exists()  # not ours: never deleted
     (work / "run.json").write_text("{}", encoding="utf-8")  # a stale run of ours: started afresh
     _build(["a.jsonl"], "out")
@@ -233,42 +235,127 @@ def test_a_planted_pickle_in_the_work_directory_is_never_loaded(cwd):
     assert json.loads((cwd / "out" / "manifest.json").read_text(encoding="utf-8"))["counts"]["kept"] == 3
 
 
-def test_checkpoint_parts_are_json_and_a_forged_one_is_refused(cwd, monkeypatch):
+def test_a_pickle_planted_beside_committed_blocks_is_never_loaded(cwd, monkeypatch):
+    """A work folder of the same run, resumed: files it does not name are ignored, never unpickled."""
     _jsonl(cwd / "a.jsonl", _docs(30))
-    config = {
-        "input": {"paths": ["a.jsonl"]},
-        "stages": [{"exact_dedup": {}}, {"near_dedup": {}}],
-        "output": {"path": "out"},
-        "checkpoint_docs": 10,
-    }
-
-    def build() -> None:
-        Pipeline.from_config(config).build(workers=0, progress=False)
 
     def stop(name: str, n: int) -> None:
-        if name == "chunk_committed" and n == 1:
+        if name == "block_mapped" and n == 1:
             raise KeyboardInterrupt
+
+    config = {"input": {"paths": ["a.jsonl"]}, "stages": [{"exact_dedup": {}}], "output": {"path": "out"}}
+    config["block_size"] = 4000
+
+    def build():
+        return Pipeline.from_config(config).build(workers=0, progress=False)
 
     monkeypatch.setattr(local, "on_event", stop)
     with pytest.raises(KeyboardInterrupt):
         build()
-    names = sorted(p.name for p in (cwd / ".out.work").iterdir())
-    assert names == [
-        "chunk-000000.json",
-        "chunk-000000.parquet",
-        "chunk-000001.json",
-        "chunk-000001.parquet",
-        "run.json",
-    ]
-    part = json.loads((cwd / ".out.work" / "chunk-000000.json").read_text(encoding="ascii"))
-    assert part["read"] == 10 and part["keys"]["rows"] == 10
-    exact, near = part["keys"]["columns"]  # 16-byte digests as one block, signatures as one array
-    assert exact["B"][0] == 16 and near["A"]["a"][:2] == ["<u4", [10, 128]]
-    near["A"]["a"][0] = "object"  # not a dtype we write
-    (cwd / ".out.work" / "chunk-000000.json").write_text(json.dumps(part), encoding="ascii")
+    work = cwd / ".out.work"
+    for name in ("map/block-000002.pkl", "map/block-000002.pickle", "decide/done.pkl", "checkpoint.pkl"):
+        (work / name).parent.mkdir(exist_ok=True)
+        (work / name).write_bytes(pickle.dumps(_Planted()))
     monkeypatch.setattr(local, "on_event", None)
-    with pytest.raises(BuildError, match="not a checkpoint part this toolkit wrote"):
-        build()
+    result = build()
+    assert result.resumed == 2 and result.resumed_unit == "blocks"
+    assert not (cwd / "PWNED").exists()
+    assert not work.exists()
+
+
+def _killed_work(cwd: Path, point: str, monkeypatch) -> Path:
+    """The work folder of a build stopped (Ctrl-C) right after ``point``; made once per point."""
+
+    def stop(name: str, n: int) -> None:
+        if (name, n) == (point, 1 if point == "block_mapped" else 0):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(local, "on_event", stop)
+    with pytest.raises(KeyboardInterrupt):
+        Pipeline.from_config(_FORGE_CONFIG).build(workers=0, progress=False)
+    monkeypatch.setattr(local, "on_event", None)
+    return cwd / ".out.work"
+
+
+_FORGE_CONFIG = {
+    "input": {"paths": ["a.jsonl"]},
+    # exact dedup keeps a raw digest, near dedup a uint32 signature, tag_odd_length an int (JSON)
+    "stages": [{"tag_odd_length": {}}, {"exact_dedup": {}}, {"near_dedup": {}}],
+    "output": {"path": "out"},
+    "block_size": 4000,
+}
+
+
+def _rewrite_parquet(path: Path, column: str, values: list) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(path)
+    t = t.set_column(t.schema.get_field_index(column), column, pa.array(values, t.schema.field(column).type))
+    pq.write_table(t, path)
+
+
+def _forge_object_dtype(path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    steps = [s.name for s in Pipeline.from_config(_FORGE_CONFIG).worker_steps]
+    column = f"key{steps.index('tag_odd_length')}"
+    keys = pq.read_table(path, columns=[column])[column].to_pylist()
+    assert {json.loads(k) for k in keys if k is not None} == {0, 1}
+    forged = json.dumps({"a": ["object", [1], "AAAA"]}).encode()  # not a dtype we write
+    _rewrite_parquet(path, column, [forged if k is not None else None for k in keys])
+
+
+def _pickle(path: Path) -> None:
+    path.write_bytes(pickle.dumps(_Planted()))
+
+
+def _shape(value: object):
+    return lambda path: path.write_text(json.dumps(value), encoding="ascii")
+
+
+def _forge_fate(path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    n = pq.read_metadata(path).num_rows
+    assert n, "block 1 should have decisions to forge"
+    _rewrite_parquet(path, "fate", [b'["doc", [1, 2, 3, 4, 5, 6, 7]]'] * n)
+
+
+@pytest.mark.usefixtures("toy_stages")
+@pytest.mark.parametrize(
+    ("point", "name", "forge"),
+    [
+        ("block_mapped", "map/block-000000.parquet", _pickle),
+        ("block_mapped", "map/block-000000.parquet", _forge_object_dtype),
+        ("block_mapped", "map/block-000000.json", _pickle),
+        ("block_mapped", "map/block-000001.json", _shape({"block": 1, "read": "many"})),
+        ("block_written", "map/block-000001.parquet", _pickle),
+        ("block_written", "decide/done.json", _shape({"form": ["here"]})),
+        ("block_written", "decide/block-000001.parquet", _pickle),
+        ("block_written", "decide/block-000001.parquet", _forge_fate),
+        ("block_written", "write/block-000000.json", _shape({"block": 0, "kept": 1})),
+        ("block_written", "ids/block-000000.parquet", _pickle),
+    ],
+    ids=lambda v: getattr(v, "__name__", None) if callable(v) else None,
+)
+def test_work_folder_parts_are_parquet_and_json_and_a_forged_one_is_refused(
+    cwd, monkeypatch, point, name, forge
+):
+    _jsonl(cwd / "a.jsonl", _docs(30))
+    work = _killed_work(cwd, point, monkeypatch)
+    files = sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())
+    # decide/saved/ holds what a step saves for later builds (the near index: .npy + .json), copied
+    # into the output byte for byte; everything the build reads back is Parquet or JSON
+    read_back = [f for f in files if not f.startswith("decide/saved/")]
+    assert {Path(f).suffix for f in read_back} <= {".json", ".parquet", ".jsonl"}, files
+    assert {"run.json", "plan.json", "map/block-000000.json", "map/block-000001.parquet"} <= set(files)
+    assert name in files
+    forge(work / name)
+    with pytest.raises(BuildError, match=re.escape(name)):
+        Pipeline.from_config(_FORGE_CONFIG).build(workers=0, progress=False)
+    assert not (cwd / "PWNED").exists()
+    assert not (cwd / "out").exists()
 
 
 # -- accounting ---------------------------------------------------------------------------------
@@ -315,14 +402,14 @@ def test_an_input_changed_while_the_build_reads_it_stops_the_build(cwd, monkeypa
     path = _jsonl(cwd / "a.jsonl", _docs(30))
 
     def touch(name: str, n: int) -> None:
-        if name == "chunk_committed" and n == 0:
+        if name == "block_mapped" and n == 0:
             with open(path, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps({"id": "late", "text": "written while the build ran"}) + "\n")
 
     monkeypatch.setattr(local, "on_event", touch)
     with pytest.raises(BuildError, match=r"a\.jsonl: changed while the build read it"):
         Pipeline.from_config(
-            {"input": {"paths": ["a.jsonl"]}, "stages": [], "output": {"path": "out"}, "checkpoint_docs": 10}
+            {"input": {"paths": ["a.jsonl"]}, "stages": [], "output": {"path": "out"}, "block_size": 4000}
         ).build(workers=0, progress=False)
     assert not (cwd / "out").exists()
 
