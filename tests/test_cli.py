@@ -283,9 +283,10 @@ def test_quiet_build_prints_only_the_summary(tmp_path, command):
     assert run.stderr == ""
 
 
-def interrupt_build(folder: Path, workers: str) -> subprocess.CompletedProcess:
-    """Start a build, send SIGINT once it has committed a checkpoint, and collect what it printed."""
-    config = jsonl_config(folder, 6000, slow=True, checkpoint_docs=200)
+def interrupt_build(folder: Path, workers: str) -> tuple[subprocess.CompletedProcess, int]:
+    """Start a build, send SIGINT once it has committed two blocks, and collect what it printed;
+    and how many blocks were committed when it stopped."""
+    config = jsonl_config(folder, 6000, slow=True, block_size="100KB")  # 27 blocks
     work = folder / ".out.work"
     proc = subprocess.Popen(
         [sys.executable, "-m", "corpus.cli", "build", config.name, "--workers", workers],
@@ -298,23 +299,29 @@ def interrupt_build(folder: Path, workers: str) -> subprocess.CompletedProcess:
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
-    # chunk N's survivors are renamed into place after chunk N-1 is committed: two mean one is
-    while len(list(work.glob("chunk-*.parquet")) if work.is_dir() else []) < 2 and proc.poll() is None:
-        assert time.monotonic() < deadline, "no checkpoint within 120 s"
+    while len(list(work.glob("map/block-*.json"))) < 2 and proc.poll() is None:
+        assert time.monotonic() < deadline, "no block committed within 120 s"
         time.sleep(0.02)
     assert proc.poll() is None, "the build ended before it could be interrupted; give it more documents"
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr), len(
+        list(work.glob("map/block-*.json"))
+    )
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])
 def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path, workers):
-    run = interrupt_build(tmp_path, workers)
+    run, committed = interrupt_build(tmp_path, workers)
     assert run.returncode == 130, run.stderr
     no_traceback(run)
     assert run.stderr == "corpus: interrupted; run the same command again to resume from its checkpoints\n"
     assert not (tmp_path / "out").exists()
+    blocks = len(json.loads((tmp_path / ".out.work" / "plan.json").read_text(encoding="ascii"))["blocks"])
+    assert 2 <= committed < blocks == 27, "interrupted mid-map: committed blocks kept, the others not done"
     again = corpus("build", "c.yaml", "--workers", workers, "--quiet", cwd=tmp_path, timeout=300)
     assert again.returncode == 0, again.stderr
-    assert "resumed:" in again.stdout and "read 6000, kept 6000" in again.stdout
+    assert f"(resumed: {committed} blocks reused)" in again.stdout and "read 6000, kept 6000" in again.stdout
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["shards"]) == blocks
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
