@@ -10,6 +10,7 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
+import pyarrow.parquet as pq
 import pytest
 
 from corpus import BuildError, Pipeline
@@ -19,8 +20,8 @@ from corpus.io.verify import verify_build
 from tests.conftest import ROOT
 
 
-def make_build(tmp_path, sample_article, out_name="out", **output):
-    """Sentences of the sample article as JSONL records: ~80 real, distinct documents."""
+def make_build(tmp_path, sample_article, out_name="out", block_size=None, **output):
+    """Sentences of the sample article as JSONL records: ~20 real, distinct documents (7 kB)."""
     src = tmp_path / "in"
     src.mkdir(exist_ok=True)
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", sample_article) if len(s.split()) > 4]
@@ -32,6 +33,7 @@ def make_build(tmp_path, sample_article, out_name="out", **output):
         "input": {"paths": [str(src / "s.jsonl")]},
         "stages": [{"exact_dedup": {}}],
         "output": {"path": str(tmp_path / out_name), **output},
+        **({"block_size": block_size} if block_size else {}),
     }
     return Pipeline.from_config(cfg).build(workers=0, progress=False)
 
@@ -50,10 +52,21 @@ def test_splits_and_size_targeted_shards_load_with_datasets(split_build, tmp_pat
     by_split = {}
     for shard in manifest["shards"]:
         by_split.setdefault(shard["split"], []).append(shard["path"])
-        assert shard["bytes"] < 2000 + 8000  # target plus at most one row group
     assert set(by_split) == {"train", "validation"} and len(by_split["train"]) > 1
     n = len(by_split["train"])
-    assert by_split["train"] == [f"data/train-{i:05d}-of-{n:05d}.parquet" for i in range(n)]
+    # one shard per block and split, every name of the -of- set present (an empty one too)
+    for split in ("train", "validation"):
+        assert by_split[split] == [f"data/{split}-{i:05d}-of-{n:05d}.parquet" for i in range(n)]
+    # max_shard_size (2 kB) caps the input of a block: its lines, cut at the first line start past 2 kB
+    lines = {
+        json.loads(line)["id"]: len(line) + 1 for line in (tmp_path / "in" / "s.jsonl").open(encoding="utf-8")
+    }
+    assert 2000 * (n - 1) < sum(lines.values()) <= 2000 * n + n * max(lines.values())
+    for i in range(n):
+        block = [
+            pq.read_table(out / f"data/{s}-{i:05d}-of-{n:05d}.parquet")["id"].to_pylist() for s in by_split
+        ]
+        assert sum(lines[doc_id] for ids in block for doc_id in ids) < 2000 + max(lines.values())
     cache = str(tmp_path / "hf")
     ds = datasets.load_dataset(str(out), cache_dir=cache)
     assert {k: len(v) for k, v in ds.items()} == manifest["counts"]["splits"]
@@ -71,11 +84,35 @@ def test_split_of_a_document_is_stable_across_builds(tmp_path, sample_article, s
 
 
 def test_same_inputs_same_config_give_identical_bytes(tmp_path, sample_article):
-    first = make_build(tmp_path, sample_article, max_shard_rows=10)
+    first = make_build(tmp_path, sample_article, block_size=2500)
     saved = {p.relative_to(first.output): p.read_bytes() for p in first.output.rglob("*") if p.is_file()}
-    second = make_build(tmp_path, sample_article, max_shard_rows=10)  # same output path, rebuilt
+    second = make_build(tmp_path, sample_article, block_size=2500)  # same output path, rebuilt
     again = {p.relative_to(second.output): p.read_bytes() for p in second.output.rglob("*") if p.is_file()}
     assert saved == again and len(first.manifest["shards"]) > 1
+
+
+def test_a_block_that_keeps_nothing_still_writes_its_empty_shard(tmp_path, sample_article):
+    """The second file is all copies of the first: its block keeps nothing, and its shard is empty."""
+    first = make_build(tmp_path, sample_article, "first", block_size=100_000)
+    shutil.copy(tmp_path / "in" / "s.jsonl", tmp_path / "in" / "t.jsonl")
+    cfg = {
+        "input": {"paths": [str(tmp_path / "in" / "s.jsonl"), str(tmp_path / "in" / "t.jsonl")]},
+        "stages": [{"exact_dedup": {}}],
+        "output": {"path": str(tmp_path / "out")},
+        "block_size": os.path.getsize(tmp_path / "in" / "s.jsonl"),  # one block per file
+    }
+    result = Pipeline.from_config(cfg).build(workers=0, progress=False)
+    shards = result.manifest["shards"]
+    assert [(s["path"], s["rows"]) for s in shards] == [
+        ("data/train-00000-of-00002.parquet", first.manifest["counts"]["kept"]),
+        ("data/train-00001-of-00002.parquet", 0),
+    ]
+    assert verify_build(result.output) == []
+    import datasets
+
+    ds = datasets.load_dataset(str(result.output), split="train", cache_dir=str(tmp_path / "hf"))
+    assert ds.features == features() and ds["id"] == sorted(ds["id"])
+    assert len(ds) == first.manifest["counts"]["kept"]
 
 
 def test_card_header_and_body_come_from_the_manifest(split_build):
