@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from corpus import Document, Pipeline
@@ -115,6 +115,8 @@ hostile_line = st.one_of(
 
 @FAST
 @given(lines=st.lists(hostile_line, min_size=1, max_size=12))
+@example(lines=[b"\xfe\xff", b"{}"])  # a UTF-16 byte order mark: the whole file is refused
+@example(lines=[b"\xff\xfe{}", b"{}"])
 def test_hostile_jsonl_never_escapes_and_every_document_is_writable(lines):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "h.jsonl"
@@ -122,8 +124,12 @@ def test_hostile_jsonl_never_escapes_and_every_document_is_writable(lines):
         path.write_bytes(data)
         items = read_path(path)
         records = [line for line in lines if line.strip()]
-        binary = len(items) == 1 and isinstance(items[0], Quarantined) and "binary" in items[0].error
-        assert len(items) == (len(records) or 1) or (binary and b"\x00" in data)
+        whole = len(items) == 1 and isinstance(items[0], Quarantined) and items[0].line is None
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 is refused as a file, not line by line
+            assert whole and "UTF-16 text (byte order mark) is not supported" in items[0].error
+        else:
+            binary = whole and "binary" in items[0].error
+            assert len(items) == (len(records) or 1) or (binary and b"\x00" in data)
         docs = [i for i in items if isinstance(i, Document)]
         for doc in docs:
             json.dumps(doc.to_dict(), ensure_ascii=False).encode("utf-8")  # no lone surrogate
