@@ -12,9 +12,10 @@
 5. ``engine.decide``: the corpus steps' decisions (``corpus.engines.deciding``), unless committed;
 6. ``engine.write``: every block without a write marker writes its shards and log pieces
    (``corpus.engines.writing.write_block``) into the build being written;
-7. check the inputs did not change; ``finish`` (``corpus.engines.finish``): the accounting, the
-   logs, the index, the card and the manifest, from the blocks' summaries; swap the build into
-   place; remove the work folder.
+7. check the inputs did not change; ``engine.finish_files`` (the logs, the index, the
+   duplicate-id check, where the workers run) and ``finish`` (``corpus.engines.finish``): the
+   accounting, the card and the manifest, from the blocks' summaries; swap the build into place;
+   remove the work folder.
 
 An ``Engine`` (``corpus.engines.local.LocalEngine``, ``corpus.engines.ray.engine.RayEngine``)
 says only *where* each block's phase runs; what a phase does is written once, in the modules
@@ -107,8 +108,8 @@ class Engine(Protocol):
     ) -> list[dict]:
         """``write_block`` for each block number in ``todo``; their summaries."""
 
-    def duplicate_ids(self, work: WorkFolder, blocks: int) -> tuple[int, list[str]]:
-        """``corpus.engines.finish.duplicate_ids``, wherever the engine runs it."""
+    def finish_files(self, work: WorkFolder, staging: Location, blocks: int, form: str) -> dict[str, Any]:
+        """``corpus.engines.finish.finish_files``, wherever the engine runs it."""
 
 
 def build_run_record(pipeline: Any, inputs: Inputs, **engine: Any) -> dict[str, Any]:
@@ -185,8 +186,8 @@ def run_build(
             for summary in engine.write(n, [b for b in range(n) if b not in written], work, staging, form):
                 seconds.seconds.update(summary.get("seconds", {}))
             inputs.check_unchanged()
-            dupes = engine.duplicate_ids(work, n)
-            manifest, stats = finish(pipeline, work, staging, n, inputs.records, form, dupes)
+            gathered = engine.finish_files(work, staging, n, form)
+            manifest, stats = finish(pipeline, work, staging, n, inputs.records, gathered)
             stats.seconds.update(seconds.seconds)
             stats.seconds["phase.driver"] += clock() - t0
         swap_into(staging, out)

@@ -1,10 +1,10 @@
 """The finish step: from the blocks' summaries to the logs, the index, the card and the manifest.
 
-Runs on the driver once every block is written, and reads only what is O(blocks): the map and
-write summaries, the decide summary, and the log pieces it joins by streaming copy
-(``quarantine.jsonl`` and ``dropped.jsonl``, in block order). The duplicate-id check and the
-near-duplicate index read the ``ids/`` files, one column at a time; an engine may run them
-elsewhere (``duplicate_ids`` takes the work folder, not documents). The accounting must close:
+``finish`` runs on the driver once every block is written, and reads only what is O(blocks): the
+map and write summaries and the decide summary. What reads per-document files is
+``finish_files``, which an engine runs where its workers run: the log pieces joined by streaming
+copy (``quarantine.jsonl`` and ``dropped.jsonl``, in block order), the near-duplicate index and
+the duplicate-id check (from the ``ids/`` files, one column at a time). The accounting must close:
 every record read is kept, dropped, quarantined or skipped.
 """
 
@@ -138,16 +138,28 @@ def _saved(pipeline: Any, work: WorkFolder, staging: Location, blocks: int, form
     return names
 
 
+def finish_files(
+    pipeline: Any, work: WorkFolder, staging: Location, blocks: int, form: str
+) -> dict[str, Any]:
+    """The part of the finish that reads per-document files, run where the engine runs its
+    workers: the joined logs and the saved index into ``staging``; the duplicate-id check."""
+    _join_logs(work, staging, "quarantine", blocks)
+    _join_logs(work, staging, "dropped", blocks)
+    saved = _saved(pipeline, work, staging, blocks, form)
+    duplicates, examples = duplicate_ids(work, blocks)
+    return {"saved": saved, "duplicate_ids": duplicates, "examples": examples}
+
+
 def finish(
     pipeline: Any,
     work: WorkFolder,
     staging: Location,
     blocks: int,
     inputs: list[dict[str, Any]],
-    form: str,
-    dupes: tuple[int, list[str]],
+    files: dict[str, Any],
 ) -> tuple[dict[str, Any], Stats]:
-    """Write the logs, the saved index, the card and the manifest into ``staging``; return both."""
+    """The card and the manifest into ``staging``, from the blocks' summaries and what
+    ``finish_files`` gave (``files``); return the manifest and the build's counters."""
     config = recorded_config(pipeline.config, pipeline.config_dir)
     stats = Stats()
     read = invalid = quarantined = 0
@@ -205,10 +217,8 @@ def finish(
             "Check the config (a language keep-list, the text field), or set output.allow_empty: true "
             "(--allow-empty) to write an empty dataset"
         )
-    _join_logs(work, staging, "quarantine", blocks)
-    _join_logs(work, staging, "dropped", blocks)
-    saved = _saved(pipeline, work, staging, blocks, form)
-    duplicates, examples = dupes
+    saved = files["saved"]
+    duplicates, examples = files["duplicate_ids"], files["examples"]
     manifest = {
         "toolkit_version": __version__,
         "dependencies": dependency_versions(),

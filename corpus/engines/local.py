@@ -33,7 +33,7 @@ from tqdm import tqdm
 from corpus.engines.build import BuildResult
 from corpus.engines.build import run_build as run_in_shell
 from corpus.engines.deciding import decide_here
-from corpus.engines.finish import duplicate_ids
+from corpus.engines.finish import finish_files
 from corpus.engines.mapping import map_block
 from corpus.engines.work import WorkFolder
 from corpus.engines.writing import write_block
@@ -187,8 +187,8 @@ class LocalEngine:
         calls = [(_write_task, (b, blocks, work.url, staging.url, form)) for b in todo]
         return self._run("write", calls, 0)
 
-    def duplicate_ids(self, work: WorkFolder, blocks: int) -> tuple[int, list[str]]:
-        return duplicate_ids(work, blocks)
+    def finish_files(self, work: WorkFolder, staging: Location, blocks: int, form: str) -> dict[str, Any]:
+        return finish_files(self.pipeline, work, staging, blocks, form)
 
 
 def run_build(

@@ -2,10 +2,10 @@
 
 When exact and near dedup decide on the cluster (``corpus.dedup.distributed``), repeated_lines
 (the last global step) still needs every kept document's lines counted before it removes one.
-``learn_repeated`` counts them from the map parts' fingerprint column (group and 8-byte line
-hashes, computed by the map workers; never text), for the documents the dedup decisions keep,
-in input order, as ``phases.global_pass`` would; it saves only the repeated lines found
-(``RepeatedLines.learned``) to ``decide/repeated.json``. Each write task loads them
+``learn_repeated`` counts them (group and 8-byte line hashes: from the map parts' fingerprint
+column when it is the first global step, else from the text) for the documents the dedup
+decisions keep, in input order, as ``phases.global_pass`` would; it saves only the repeated
+lines found (``RepeatedLines.learned``) to ``decide/repeated.json``. Each write task loads them
 (``load_learned``) and removes those lines as it writes (``corpus.engines.writing``).
 """
 
@@ -28,17 +28,20 @@ LEARNED = "decide/repeated.json"
 
 def learn_repeated(pipeline: Any, work: WorkFolder, blocks: int) -> int:
     """Count the kept documents' lines, save the repeated ones; returns how many were found."""
-    steps = pipeline.worker_steps
-    k = next(i for i, s in enumerate(steps) if isinstance(s, RepeatedLines))
-    repeated: RepeatedLines = steps[k]
+    steps = pipeline.streaming_steps + pipeline.global_steps
+    repeated: RepeatedLines = next(s for s in steps if isinstance(s, RepeatedLines))
     exact = next((s for s in steps if isinstance(s, ExactDedup)), None)
     near = next((s for s in steps if isinstance(s, NearDedup)), None)
+    # The map workers took its line hashes when it is the first global step; after near dedup
+    # (which changes no text) they are taken here.
+    k = next((i for i, s in enumerate(pipeline.worker_steps) if s is repeated), None)
     codec = KeyCodec.of(repeated)
     repeated.reset()
     for b in range(blocks):
         fates = read_fates(work, b)
-        t = read_part(work, b, ["idx", "kind", *DOC_COLUMNS, f"key{k}"])
-        idxs, keys = t["idx"].to_pylist(), t[f"key{k}"].to_pylist()
+        t = read_part(work, b, ["idx", "kind", *DOC_COLUMNS, *([f"key{k}"] if k is not None else [])])
+        idxs = t["idx"].to_pylist()
+        keys = t[f"key{k}"].to_pylist() if k is not None else None
         for i, doc in enumerate(documents(t)):
             if doc is None:
                 continue
@@ -50,7 +53,8 @@ def learn_repeated(pipeline: Any, work: WorkFolder, blocks: int) -> int:
                 if out.doc is None:
                     continue
                 doc = out.doc
-            repeated.collect(codec.decode(keys[i]), doc)
+            key = codec.decode(keys[i]) if keys is not None else repeated.fingerprint(doc)
+            repeated.collect(key, doc)
     learned = repeated.learned()
     encoded = {
         group: [base64.b64encode(h).decode("ascii") for h in hashes] for group, hashes in learned.items()

@@ -3,8 +3,8 @@
 ``cluster`` connects to ``address`` (or $RAY_ADDRESS), uses a Ray already initialised in this
 process as it is, or else starts a private local Ray (``local_ray``): bound to 127.0.0.1, its
 files in a private folder, its token never written to disk, its processes ended by a reaper
-however the driver ends. ``_configure_data`` sets Ray Data up for a build (input order kept,
-sort-based shuffles) and ``_cluster_cpus`` sizes the map actor pool.
+however the driver ends. ``data_context`` sets Ray Data up for one build (and puts it back after)
+and ``cluster_cpus`` sizes the actor pools.
 """
 
 from __future__ import annotations
@@ -154,8 +154,9 @@ def local_ray(**options: Any) -> Iterator[None]:
 
 
 @contextmanager
-def cluster(address: str | None = None) -> Iterator[bool]:
-    """Ray for a build: ``address`` (or $RAY_ADDRESS), else a private local Ray (``local_ray``).
+def cluster(address: str | None = None, num_cpus: int | None = None) -> Iterator[bool]:
+    """Ray for a build: ``address`` (or $RAY_ADDRESS), else a private local Ray (``local_ray``)
+    offering ``num_cpus`` CPUs (default: every core).
 
     Yields True if this call started Ray, which it then stops; a Ray already initialised in this
     process is used as it is.
@@ -172,26 +173,40 @@ def cluster(address: str | None = None) -> Iterator[bool]:
         finally:
             ray.shutdown()
     else:
-        with local_ray():
+        with local_ray(**({"num_cpus": num_cpus} if num_cpus else {})):
             yield True
 
 
-def _configure_data() -> None:
-    import ray.data
+@contextmanager
+def data_context() -> Iterator[Any]:
+    """Ray Data set up for one build, and put back as it was after: summaries in any order, no
+    progress bars of Ray's, sort-based shuffles. Each dataset keeps the context it was made in.
 
-    ctx = ray.data.DataContext.get_current()
-    ctx.execution_options.preserve_order = True  # the map output comes back in input order
-    ctx.enable_progress_bars = False
-    ctx.print_on_execution_start = False
-    # Sort-based shuffles are tasks only; Ray's default hash shuffle holds aggregator actors,
-    # 5x slower here (2 cores) and starved on 1 CPU. $CORPUS_RAY_SHUFFLE picks another strategy.
+    Sort-based shuffles are tasks only; Ray's default hash shuffle holds aggregator actors, 5x
+    slower here (2 cores) and starved on 1 CPU. $CORPUS_RAY_SHUFFLE picks another strategy.
+    """
+    from ray.data import DataContext
     from ray.data.context import ShuffleStrategy
 
+    before = DataContext.get_current()
+    ctx = before.copy()
+    ctx.execution_options.preserve_order = False
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
     ctx.shuffle_strategy = ShuffleStrategy(os.environ.get("CORPUS_RAY_SHUFFLE", "sort_shuffle_pull_based"))
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    data_log = logging.getLogger("ray.data")
+    level = data_log.level
+    data_log.setLevel(logging.WARNING)
+    DataContext._set_current(ctx)
+    try:
+        yield ctx
+    finally:
+        DataContext._set_current(before)
+        data_log.setLevel(level)
 
 
-def _cluster_cpus() -> int:
+def cluster_cpus() -> int:
+    """The CPUs the cluster offers (at least 1)."""
     import ray
 
     return max(1, int(ray.cluster_resources().get("CPU", 1)))

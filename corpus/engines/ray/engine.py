@@ -1,41 +1,31 @@
-"""The Ray Data engine: the local engine's stages and output, on a Ray cluster.
+"""The Ray Data engine: the build's phases (``corpus.engines.build``) on a Ray cluster.
 
-Dataflow (each arrow a Ray Data operation):
+Each phase is a Ray Data dataset whose rows are block numbers, one block per call, so the work
+spreads over every CPU the cluster offers and nothing of a document passes through the driver:
 
-1. read: one task per input file calls our own readers (``read_input``), so ids,
-   quarantine records and their accounting are the local engine's; every record gets
-   ``idx`` = file number << 40 | record number, which sorts in stable input order.
-2. map: ``map_batches`` on an actor pool; each actor loads the pipeline once (models
-   such as detect_language's) and runs ``phases.map_batch`` once per input file in
-   a batch: the per-document stages and the corpus steps' fingerprints. The driver
-   streams the result in input order (``preserve_order``) into the work directory, one
-   Parquet part per input file (``work``), and hands the survivors' dedup
-   columns (idx, id, signature, length, exact digest) back to Ray as blocks.
-3. exact dedup, near dedup: distributed steps (``dedup``, ``corpus.dedup.distributed``)
-   over those columns; they return decision rows ``(idx, payload)`` only for documents they
-   drop or cluster; these are sorted by ``idx``.
-4. write: the driver reads the parts back in input order, merges in the decisions, and
-   writes the build as the local engine would, byte for byte (``write``). With repeated_lines
-   (after near dedup), the driver first reads the parts once more to count the survivors'
-   line hashes, as the local reduce process does, then removes the repeated lines as it writes.
+- plan: a task per input file larger than a block finds its block boundaries (byte ranges of
+  JSONL and text, line ranges of compressed files, WARC record offsets, Parquet row groups);
+- map: an actor pool (one actor per CPU, each holding the pipeline set up once, models loaded)
+  runs ``corpus.engines.mapping.map_block`` per block; the worker reads its block itself, runs
+  the stages and commits the block's part to the work folder; the driver gets a summary;
+- decide: exact and near dedup and repeated_lines as distributed steps
+  (``corpus.engines.ray.dedup``) when the pipeline's corpus steps all have that form, else
+  ``corpus.engines.deciding.decide_here`` in one task (any step, any option, as locally);
+- write: a task per block runs ``corpus.engines.writing.write_block``: its shards, with
+  deterministic names and bytes, straight into the output being built;
+- finish: one task joins the logs, saves the index and checks ids (``finish_files``); the
+  driver writes the card and the manifest from the blocks' summaries.
 
-This module holds the read and map tasks and the build itself (``run_build``). Kill safety and
-resume: killed at any point (the driver, or a worker: Ray itself retries map tasks and restarts
-map actors) and run again with the same command, a build maps only the input files with no
-committed part (``work``) and ends with exactly the output of an uninterrupted build; the
-dedup steps and the write, which need every document, are redone. A different config, toolkit
-version or input bytes starts afresh. The build is written to ``.{out}.tmp`` and swapped into
-place when complete, so a killed build never leaves output that looks complete; the work
-directory is removed once the output is in place.
-
-Ray itself (no address, no $RAY_ADDRESS: a private local Ray) is ``cluster``'s. Options
-with no distributed form yet fail with a ConfigError naming them. The names of those modules
-that tests, scripts and callers import from here are re-exported.
+The work folder, the output and the inputs may be local paths every node can see or fsspec URLs
+(``s3://``, ``gs://``...). Killed at any point (the driver or a worker) and run again, a build
+redoes only the blocks and phases without a committed marker. The output is the local engine's,
+byte for byte. Ray itself (a private local Ray unless an address is given) is ``cluster``'s.
 """
 
 from __future__ import annotations
 
-import itertools
+import dataclasses
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -44,197 +34,42 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
+from tqdm import tqdm
 
-from corpus.dedup.exact import ExactDedup
-from corpus.dedup.near import NearDedup
-from corpus.engines import phases
-from corpus.engines.build import BuildResult, build_run_record
+from corpus.engines.build import BuildResult
 from corpus.engines.build import run_build as run_in_shell
-from corpus.engines.checkpoint import WorkDir
+from corpus.engines.deciding import decide_here
+from corpus.engines.finish import finish_files
+from corpus.engines.mapping import map_block
 from corpus.engines.ray.cluster import (
     LOOPBACK,
     MARKER,
     REAPER,
-    _cluster_cpus,
-    _configure_data,
     cluster,
+    cluster_cpus,
+    data_context,
     local_ray,
 )
-from corpus.engines.ray.dedup import SURVIVOR_COLUMNS, _dedup, _Survivors, check_supported
-from corpus.engines.ray.work import (
-    DROPPED,
-    FILE_SHIFT,
-    MAPPED,
-    QUARANTINED,
-    READ_ROWS,
-    RECORD,
-    SECONDS,
-    SKIPPED,
-    SURVIVED,
-    RayWorkDir,
-    _decode,
-    _doc_payload,
-    _dump,
-    _persist,
-)
-from corpus.engines.ray.write import _write
+from corpus.engines.ray.dedup import decide_distributed, distributable
+from corpus.engines.work import WorkFolder
+from corpus.engines.writing import write_block
 from corpus.errors import BuildError
-from corpus.io.read import (
-    Quarantined,
-    ReadOptions,
-    Skipped,
-    check_readable,
-    detect_format,
-    read_input,
-)
-from corpus.io.write.sink import Output
-from corpus.stats import Stats
+from corpus.io.fs import Location, is_url
+from corpus.io.read import ReadOptions, check_readable, detect_format
+from corpus.io.read.blocks import Block
 
 log = logging.getLogger(__name__)
 
-# The public names, with those re-exported from cluster, work and dedup (tests,
-# scripts and corpus.engines import them from here).
-__all__ = [
-    "DROPPED",
-    "FILE_SHIFT",
-    "LOOPBACK",
-    "MAPPED",
-    "MARKER",
-    "QUARANTINED",
-    "READ_ROWS",
-    "REAPER",
-    "RECORD",
-    "SKIPPED",
-    "SURVIVED",
-    "RayEngine",
-    "RayWorkDir",
-    "check_supported",
-    "cluster",
-    "local_ray",
-    "on_event",
-    "run_build",
-]
+__all__ = ["LOOPBACK", "MARKER", "REAPER", "RayEngine", "cluster", "local_ray", "on_event", "run_build"]
 
-# -- read and map ------------------------------------------------------------------------------
+# Called on the driver at named points of a build ("block_mapped" and "block_written" with the
+# block's number as each commits, "decided" with 0); tests use it to kill a build there.
+on_event: Callable[[str, int], None] | None = None
 
 
-@contextmanager
-def _cwd(path: str) -> Iterator[None]:
-    """Relative input paths mean what they mean on the driver (a read task is alone in its process)."""
-    before = os.getcwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(before)
-
-
-def _read_files(batch: dict[str, np.ndarray], files: list[Any], config: dict[str, Any], cwd: str):
-    """Read task: every record of the given input files as RECORD rows, READ_ROWS at a time."""
-    for number in batch["file"]:
-        number = int(number)
-        rows: list[tuple[int, int, bytes, bool]] = []
-        with _cwd(cwd):
-            # An input this worker cannot see (no shared mount, removed since the driver listed
-            # it) stops the build naming it; the readers would quarantine it as damage.
-            check_readable(files[number].path)
-            for i, item in enumerate(read_input(files[number], config)):
-                idx = number << FILE_SHIFT | i
-                if isinstance(item, Quarantined):
-                    rows.append((idx, QUARANTINED, _dump(item.to_dict()), False))
-                elif isinstance(item, Skipped):
-                    rows.append((idx, SKIPPED, _dump([item.reason]), False))
-                else:
-                    invalid = bool(item.meta.get("invalid_utf8"))
-                    rows.append((idx, SURVIVED, _doc_payload(item), invalid))
-                if len(rows) >= READ_ROWS:
-                    yield _records(rows)
-                    rows = []
-        if rows:
-            yield _records(rows)
-
-
-def _records(rows: list[tuple[int, int, bytes, bool]]) -> pa.Table:
-    idx, kind, payload, invalid = zip(*rows, strict=True)
-    return pa.table(
-        [
-            pa.array(idx, pa.int64()),
-            pa.array(kind, pa.int8()),
-            pa.array(payload, pa.binary()),
-            pa.array(invalid),
-        ],
-        schema=RECORD,
-    )
-
-
-class _Process:
-    """Map actor: holds the pipeline, set up once, and runs ``phases.map_batch`` on each batch."""
-
-    def __init__(self, pipeline: Any) -> None:
-        self.pipeline = pipeline
-        pipeline.setup()
-        self.steps = pipeline.worker_steps
-
-    def __call__(self, t: pa.Table) -> pa.Table:
-        # One map_batch per input file in the batch: each file's counters ride on its own
-        # rows, so a file's committed part holds exactly its share (see _persist).
-        files = np.asarray(t["idx"]) >> FILE_SHIFT
-        cuts = np.flatnonzero(files[1:] != files[:-1]) + 1
-        if not len(cuts):
-            return self._one(t)
-        bounds = [0, *cuts.tolist(), t.num_rows]
-        return pa.concat_tables([self._one(t.slice(a, b - a)) for a, b in itertools.pairwise(bounds)])
-
-    def _one(self, t: pa.Table) -> pa.Table:
-        kinds = t["kind"].to_pylist()
-        payloads = t["payload"].to_pylist()
-        docs = [_decode(k, p, "a read block") for p, k in zip(payloads, kinds, strict=True) if k == SURVIVED]
-        stats = Stats()
-        results = iter(phases.map_batch(self.pipeline, docs, stats))
-        docs_iter = iter(docs)
-        cols: dict[str, list[Any]] = {name: [] for name in ("kind", "payload", "id", "ekey", "sig", "length")}
-        for kind, payload in zip(kinds, payloads, strict=True):
-            if kind != SURVIVED:
-                out_kind, out_payload, doc_id, ekey, sig, length = kind, payload, "", "", b"", 0
-            else:
-                doc = next(docs_iter)
-                out, keys, dropped = next(results)
-                if out is None:
-                    out_kind, out_payload = DROPPED, _dump([doc.id, dropped])
-                    doc_id, ekey, sig, length = "", "", b"", 0
-                else:
-                    out_kind, out_payload = SURVIVED, _doc_payload(out)
-                    doc_id, ekey, sig, length = out.id, "", b"", len(out.text)
-                    for step, key in zip(self.steps, keys, strict=True):
-                        if isinstance(step, ExactDedup):
-                            ekey = key.hex()
-                        elif isinstance(step, NearDedup):
-                            sig = np.ascontiguousarray(key, dtype=np.uint32).tobytes()
-                        # repeated_lines: its keys are taken again on the driver (``write``)
-            cols["kind"].append(out_kind)
-            cols["payload"].append(out_payload)
-            cols["id"].append(doc_id)
-            cols["ekey"].append(ekey)
-            cols["sig"].append(sig)
-            cols["length"].append(length)
-        n = t.num_rows
-        counters = {**stats, **{SECONDS + k: v for k, v in stats.seconds.items()}}
-        stats_col = [_dump(counters)] + [b""] * (n - 1) if n else []
-        return pa.table(
-            {
-                "idx": t["idx"],
-                "kind": pa.array(cols["kind"], pa.int8()),
-                "payload": pa.array(cols["payload"], pa.binary()),
-                "invalid": t["invalid"],
-                "id": pa.array(cols["id"], pa.string()),
-                "ekey": pa.array(cols["ekey"], pa.string()),
-                "sig": pa.array(cols["sig"], pa.binary()),
-                "length": pa.array(cols["length"], pa.int64()),
-                "stats": pa.array(stats_col, pa.binary()),
-            },
-            schema=MAPPED,
-        )
+def _event(name: str, n: int) -> None:
+    if on_event is not None:
+        on_event(name, n)
 
 
 def _build_error(exc: BaseException) -> BuildError | None:
@@ -252,106 +87,195 @@ def _build_error(exc: BaseException) -> BuildError | None:
     return None
 
 
-# -- the build -----------------------------------------------------------------------------------
+@contextmanager
+def _as_build_errors() -> Iterator[None]:
+    try:
+        yield
+    except BuildError:
+        raise
+    except Exception as exc:
+        stop = _build_error(exc)
+        if stop is None:
+            raise
+        raise stop from None
 
-# Called at named points of a build ("map" with the number of input files to map, before the
-# read tasks start; "part_committed" with the input file's number, "dedup"
-# with 0 before exact dedup and 1 before near dedup, "final_write" with the file number whose
-# records are being written); tests use it to kill a build at a chosen point.
-on_event: Callable[[str, int], None] | None = None
+
+def _absolute(path: str) -> str:
+    """A local path as every worker must see it (workers do not share the driver's cwd)."""
+    return path if is_url(path) else os.path.abspath(path)
 
 
-def _event(name: str, n: int) -> None:
-    if on_event is not None:
-        on_event(name, n)
+class _Mapper:
+    """Map actor: the pipeline, set up once; ``map_block`` for each block of a batch."""
+
+    def __init__(self, pipeline: Any, files: list[Any], work: str) -> None:
+        self.pipeline, self.files, self.work = pipeline, files, WorkFolder.at(work)
+        pipeline.setup()
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[str]]:
+        out = []
+        for number, raw in zip(batch["block"], batch["plan"], strict=True):
+            block = Block(**json.loads(raw))
+            for f in range(block.file, block.file + block.files):
+                # an input this worker cannot see (no shared mount, removed since the driver listed
+                # it) stops the build naming it; the readers would quarantine it as damage
+                check_readable(self.files[f].path)
+            summary = map_block(self.pipeline, int(number), block, self.files, self.work)
+            out.append(json.dumps(summary))
+        return {"summary": out}
+
+
+def _write(
+    batch: dict[str, np.ndarray], pipeline: Any, blocks: int, work: str, staging: str, form: str
+) -> dict[str, list[str]]:
+    """Write task: ``write_block`` for each block of a batch."""
+    folder, where = WorkFolder.at(work), Location(staging)
+    return {
+        "summary": [
+            json.dumps(write_block(pipeline, int(b), blocks, folder, where, form)) for b in batch["block"]
+        ]
+    }
+
+
+def _plan_file(f: Any, number: int, config: dict[str, Any], target: int) -> list[dict[str, Any]]:
+    from corpus.io.read.blocks import plan_file
+
+    return [dataclasses.asdict(b) for b in plan_file(f, number, config, target)]
 
 
 class RayEngine:
     """Ray Data on a cluster (``address``, else $RAY_ADDRESS, else a private local Ray)."""
 
-    resumed_unit = "input files"
-
-    def __init__(self, pipeline: Any, address: str | None = None, workers: int | str | None = None) -> None:
+    def __init__(
+        self,
+        pipeline: Any,
+        address: str | None = None,
+        workers: int | str | None = None,
+        progress: bool | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.address = address or pipeline.settings.ray_address
-        self.wanted = workers if workers is not None else pipeline.settings.workers
+        wanted = workers if workers is not None else pipeline.settings.workers
+        self.wanted = None if wanted in (None, "auto", 0) else int(wanted)
+        self.progress = progress
         self.files: list[Any] = []
 
     def check(self, pipeline: Any, files: list[Any]) -> None:
-        """Options with no distributed form and bad read options fail here, not in a Ray task."""
-        self.exact, self.near = check_supported(pipeline)
+        """Bad read options fail here, not in a Ray task."""
         read_config = dict(pipeline.settings.input)
         ReadOptions.from_config(read_config)
         for f in files:
             detect_format(f.path, read_config.get("format", "auto"))
-        self.files = files
+        self.files = [dataclasses.replace(f, path=_absolute(f.path)) for f in files]
 
-    def session(self) -> Any:
-        return cluster(self.address)
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Ray (``--workers N`` on a private local Ray: N CPUs) and Ray Data set up for this build."""
+        with cluster(self.address, self.wanted), data_context():
+            self.cpus = cluster_cpus()
+            self.actors = min(self.cpus, self.wanted) if self.wanted else self.cpus
+            with _as_build_errors():
+                yield
 
-    def open(self, out_dir: Path, inputs: Any) -> None:
-        WorkDir(out_dir).remove()  # a local engine's checkpoints would not match this build's
-        self.work = RayWorkDir(out_dir)
-        run = build_run_record(self.pipeline, inputs, engine="ray", file_shift=FILE_SHIFT)
-        self.done = {n for n in self.work.open(run) & set(range(len(self.files))) if self.work.whole(n)}
-        if self.done:
-            log.info(
-                "engine ray: resuming, %d of %d input files already mapped", len(self.done), len(self.files)
-            )
+    def plan(self, files: list[Any], target_bytes: int) -> list[Any]:
+        import ray
 
-    def map(self) -> None:
-        """Read and map the input files not yet committed; gather the survivors' dedup columns."""
+        from corpus.io.fs import size
+        from corpus.io.read.blocks import group_small, plan_file
+
+        config = dict(self.pipeline.settings.input)
+        remote = ray.remote(num_cpus=1)(_plan_file)
+        pending = {}
+        planned: dict[int, list[Block]] = {}
+        for number, f in enumerate(self.files):
+            if size(f.path) > target_bytes:
+                pending[number] = remote.remote(f, number, config, target_bytes)
+            else:
+                planned[number] = plan_file(f, number, config, target_bytes)
+        for number, ref in pending.items():
+            planned[number] = [Block(**b) for b in ray.get(ref)]
+        return group_small([b for n in range(len(self.files)) for b in planned[n]], target_bytes)
+
+    def _run(self, what: str, ds: Any) -> list[dict[str, Any]]:
+        """Consume a dataset of block summaries, in any order, with a progress bar over documents."""
+        out: list[dict[str, Any]] = []
+        bar = tqdm(desc=what, unit="doc", disable=None if self.progress is None else not self.progress)
+        try:
+            for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                for raw in batch["summary"]:
+                    summary = json.loads(raw)
+                    bar.update(summary.get("read", summary.get("kept", 0)))
+                    _event("block_mapped" if what == "map" else "block_written", summary["block"])
+                    out.append(summary)
+            return out
+        finally:
+            bar.close()
+
+    def _blocks(self, rows: list[dict[str, Any]]) -> Any:
         import ray.data
 
-        _configure_data()
-        self.cpus = _cluster_cpus()
-        actors = self.cpus if self.wanted in (None, "auto") else max(1, int(self.wanted))
-        settings = self.pipeline.settings
-        todo = [i for i in range(len(self.files)) if i not in self.done]
-        self.survivors = _Survivors()
-        for batch in self.work.batches(sorted(self.done), columns=["kind", *SURVIVOR_COLUMNS]):
-            self.survivors.add(batch)
+        return ray.data.from_items(rows, override_num_blocks=max(1, len(rows)))
+
+    def map(self, blocks: list[Any], todo: list[int], work: WorkFolder) -> list[dict[str, Any]]:
         if not todo:
-            return
-        fresh = (
-            ray.data.from_items([{"file": i} for i in todo], override_num_blocks=len(todo))
-            .map_batches(
-                _read_files,
-                batch_size=1,
-                fn_kwargs={"files": self.files, "config": dict(settings.input), "cwd": os.getcwd()},
-            )
-            .map_batches(
-                _Process,
-                batch_format="pyarrow",
-                batch_size=settings.batch_size,
-                fn_constructor_args=(self.pipeline,),
-                concurrency=(1, actors),
-            )
+            return []
+        rows = [{"block": b, "plan": json.dumps(dataclasses.asdict(blocks[b]))} for b in todo]
+        ds = self._blocks(rows).map_batches(
+            _Mapper,
+            batch_size=1,
+            batch_format="numpy",
+            fn_constructor_args=(self.pipeline, self.files, _absolute(work.url)),
+            concurrency=min(self.actors, len(todo)),
+            num_cpus=1,
         )
-        _event("map", len(todo))
-        try:
-            _persist(fresh, todo, self.work, self.survivors, lambda n: _event("part_committed", n))
-        except Exception as exc:
-            stop = _build_error(exc)
-            if stop is None:
-                raise
-            raise stop from None
+        return self._run("map", ds)
 
-    def reduce(self, out: Output) -> tuple[Stats, list[Path]]:
-        """Dedup on the cluster, then the ordered write of the committed parts and the decisions."""
-        decisions = _dedup(
-            self.survivors.dataset(), self.survivors.rows, self.exact, self.near, self.cpus, _event
+    def decide(self, blocks: int, work: WorkFolder) -> dict[str, Any]:
+        import ray
+
+        url = _absolute(work.url)
+        steps = distributable(self.pipeline)
+        if steps is not None:
+            summary = decide_distributed(self.pipeline, steps, work, url, blocks, self.cpus)
+        else:
+            here = ray.remote(num_cpus=1)(_decide_here)
+            summary = ray.get(here.remote(self.pipeline, url, blocks))
+        _event("decided", 0)
+        return summary
+
+    def write(
+        self, blocks: int, todo: list[int], work: WorkFolder, staging: Location, form: str
+    ) -> list[dict]:
+        if not todo:
+            return []
+        ds = self._blocks([{"block": b} for b in todo]).map_batches(
+            _write,
+            batch_size=1,
+            batch_format="numpy",
+            fn_kwargs={
+                "pipeline": self.pipeline,
+                "blocks": blocks,
+                "work": _absolute(work.url),
+                "staging": _absolute(staging.url),
+                "form": form,
+            },
+            num_cpus=1,
         )
-        mapped = lambda: self.work.batches(range(len(self.files)))  # noqa: E731
-        where = lambda n: str(self.work.part(n))  # noqa: E731
-        return _write(self.pipeline, mapped, decisions, out, where, _event)
+        return self._run("write", ds)
 
-    def remove(self) -> None:
-        self.work.remove()
+    def finish_files(self, work: WorkFolder, staging: Location, blocks: int, form: str) -> dict[str, Any]:
+        import ray
 
-    @property
-    def resumed(self) -> int:
-        return len(self.done)
+        task = ray.remote(num_cpus=1)(_finish_files)
+        return ray.get(task.remote(self.pipeline, _absolute(work.url), _absolute(staging.url), blocks, form))
+
+
+def _decide_here(pipeline: Any, work: str, blocks: int) -> dict[str, Any]:
+    return decide_here(pipeline, WorkFolder.at(work), blocks)
+
+
+def _finish_files(pipeline: Any, work: str, staging: str, blocks: int, form: str) -> dict[str, Any]:
+    return finish_files(pipeline, WorkFolder.at(work), Location(staging), blocks, form)
 
 
 def run_build(
@@ -364,7 +288,8 @@ def run_build(
 ) -> BuildResult:
     """Build ``pipeline.config`` on Ray: the local engine's output, byte for byte.
 
-    Resumes an interrupted build from the input files whose map output was committed. Uses a
-    Ray already initialised in this process as it is, and shuts down only a Ray it started.
+    Resumes an interrupted build from its committed blocks. Uses a Ray already initialised in
+    this process as it is, and shuts down only a Ray it started.
     """
-    return run_in_shell(pipeline, RayEngine(pipeline, address, workers), output=output, progress=progress)
+    engine = RayEngine(pipeline, address, workers, progress)
+    return run_in_shell(pipeline, engine, output=output, progress=progress)

@@ -40,12 +40,12 @@ from corpus.errors import BuildError, ConfigError, InputError
 from corpus.io.fs import open_input
 from corpus.io.read import table, text, web
 from corpus.io.read.base import Quarantined, ReadOptions, Skipped, clean_document, safe_text
-from corpus.io.read.blocks_plan import CHUNK, Block, plan_blocks, plan_file
+from corpus.io.read.blocks_plan import CHUNK, Block, group_small, plan_blocks, plan_file
 from corpus.io.read.compression import open_binary, read_line
 from corpus.io.read.listing import InputFile
 from corpus.io.read.readers import SURROGATE_GUARDED_FORMATS, detect_format, read_input
 
-__all__ = ["Block", "plan_blocks", "plan_file", "read_block"]
+__all__ = ["Block", "group_small", "plan_blocks", "plan_file", "read_block"]
 
 Item = Document | Quarantined | Skipped
 

@@ -37,7 +37,7 @@ from corpus.io.read.compression import open_binary, sniff
 from corpus.io.read.listing import COMPRESSED, InputFile
 from corpus.io.read.readers import detect_format
 
-__all__ = ["Block", "plan_blocks", "plan_file", "record_starts"]
+__all__ = ["Block", "group_small", "plan_blocks", "plan_file", "record_starts"]
 
 CHUNK = 1 << 22
 _BLANK = re.compile(rb"[ \t\r\x0b\x0c]*\n")  # a blank line (bytes.strip's whitespace), matched at its start
@@ -67,21 +67,27 @@ class Block:
 
 
 def plan_blocks(files: list[InputFile], config: dict[str, Any], target_bytes: int) -> list[Block]:
-    """``plan_file`` for every file, then consecutive whole-file blocks merged into one
-    (``files > 1``) while their total stays at most ``target_bytes``."""
+    """``plan_file`` for every file, then small whole files grouped (``group_small``)."""
+    return group_small(
+        [b for number, f in enumerate(files) for b in plan_file(f, number, config, target_bytes)], target_bytes
+    )
+
+
+def group_small(blocks: list[Block], target_bytes: int) -> list[Block]:
+    """Consecutive whole-file blocks merged into one (``files > 1``) while their total stays at
+    most ``target_bytes``; ``blocks`` are every file's, in order (engines plan files apart)."""
     out: list[Block] = []
-    for number, f in enumerate(files):
-        for block in plan_file(f, number, config, target_bytes):
-            prev = out[-1] if out else None
-            if (
-                prev is not None
-                and block.unit == prev.unit == "file"
-                and prev.file + prev.files == block.file
-                and prev.bytes + block.bytes <= target_bytes
-            ):
-                out[-1] = replace(prev, files=prev.files + 1, bytes=prev.bytes + block.bytes)
-            else:
-                out.append(block)
+    for block in blocks:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and block.unit == prev.unit == "file"
+            and prev.file + prev.files == block.file
+            and prev.bytes + block.bytes <= target_bytes
+        ):
+            out[-1] = replace(prev, files=prev.files + 1, bytes=prev.bytes + block.bytes)
+        else:
+            out.append(block)
     return out
 
 
