@@ -23,8 +23,8 @@ from corpus.io.verify import verify_build
 from tests.conftest import ROOT
 
 
-def build(tmp_path: Path, name: str, rows: int, shard_rows: int) -> Path:
-    """A build of ``rows`` distinct documents named after ``name``, ``shard_rows`` per shard."""
+def build(tmp_path: Path, name: str, rows: int, block_size: int | None = None) -> Path:
+    """A build of ``rows`` distinct documents named after ``name``, one shard per ``block_size`` bytes."""
     src = tmp_path / f"in-{name}"
     src.mkdir()
     lines = [
@@ -39,7 +39,8 @@ def build(tmp_path: Path, name: str, rows: int, shard_rows: int) -> Path:
         "license": "cc-by-4.0",
         "input": {"paths": [str(src / "rows.jsonl")]},
         "stages": [{"exact_dedup": {}}],
-        "output": {"path": str(tmp_path / f"build-{name}"), "max_shard_rows": shard_rows},
+        "output": {"path": str(tmp_path / f"build-{name}")},
+        **({"block_size": block_size} if block_size else {}),
     }
     return Pipeline.from_config(cfg).build(workers=0, progress=False).output
 
@@ -56,8 +57,8 @@ def load_ids(path: Path, cache: Path) -> list[str]:
 
 @pytest.fixture
 def two_builds(tmp_path):
-    first = build(tmp_path, "first", rows=30, shard_rows=15)  # 2 shards
-    second = build(tmp_path, "second", rows=20, shard_rows=100)  # 1 shard
+    first = build(tmp_path, "first", rows=30, block_size=1400)  # 2.6 kB: 2 shards
+    second = build(tmp_path, "second", rows=20)  # 1 shard
     assert len(manifest_of(first)["shards"]) == 2 and len(manifest_of(second)["shards"]) == 1
     return first, second
 
