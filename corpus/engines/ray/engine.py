@@ -9,8 +9,9 @@ spreads over every CPU the cluster offers and nothing of a document passes throu
   runs ``corpus.engines.mapping.map_block`` per block; the worker reads its block itself, runs
   the stages and commits the block's part to the work folder; the driver gets a summary;
 - decide: exact and near dedup and repeated_lines as distributed steps
-  (``corpus.engines.ray.dedup``) when the pipeline's corpus steps all have that form, else
-  ``corpus.engines.deciding.decide_here`` in one task (any step, any option, as locally);
+  (``corpus.engines.ray.dedup``) when the pipeline's corpus steps all have that form and the
+  survivors are many (``DISTRIBUTE_ABOVE``; $CORPUS_RAY_DEDUP=distributed|one-task forces a
+  form), else ``corpus.engines.deciding.decide_here`` in one task (any step, any option);
 - write: a task per block runs ``corpus.engines.writing.write_block``: its shards, with
   deterministic names and bytes, straight into the output being built;
 - finish: one task joins the logs, saves the index and checks ids (``finish_files``); the
@@ -51,7 +52,7 @@ from corpus.engines.ray.cluster import (
     local_ray,
 )
 from corpus.engines.ray.dedup import decide_distributed, distributable
-from corpus.engines.work import WorkFolder
+from corpus.engines.work import WorkFolder, block_name
 from corpus.engines.writing import write_block
 from corpus.errors import BuildError
 from corpus.io.fs import Location, is_url
@@ -65,6 +66,11 @@ __all__ = ["LOOPBACK", "MARKER", "REAPER", "RayEngine", "cluster", "local_ray", 
 # Called on the driver at named points of a build ("block_mapped" and "block_written" with the
 # block's number as each commits, "decided" with 0); tests use it to kill a build there.
 on_event: Callable[[str, int], None] | None = None
+
+
+# Survivors of the map above which exact and near dedup run as distributed steps; below, one
+# task decides (in memory: about 0.6 kB a survivor for near dedup's signatures and ids).
+DISTRIBUTE_ABOVE = 1_000_000
 
 
 def _event(name: str, n: int) -> None:
@@ -235,13 +241,25 @@ class RayEngine:
 
         url = _absolute(work.url)
         steps = distributable(self.pipeline)
-        if steps is not None:
+        if steps is not None and self._distribute(work, blocks):
             summary = decide_distributed(self.pipeline, steps, work, url, blocks, self.cpus)
         else:
             here = ray.remote(num_cpus=1)(_decide_here)
             summary = ray.get(here.remote(self.pipeline, url, blocks))
         _event("decided", 0)
         return summary
+
+    def _distribute(self, work: WorkFolder, blocks: int) -> bool:
+        """Whether dedup is worth distributing: more survivors than one task decides in seconds
+        (each shuffle costs the driver a second or more), or $CORPUS_RAY_DEDUP says so."""
+        wanted = os.environ.get("CORPUS_RAY_DEDUP", "auto")
+        if wanted in ("distributed", "one-task"):
+            return wanted == "distributed"
+        survivors = 0
+        for b in range(blocks):
+            mapped = work.read_json(block_name("map", b, ".json"))
+            survivors += int(mapped.get("survivors", 0)) if isinstance(mapped, dict) else 0
+        return survivors > DISTRIBUTE_ABOVE
 
     def write(
         self, blocks: int, todo: list[int], work: WorkFolder, staging: Location, form: str
