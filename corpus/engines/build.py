@@ -146,6 +146,30 @@ def _plan(engine: Any, work: WorkFolder, files: list[InputFile], target: int) ->
         ) from None
 
 
+FINISHED = "finished.json"  # in the work folder: the build is complete in output/, its manifest's sha256
+MANIFEST = "manifest.json"
+
+
+def _finished_before(work: WorkFolder, out: Location) -> dict[str, Any] | None:
+    """The manifest of this run's build if an earlier try finished it (and was killed before the
+    work folder was removed): the swap into place is completed if it was not, never redone."""
+    import json
+
+    record = work.read_json(FINISHED)
+    if record is None:
+        return None
+    staging = work.loc.child("output")
+    if staging.exists(MANIFEST):  # not swapped yet, or (remote) not all copied
+        swap_into(staging, out)
+    want = record.get("manifest_sha256") if isinstance(record, dict) else None
+    if not out.exists(MANIFEST) or out.sha256(MANIFEST) != want:
+        raise BuildError(
+            f"{work.url}: a finished build whose output is not in place at {out.url}; remove "
+            "the work folder and build again"
+        )
+    return json.loads(out.read_bytes(MANIFEST))
+
+
 def run_build(
     pipeline: Any,
     engine: Any,
@@ -169,28 +193,34 @@ def run_build(
     with claimed_output(out, files, pipeline.config):
         inputs = Inputs(files)
         work = WorkFolder(out)
-        with engine.session():
-            t0 = clock()
-            work.open(build_run_record(pipeline, inputs, block_size=block_bytes(settings)))
-            blocks = _plan(engine, work, files, block_bytes(settings))
-            n = len(blocks)
-            mapped = work.done("map")
-            todo = [b for b in range(n) if b not in mapped]
-            for summary in engine.map(blocks, todo, work):
-                seconds.seconds.update(summary.get("seconds", {}))
-            if work.decided() is None:
-                seconds.seconds.update(engine.decide(n, work).get("seconds", {}))
-            form = work.decided()["form"]
-            staging = work.loc.child("output")
-            written = work.done("write")
-            for summary in engine.write(n, [b for b in range(n) if b not in written], work, staging, form):
-                seconds.seconds.update(summary.get("seconds", {}))
-            inputs.check_unchanged()
-            gathered = engine.finish_files(work, staging, n, form)
-            manifest, stats = finish(pipeline, work, staging, n, inputs.records, gathered)
-            stats.seconds.update(seconds.seconds)
-            stats.seconds["phase.driver"] += clock() - t0
-        swap_into(staging, out)
+        work.open(build_run_record(pipeline, inputs, block_size=block_bytes(settings)))
+        manifest = _finished_before(work, out)
+        if manifest is not None:  # killed after its finish: the swap is done, or is done now
+            n = len(work.done("map"))
+            todo, stats = [], Stats()
+        else:
+            with engine.session():
+                t0 = clock()
+                blocks = _plan(engine, work, files, block_bytes(settings))
+                n = len(blocks)
+                mapped = work.done("map")
+                todo = [b for b in range(n) if b not in mapped]
+                for summary in engine.map(blocks, todo, work):
+                    seconds.seconds.update(summary.get("seconds", {}))
+                if work.decided() is None:
+                    seconds.seconds.update(engine.decide(n, work).get("seconds", {}))
+                form = work.decided()["form"]
+                staging = work.loc.child("output")
+                unwritten = [b for b in range(n) if b not in work.done("write")]
+                for summary in engine.write(n, unwritten, work, staging, form):
+                    seconds.seconds.update(summary.get("seconds", {}))
+                inputs.check_unchanged()
+                gathered = engine.finish_files(work, staging, n, form)
+                manifest, stats = finish(pipeline, work, staging, n, inputs.records, gathered)
+                stats.seconds.update(seconds.seconds)
+                stats.seconds["phase.driver"] += clock() - t0
+            work.write_json(FINISHED, {"manifest_sha256": staging.sha256(MANIFEST)})
+            swap_into(staging, out)
         work.remove()
     where = Path(out.url) if out.is_local else out.url
     return BuildResult(where, manifest, stats, time.perf_counter() - started, n - len(todo), "blocks")

@@ -170,3 +170,42 @@ def test_killed_build_resumes_to_the_same_bytes(setup, tmp_path, what, point, n)
         assert "resumed:" not in resumed.stdout
     assert snapshot(out) == reference
     assert sorted(p.name for p in tmp.iterdir() if p.name.startswith(".")) == [], "work folder left behind"
+
+
+def test_killed_after_the_swap_the_rerun_keeps_the_build(tmp_path, monkeypatch, sample_article):
+    """Killed once the build is in place but before its work folder is gone, a rerun must not
+    finish again from write markers whose shards were moved: it keeps the build as it is."""
+    from corpus.engines.work import WorkFolder
+    from corpus.io.verify import verify_build
+    from corpus.pipeline import Pipeline
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text(sample_article, encoding="utf-8")
+    (src / "b.txt").write_text(sample_article + "\nA second edition.", encoding="utf-8")
+    cfg = {
+        "name": "t",
+        "license": "other",
+        "input": {"paths": [str(src / "*.txt")]},
+        "stages": [{"exact_dedup": {}}],
+        "output": {"path": str(tmp_path / "out")},
+    }
+
+    def killed(self):
+        raise KeyboardInterrupt("killed between the swap and the clean-up")
+
+    with monkeypatch.context() as m:
+        m.setattr(WorkFolder, "remove", killed)
+        with pytest.raises(KeyboardInterrupt):
+            Pipeline.from_config(cfg).build(workers=0, progress=False)
+    before = {
+        p.relative_to(tmp_path / "out"): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()
+    }
+    assert (tmp_path / ".out.work").is_dir()
+    result = Pipeline.from_config(cfg).build(workers=0, progress=False)
+    after = {
+        p.relative_to(tmp_path / "out"): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()
+    }
+    assert after == before and result.manifest["counts"]["kept"] == 2
+    assert verify_build(tmp_path / "out") == []
+    assert not (tmp_path / ".out.work").exists()

@@ -194,9 +194,11 @@ def data_context() -> Iterator[Any]:
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
     ctx.shuffle_strategy = ShuffleStrategy(os.environ.get("CORPUS_RAY_SHUFFLE", "sort_shuffle_pull_based"))
+    # A failed task comes back to the build as its exception (a BuildError stops the build with
+    # its message); Ray Data's own ERROR lines would print the same failure again, as a traceback.
     data_log = logging.getLogger("ray.data")
     level = data_log.level
-    data_log.setLevel(logging.WARNING)
+    data_log.setLevel(logging.CRITICAL)
     DataContext._set_current(ctx)
     try:
         yield ctx
