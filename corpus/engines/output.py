@@ -1,14 +1,17 @@
 """The output folder of a build: what a build may replace, the lock it holds, and the atomic swap.
 
-A build writes into ``.{name}.tmp`` beside its output and swaps it into place when complete. Before
+A build writes into ``output/`` of its work folder (``.{name}.work`` beside the output,
+``corpus.engines.work``) and swaps it into place when complete (``swap_into``). Before
 it reads a byte it checks that replacing the output cannot destroy anything the user owns: the
 output must be absent, an empty folder, or a previous build of this toolkit (recognised by its
 manifest, holding nothing the manifest does not list), and it must not be, contain or lie inside
 an input, nor be or contain the working directory, a repository root, the home directory or a
 filesystem root. Anything else stops the build with the path and the reason.
 
-A build holds an exclusive lock on ``.{name}.lock`` beside the output for its whole run, so two
-builds to one output never mix: the second stops at once, naming the first one's process.
+A build holds an exclusive lock on ``.{name}.lock`` beside a local output for its whole run, so
+two builds to one output never mix: the second stops at once, naming the first one's process.
+An object-store output has no lock (object stores offer none): it is checked
+(``check_remote_output``) and copied into place, the manifest last.
 """
 
 from __future__ import annotations
@@ -184,14 +187,6 @@ def locked_output(out_dir: Path, files: Iterable[Any], config: dict[str, Any]) -
         yield out_dir
     finally:
         lock.release()
-
-
-def staging(out_dir: Path) -> Path:
-    """A fresh, empty ``.{name}.tmp`` beside the output, where the build is written before the swap."""
-    tmp = out_dir.parent / f".{out_dir.name}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    return tmp
 
 
 def swap(tmp: Path, out_dir: Path) -> None:

@@ -9,7 +9,7 @@
 
 ``run`` chains them in memory for plain-Python use (``Pipeline.run``); the local engine
 (``corpus.engines.local``) and the Ray engine (``corpus.engines.ray``) call the same functions
-with checkpoints, spools and a cluster around them. Drops are named with
+per block, with a work folder and a cluster around them. Drops are named with
 ``corpus.stats.drop_key``; documents with no text left after cleaning are dropped as
 ``EMPTY``. CPU seconds per stage go to ``stats.seconds``.
 """

@@ -10,11 +10,12 @@ fsspec URL), holds:
 
 - ``run.json``: what it is for (toolkit version, config hash, inputs with their sha256). A
   different run starts afresh;
-- ``plan.json``: the blocks, in input order, and the inputs' records (written once);
+- ``plan.json``: the blocks, in input order (written once);
 - ``map/block-NNNNNN.parquet`` + ``.json``: the per-document stages' output and its summary;
 - ``decide/``: the corpus steps' decisions, per block, and ``decide/done.json``;
 - ``write/block-NNNNNN.json`` (+ ``ids/``, ``logs/``): what each block wrote to the output;
-- ``output/``: the build being written (local outputs; swapped into place at the end).
+- ``output/``: the build being written (swapped or copied into place at the end);
+- ``finished.json``: the build in ``output/`` is complete (its manifest's sha256).
 
 Nothing in it can carry code: Parquet and JSON only, checked when read back.
 """
