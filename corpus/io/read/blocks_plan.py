@@ -69,7 +69,8 @@ class Block:
 def plan_blocks(files: list[InputFile], config: dict[str, Any], target_bytes: int) -> list[Block]:
     """``plan_file`` for every file, then small whole files grouped (``group_small``)."""
     return group_small(
-        [b for number, f in enumerate(files) for b in plan_file(f, number, config, target_bytes)], target_bytes
+        [b for number, f in enumerate(files) for b in plan_file(f, number, config, target_bytes)],
+        target_bytes,
     )
 
 
