@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.errors import BuildError
+from corpus.io.fs import shown
 
 MANIFEST = "manifest.json"
 _BUILD_KEYS = ("toolkit_version", "config_sha256", "shards", "files", "counts")
@@ -211,15 +212,55 @@ def claimed_output(out: Any, files: Iterable[Any], config: dict[str, Any]) -> It
         with locked_output(Path(out.url), files, config):
             yield out
         return
+    check_remote_inputs(out, [f.path for f in files], config["input"]["paths"])
     check_remote_output(out, overwrite=config["output"].get("overwrite", True))
     yield out
 
 
+def check_remote_inputs(out: Any, files: Iterable[str], patterns: Iterable[str]) -> None:
+    """A remote output may not hold an input, nor be or lie inside a folder the inputs are listed
+    from (a folder, or the part of a glob before its first wildcard): the next build would read it."""
+    import glob
+
+    from corpus.io.fs import filesystem, is_url
+
+    def where(url: str) -> tuple[str, str]:
+        fs, path = filesystem(url)
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        return protocol, path.rstrip("/")
+
+    def under(a: tuple[str, str], b: tuple[str, str]) -> bool:
+        return a[0] == b[0] and (a[1] == b[1] or a[1].startswith(b[1] + "/"))
+
+    root = where(out.url)
+    for item in (f for f in files if is_url(f)):
+        if under(where(item), root):
+            raise BuildError(
+                f"output {out}: holds the input {shown(item)}; choose an output outside the inputs"
+            )
+    for pattern in (p for p in patterns if is_url(p)):
+        parts = pattern.rstrip("/").split("/")
+        cut = next((i for i, p in enumerate(parts) if glob.has_magic(p)), len(parts))
+        base = where("/".join(parts[:cut]))
+        if under(root, base) and ("**" in pattern or cut == len(parts)):
+            raise BuildError(
+                f"output {out}: lies inside the input {shown(pattern)}; choose one outside the inputs"
+            )
+        if under(base, root):
+            raise BuildError(f"output {out}: holds the input {shown(pattern)}; choose one outside the inputs")
+
+
 def check_remote_output(out: Any, *, overwrite: bool = True) -> None:
-    """A remote output must be absent, empty, or a previous build of ours holding nothing else."""
-    from corpus.io.fs import check_bucket
+    """A remote output must be absent, empty, or a previous build of ours holding nothing else,
+    and a folder of its own: not a bucket's root, which a build would replace whole."""
+    from corpus.io.fs import bucket_of, check_bucket
 
     check_bucket(out.url, "output")
+    if bucket_of(out.url) is not None and "/" not in out.path().strip("/"):
+        raise BuildError(
+            f"output {out}: is a bucket's root; a build replaces its output whole: give a folder "
+            "inside the bucket (s3://bucket/name)"
+        )
     names = _remote_files(out)
     if not names:
         return
