@@ -22,7 +22,7 @@ from corpus.engines import local
 from corpus.errors import BuildError
 from corpus.pipeline import Pipeline
 from tests.conftest import ROOT
-from tests.s3server import KEY_ID, SECRET, clear_s3fs_cache, upload
+from tests.s3server import SECRET, clear_s3fs_cache, upload
 
 ARTICLE = ROOT / "data" / "sample" / "pompeo-nagorno-karabakh.txt"  # the sample_article fixture's file
 RUN_CLI = "import sys; from corpus.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -138,13 +138,8 @@ def check_round_trip(bucket: str, prefix: str, result, local_build: Path) -> Non
     remote = shard_bytes(bucket, prefix)
     assert sorted(remote) == sorted(s["path"] for s in manifest["shards"])
     assert remote == local_shards(local_build), "the shards differ from the same build's in a local folder"
-    parent = prefix.rpartition("/")[0]
-    left = [
-        k
-        for k in keys(bucket, parent)
-        if k.split("/")[len(parent.split("/")) - bool(not parent)].startswith(".")
-    ]
-    assert left == [], "a work or staging folder was left in the bucket"
+    work = prefix.rpartition("/")[2]
+    assert not [k for k in keys(bucket) if k.startswith(f".{work}.")], "a work folder was left in the bucket"
 
 
 def test_a_build_from_s3_to_s3_verifies_and_equals_the_same_build_in_a_folder(
@@ -174,7 +169,7 @@ def test_load_dataset_reads_the_shards_at_their_urls(s3_server, s3_build):
 
     out, result = s3_build
     urls = [f"{out}/{s['path']}" for s in result.manifest["shards"]]
-    options = {"endpoint_url": s3_server.endpoint, "key": KEY_ID, "secret": SECRET}
+    options = {"endpoint_url": s3_server.endpoint}  # the credentials: from the environment
     data = datasets.load_dataset("parquet", data_files=urls, split="train", storage_options=options)
     assert len(data) == result.manifest["counts"]["kept"] == 17
     ids = data["id"]
@@ -235,3 +230,21 @@ def test_a_build_interrupted_after_a_block_resumes_into_the_same_bytes(
     assert result.resumed == 5  # every block was mapped before the write phase began
     check_round_trip(bucket, "resumed", result, local_build)
     assert not [k for k in keys(bucket) if k.startswith(".resumed.")]
+
+
+def test_an_output_at_a_bucket_root_or_inside_the_inputs_is_refused_and_nothing_written(
+    s3_server, remote_inputs
+):
+    bucket = s3_server.bucket
+    s3().create_bucket(Bucket="empty-bucket")
+    before = keys(bucket)
+    for inputs, out, why in (
+        (f"{remote_inputs}/*.jsonl", "s3://empty-bucket", "output s3://empty-bucket: is a bucket's root"),
+        (f"{remote_inputs}/*.jsonl", f"s3://{bucket}", f"output s3://{bucket}: holds the input"),
+        (f"{remote_inputs}/", f"{remote_inputs}/out", f"lies inside the input {remote_inputs}/"),
+        (f"{remote_inputs}/**/*.jsonl", f"{remote_inputs}/o", "lies inside the input"),
+        (f"{remote_inputs}/*.jsonl", remote_inputs, f"holds the input {remote_inputs}/a.jsonl"),
+    ):
+        with pytest.raises(BuildError, match=why.replace("*", r"\*")):
+            build(inputs, out)
+    assert keys(bucket) == before and keys("empty-bucket") == []
