@@ -33,9 +33,13 @@ class _Reading:
         from corpus.io.read import expand_inputs
 
         # The build's checks (missing, unreadable, special files) and its recorded name.
-        (found,) = expand_inputs([path]) if not os.path.isdir(path) else [None]
-        if found is None:
+        if os.path.isdir(path):
             raise ConfigError(f"{path}: a folder; clean and explain take one file")
+        found = expand_inputs([path])
+        if len(found) != 1:  # a glob, or a folder of an object store (s3://bucket/dir/)
+            some = ", ".join(f.name for f in found[:3]) + (", ..." if len(found) > 3 else "")
+            raise ConfigError(f"{path}: matches {len(found)} files ({some}); clean and explain take one file")
+        found = found[0]
         self.input = replace(found, id_prefix=Path(path).name)
         self.path, self.fmt, self.read, self.skipped = path, fmt, 0, 0
 

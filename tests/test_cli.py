@@ -325,3 +325,23 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path, workers):
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["shards"]) == blocks
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize("command", ["clean", "explain"])
+def test_clean_and_explain_name_a_pattern_that_matches_several_files(tmp_path, fresh_s3fs, capsys, command):
+    """They take one FILE: a glob (local or s3://) matching several is refused naming it, not a crash."""
+    from corpus.cli import main
+    from tests.s3server import SECRET, upload
+
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(ARTICLE.read_text(encoding="utf-8"), encoding="utf-8")
+    url = f"s3://{fresh_s3fs.bucket}/cli-several"
+    upload(tmp_path, url)
+    for pattern in (str(tmp_path / "*.txt"), f"{url}/*.txt", f"{url}/"):
+        capsys.readouterr()
+        assert main([command, pattern]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and SECRET not in err
+        assert err.startswith(f"corpus: error: {pattern}: matches 2 files (") and "take one file" in err, err
+    assert main([command, f"{url}/a.txt"]) == 0  # one object: read as before
+    assert ("Pompeo" if command == "clean" else "document 'a.txt'") in capsys.readouterr().out
