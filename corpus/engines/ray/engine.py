@@ -120,6 +120,7 @@ class _Mapper:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[str]]:
         out = []
+        pid = os.getpid()
         for number, raw in zip(batch["block"], batch["plan"], strict=True):
             block = Block(**json.loads(raw))
             for f in range(block.file, block.file + block.files):
@@ -127,7 +128,7 @@ class _Mapper:
                 # it) stops the build naming it; the readers would quarantine it as damage
                 check_readable(self.files[f].path)
             summary = map_block(self.pipeline, int(number), block, self.files, self.work)
-            out.append(json.dumps(summary))
+            out.append(json.dumps({**summary, "pid": pid}))  # which worker: for tests and benches
         return {"summary": out}
 
 
@@ -223,6 +224,8 @@ class RayEngine:
         return ray.data.from_items(rows, override_num_blocks=max(1, len(rows)))
 
     def map(self, blocks: list[Any], todo: list[int], work: WorkFolder) -> list[dict[str, Any]]:
+        from ray.data import ActorPoolStrategy
+
         if not todo:
             return []
         rows = [{"block": b, "plan": json.dumps(dataclasses.asdict(blocks[b]))} for b in todo]
@@ -231,7 +234,9 @@ class RayEngine:
             batch_size=1,
             batch_format="numpy",
             fn_constructor_args=(self.pipeline, self.files, _absolute(work.url)),
-            concurrency=min(self.actors, len(todo)),
+            # a fixed pool, one block per actor at a time: a block queued behind a busy actor
+            # while another idles would make the slowest actor's queue the map's length
+            compute=ActorPoolStrategy(size=min(self.actors, len(todo)), max_tasks_in_flight_per_actor=1),
             num_cpus=1,
         )
         return self._run("map", ds)
