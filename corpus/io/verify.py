@@ -72,9 +72,12 @@ def verify_build(build_dir: str | Path) -> list[str]:
     rows = sum(s["rows"] for s in manifest["shards"])
     if rows != counts["kept"]:
         problems.append(f"manifest: shards hold {rows} rows but counts.kept is {counts['kept']}")
-    accounted = counts["kept"] + sum(counts["dropped"].values()) + counts["quarantined"]
+    skipped = sum((counts.get("skipped") or {}).values())
+    accounted = counts["kept"] + sum(counts["dropped"].values()) + counts["quarantined"] + skipped
     if accounted != counts["read"]:
-        problems.append(f"manifest: read {counts['read']} != kept + dropped + quarantined {accounted}")
+        problems.append(
+            f"manifest: read {counts['read']} != kept + dropped + quarantined + skipped {accounted}"
+        )
     return problems
 
 

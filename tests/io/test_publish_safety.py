@@ -358,3 +358,21 @@ def test_s3_republish_replaces_the_previous_build(two_builds, s3):
     assert keys == ["sample/README.md", "sample/data/train-00000-of-00001.parquet", "sample/manifest.json"]
     body = s3.get_object(Bucket="corpora", Key="sample/data/train-00000-of-00001.parquet")["Body"].read()
     assert hashlib.sha256(body).hexdigest() == manifest_of(second)["shards"][0]["sha256"]
+
+
+def test_verify_counts_skipped_records(tmp_path):
+    """A wget WARC (tests/data/hostile): 10 of its 12 records are skipped by design (requests,
+    logs, metadata); the build verifies, and a forged count is still caught."""
+    cfg = {
+        "input": {"paths": [str(ROOT / "tests" / "data" / "hostile" / "crawl-mixed.warc.gz")]},
+        "stages": [],
+        "output": {"path": str(tmp_path / "out")},
+    }
+    out = Pipeline.from_config(cfg).build(workers=0, progress=False).output
+    counts = manifest_of(out)["counts"]
+    assert sum(counts["skipped"].values()) == 10 and counts["read"] == 12
+    assert verify_build(out) == []
+    manifest = manifest_of(out)
+    manifest["counts"]["read"] += 1
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert any("read 13 != kept + dropped + quarantined + skipped 12" in p for p in verify_build(out))
