@@ -16,10 +16,11 @@ from tests.conftest import ROOT
 
 pytest.importorskip("ray", reason="engine ray needs the ray extra: pip install corpus[ray]")
 
-# Runs the real CLI in a fresh process (so it starts its own local Ray) with a hook that, at the
-# first "dedup" event, records the driver's descendants (the Ray processes), their listening TCP
-# sockets and the Ray session folder, then ends the driver as asked: "none" (the build goes on),
-# "raise" (a BuildError), "SIGTERM" or "SIGKILL".
+# Runs the real CLI in a fresh process (so it starts its own local Ray) with a hook
+# (``corpus.engines.ray.engine.on_event``) that, at the first "block_mapped" event (the map actors
+# are up), records the driver's descendants (the Ray processes), their listening TCP sockets and the
+# Ray session folder, then ends the driver as asked: "none" (the build goes on), "raise" (a
+# BuildError), "SIGTERM" or "SIGKILL".
 PROBE = """
 import json, os, signal, sys
 import ray
@@ -73,7 +74,7 @@ def listening(pids):
 done = False
 def hook(name, n):
     global done
-    if name != "dedup" or done:
+    if name != "block_mapped" or done:
         return
     done = True
     procs = descendants(os.getpid())
