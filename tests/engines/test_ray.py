@@ -255,7 +255,7 @@ def test_options_without_a_distributed_form_work_and_give_the_local_bytes(ray_cl
 @pytest.mark.parametrize(
     "alone", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["sample", "alone"]
 )
-def test_repeated_lines_same_as_local(ray_cluster, tmp_path, sample_article, alone):
+def test_repeated_lines_same_as_local(ray_cluster, tmp_path, sample_article, alone, monkeypatch):
     """repeated_lines (on in configs/sample.yaml) on pages of a multi-page site, a small site, a page of
     furniture only (dropped) and an exact copy, in two input files: the local engine's bytes."""
     from corpus.config import load_yaml
@@ -275,7 +275,8 @@ def test_repeated_lines_same_as_local(ray_cluster, tmp_path, sample_article, alo
         "block_size": 4000,
         "output": {"path": "x"},
     }
-    assert distributable(Pipeline.from_config(config)) is not None  # the distributed form
+    assert distributable(Pipeline.from_config(config)) is not None
+    monkeypatch.setenv("CORPUS_RAY_DEDUP", "distributed")  # and forced: these are few documents
     local, _ = build_both(tmp_path, config)
     # alone: no exact_dedup drops the copy, no strip_boilerplate takes the sign-up line first
     removed = 9 * 4 + 3 if alone else 8 * 3 + 3
@@ -374,8 +375,11 @@ def blocks_data(tmp_path_factory):
     return tmp, reference
 
 
-def test_several_blocks_same_as_local(ray_cluster, blocks_data, tmp_path, monkeypatch):
-    """Two input files, the large one cut into byte ranges: one shard per block, the local bytes."""
+@pytest.mark.parametrize("dedup", ["one-task", "distributed"])
+def test_several_blocks_same_as_local(ray_cluster, blocks_data, tmp_path, monkeypatch, dedup):
+    """Two input files, the large one cut into byte ranges: one shard per block, the local bytes,
+    whether one task decides or exact and near dedup run as distributed steps."""
+    monkeypatch.setenv("CORPUS_RAY_DEDUP", dedup)
     from corpus.engines.ray.engine import RayEngine
     from corpus.io.read.listing import expand_inputs
 
