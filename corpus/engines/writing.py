@@ -165,7 +165,10 @@ def write_block(
     for i, doc in enumerate(documents(t)):
         kind = kinds[i]
         if doc is None:
-            info = json.loads(infos[i])
+            try:
+                info = json.loads(infos[i])
+            except (TypeError, ValueError) as exc:
+                raise work.not_ours(block_name("map", number, ".parquet"), f"row {i}: info {exc}") from None
             if kind == QUARANTINED:
                 quarantine_log.append(json.dumps(info, ensure_ascii=False, sort_keys=True) + "\n")
             elif kind == SKIPPED:

@@ -192,6 +192,9 @@ def data_context() -> Iterator[Any]:
     ctx = before.copy()
     ctx.execution_options.preserve_order = False
     ctx.enable_progress_bars = False
+    # a task's own exception (a BuildError naming a file) comes back as itself, not wrapped in
+    # Ray Data's UserCodeException, whose cause does not survive pickling
+    ctx.raise_original_map_exception = True
     ctx.print_on_execution_start = False
     ctx.shuffle_strategy = ShuffleStrategy(os.environ.get("CORPUS_RAY_SHUFFLE", "sort_shuffle_pull_based"))
     # A failed task comes back to the build as its exception (a BuildError stops the build with
