@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         return status
     except KeyboardInterrupt:
         resumes = args.command in ("build", "dedup")
-        tail = "; run the same command again to resume from its checkpoints" if resumes else ""
+        tail = "; run the same command again to resume from its committed blocks" if resumes else ""
         fresh_line = "\n" if sys.stderr.isatty() else ""  # past the ^C and any progress bar
         print(f"{fresh_line}corpus: interrupted{tail}", file=sys.stderr)
         return 130
