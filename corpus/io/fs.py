@@ -30,7 +30,7 @@ _SECRET = re.compile(r"(://)[^/@]*@")
 def is_url(path: str | Path) -> bool:
     """True for ``scheme://...`` other than ``file://``.
 
-    >>> is_url("s3://b/k"), is_url("data/x.jsonl"), is_url("file:///tmp/x")
+    >>> is_url("s3://b/k"), is_url("data/x.jsonl"), is_url("file:///x")
     (True, False, False)
     """
     m = _SCHEME.match(str(path))
