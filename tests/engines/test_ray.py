@@ -32,6 +32,7 @@ from corpus.errors import BuildError
 from corpus.options import Option
 from corpus.stages.base import Outcome, Stage
 from tests.conftest import ROOT, shared_path
+from tests.engines.test_resume import committed, events
 
 ray = pytest.importorskip("ray", reason="engine ray needs the ray extra: pip install corpus[ray]")
 
@@ -499,16 +500,6 @@ def cli(cwd, *args: str, killer: tuple[str, str, int] | None = None, log: Path |
     return subprocess.run(
         [sys.executable, *prefix, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300
     )
-
-
-def events(log: Path) -> list[tuple[str, int]]:
-    if not log.exists():
-        return []
-    return [(name, int(n)) for name, n in (line.split() for line in log.read_text().splitlines())]
-
-
-def committed(work: Path, phase: str) -> set[int]:
-    return {int(p.name[6:12]) for p in (work / phase).glob("block-*.json")}
 
 
 def wait_until_idle(cpus: float = 2, timeout: float = 60) -> None:
