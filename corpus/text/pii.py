@@ -84,7 +84,11 @@ _EMAIL_DOMAIN_RE = re.compile(r"(?:[^\W_](?:[\w-]{0,62}[^\W_])?\.)+([^\W\d_]{2,6
 _FILE_EXTENSIONS = frozenset("png jpg jpeg gif svg webp bmp ico css js pdf html htm txt".split())
 _COLUMNS_RE = re.compile(r"[0-9(](?:[0-9\-.()/]| (?! ))*[0-9)]")  # a run, cut at double spaces
 _DATE_RE = re.compile(r"[0-9]{4}([-./])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([-./])[0-9]{1,2}\2[0-9]{4}")
+_THOUSANDS_RE = re.compile(r"[0-9]{1,2}(?:([ .])[0-9]{3})(?:\1[0-9]{3})+")
+_RANGE_RE = re.compile(r"[1-9][0-9]*-[0-9]+")
+_GROUPS_RE = re.compile(r"[0-9]+")
 _DECIMAL_RE = re.compile(r"[0-9]+\.[0-9]+")
+_CARD_GLUED = _GLUED_BEFORE | frozenset(".,-")  # 0.651416873060081 is a fraction, mpath-3533... an id
 _PHONE_GLUED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_/\\.=#-")
 _PHONE_CUE_RE = re.compile(
     r"(?i)(?:\btel|\bphone|\bfon|\bfax|\bcall|\bmobile?|\bcell|\bhandy|\btéléphone|\btelefono|\bteléfono"
@@ -213,17 +217,17 @@ def _phone_candidates(text: str, runs: list[tuple[int, int]]) -> list[tuple[int,
                 continue
             if body.count(".") >= 3 and any(len(g) != 2 for g in body.split(".")):
                 continue
+            if _THOUSANDS_RE.fullmatch(body) or _RANGE_RE.fullmatch(body):  # 2 147 483 648, 16384-32768
+                continue
+            if sum(len(g) == 1 for g in _GROUPS_RE.findall(body)) >= 3:  # 1 2 3 4 5 6 7
+                continue
             out.append((start, end))
     return out
 
 
 def _bare(text: str, start: int, end: int) -> bool:
     """A run of digits alone, with no phone cue ("Tel.", "phone" ...) before it: not a phone."""
-    return (
-        text[start:end].isdigit()
-        and text[start - 1 : start] != "("
-        and not _PHONE_CUE_RE.search(text, max(0, start - 24), start)
-    )
+    return text[start:end].isdigit() and not _PHONE_CUE_RE.search(text, max(0, start - 24), start)
 
 
 def _add(found: list[Match], new: list[Match]) -> None:
@@ -261,9 +265,21 @@ def _find_ipv4(text: str, runs: list[tuple[int, int]], scope: str) -> list[Match
         if text.count(".", start, end) < 3:
             continue
         for m in _IPV4_RE.finditer(text, start, min(len(text), end + 2)):
-            if ip_scope_ok(m.group(), scope) and not _refers(text, m.start()):
+            if ip_scope_ok(m.group(), scope) and not _refers(text, m.start()) and not _section(text, m):
                 out.append(Match(m.start(), m.end(), "ip", m.group()))
     return out
+
+
+def _section(text: str, m: re.Match[str]) -> bool:
+    """A section number: a heading ("12.2.2.4. Title" at a line start) or a cross-reference
+    followed by its quoted title ("see Section 1.3.3.1, “Existing ...”")."""
+    after = text[m.end() : m.end() + 3]
+    if after[:1] == "," and after[1:2] == " " and after[2:3] in "“\"«„‘'":
+        return True
+    if after[:1] != "." or not after[1:2].isspace():
+        return False
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    return not text[line_start : m.start()].strip()
 
 
 def _find_ipv6(text: str, scope: str) -> list[Match]:
@@ -285,6 +301,7 @@ def _find_ipv6(text: str, scope: str) -> list[Match]:
             not (before.isalnum() or before in "_:")
             and not (after.isalnum() or after in "_")
             and cand.count(":") >= 2
+            and _v6_groups_ok(cand)
             and "." not in cand.rstrip("0123456789.")[:-1]  # dots only in an IPv4 tail
             and ip_scope_ok(cand, scope)
             and ":" in canonical_ip(cand)
@@ -292,6 +309,13 @@ def _find_ipv6(text: str, scope: str) -> list[Match]:
             out.append(Match(lo, lo + len(cand), "ip", canonical_ip(cand)))
         m = _V6_HINT_RE.search(text, max(hi, m.end()))
     return out
+
+
+def _v6_groups_ok(cand: str) -> bool:
+    """Enough of an address to be one: 3+ groups, or 2 with a full first group ('2001::1');
+    '-f::' (an option list), '::1:25' (netstat's address and port) are not."""
+    groups = [g for g in cand.split(":") if g]
+    return len(groups) >= 3 or (len(groups) == 2 and len(groups[0]) == 4)
 
 
 def _find_cards(text: str, runs: list[tuple[int, int]]) -> list[Match]:
@@ -303,7 +327,7 @@ def _find_cards(text: str, runs: list[tuple[int, int]]) -> list[Match]:
             raw = m.group()
             digits = raw.replace(" ", "").replace("-", "")
             seps = set(raw) - set("0123456789")
-            if len(seps) > 1 or (m.start() and text[m.start() - 1] in _GLUED_BEFORE):
+            if len(seps) > 1 or (m.start() and text[m.start() - 1] in _CARD_GLUED):
                 continue
             if seps:
                 groups = re.split(r"[ \-]", raw)

@@ -109,8 +109,9 @@ def iban_ok(candidate: str) -> bool:
 def ip_scope_ok(candidate: str, scope: str = "public") -> bool:
     """A valid IPv4/IPv6 address, and, when ``scope`` is "public", a globally routable one
     (``ipaddress``'s ``is_global``: not private, loopback, link-local, documentation, shared or
-    reserved), as datatrove's PIIFormatter decides. IPv4 octets with a leading zero are refused
-    (``ipaddress`` does too: they read as octal in some tools and are usually not addresses).
+    reserved), as datatrove's PIIFormatter decides, and not multicast (a group, not a host).
+    IPv4 octets with a leading zero are refused (``ipaddress`` does too: some tools read them as
+    octal). '::' and '0.0.0.0' are never addresses here.
 
     >>> ip_scope_ok("203.0.113.7"), ip_scope_ok("2001:db8::1"), ip_scope_ok("2a00:1450:4001:81c::200e")
     (False, False, True)
@@ -123,7 +124,7 @@ def ip_scope_ok(candidate: str, scope: str = "public") -> bool:
         return False
     if addr.is_unspecified:  # '::' and '0.0.0.0' are syntax ('std::'), not anyone's address
         return False
-    return scope == "all" or addr.is_global
+    return scope == "all" or (addr.is_global and not addr.is_multicast)
 
 
 def canonical_ip(candidate: str) -> str:
