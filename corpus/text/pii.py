@@ -74,7 +74,7 @@ _IPV4_RE = re.compile(
     r"(?<![\w.\-])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
     r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?![\w\-]|\.[0-9])"
 )
-_CARD_RE = re.compile(r"(?<![0-9])(?<![0-9][ \-])[0-9](?:[ \-]?[0-9]){12,18}(?![0-9]|[ \-][0-9])")
+_CARD_RE = re.compile(r"(?<![0-9])(?<![0-9]{2}[ \-])[0-9](?:[ \-]?[0-9]){12,18}(?![0-9]|[ \-][0-9])")
 _IBAN_START_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}")
 _V6_HINT_RE = re.compile(r":[0-9A-Fa-f]{0,4}:")
 _V6_CHARS = frozenset("0123456789abcdefABCDEF:.")
@@ -321,21 +321,27 @@ def _v6_groups_ok(cand: str) -> bool:
 def _find_cards(text: str, runs: list[tuple[int, int]]) -> list[Match]:
     out = []
     for start, end in runs:
-        if end - start < 13:
-            continue
-        for m in _CARD_RE.finditer(text, start, min(len(text), end + 2)):
-            raw = m.group()
-            digits = raw.replace(" ", "").replace("-", "")
-            seps = set(raw) - set("0123456789")
-            if len(seps) > 1 or (m.start() and text[m.start() - 1] in _CARD_GLUED):
-                continue
-            if seps:
-                groups = re.split(r"[ \-]", raw)
-                if len(groups[0]) != 4 or any(not 4 <= len(g) <= 6 for g in groups[1:-1]):
-                    continue
-            if is_card_number(digits) and not _refers(text, m.start()):
-                out.append(Match(m.start(), m.end(), "credit_card", digits))
+        stop = min(len(text), end + 2)
+        m = _CARD_RE.search(text, start, stop) if end - start >= 13 else None
+        while m:
+            if _card_ok(text, m):
+                out.append(Match(m.start(), m.end(), "credit_card", re.sub(r"[ \-]", "", m.group())))
+                m = _CARD_RE.search(text, m.end(), stop)
+            else:  # '8.8.8.8 4111...': the candidate from the last '8' fails, the card after it not
+                m = _CARD_RE.search(text, m.start() + 1, stop)
     return out
+
+
+def _card_ok(text: str, m: re.Match[str]) -> bool:
+    raw = m.group()
+    seps = set(raw) - set("0123456789")
+    if len(seps) > 1 or (m.start() and text[m.start() - 1] in _CARD_GLUED):
+        return False
+    if seps:
+        groups = re.split(r"[ \-]", raw)
+        if len(groups[0]) != 4 or any(not 4 <= len(g) <= 6 for g in groups[1:-1]):
+            return False
+    return is_card_number(re.sub(r"[ \-]", "", raw)) and not _refers(text, m.start())
 
 
 def _find_ibans(text: str, runs: list[tuple[int, int]]) -> list[Match]:
