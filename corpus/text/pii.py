@@ -37,7 +37,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from types import ModuleType
 from typing import NamedTuple
 
 from corpus.document import Edit
@@ -49,7 +48,10 @@ from corpus.text.pii_checks import (
     ip_scope_ok,
     is_card_number,
     phone_digit_counts,
+    section_number,
+    v6_groups_ok,
 )
+from corpus.text.pii_phone import any_valid, bare_number, phone_candidates
 
 TYPES = ("email", "phone", "ip", "credit_card", "iban")
 MODES = ("placeholder", "pseudonym")
@@ -82,18 +84,7 @@ _EMAIL_LOCAL_RE = re.compile(r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-
 _LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+/=?^_`{|}~-")
 _EMAIL_DOMAIN_RE = re.compile(r"(?:[^\W_](?:[\w-]{0,62}[^\W_])?\.)+([^\W\d_]{2,63})(?![\w-]|\.[^\W_])")
 _FILE_EXTENSIONS = frozenset("png jpg jpeg gif svg webp bmp ico css js pdf html htm txt".split())
-_COLUMNS_RE = re.compile(r"[0-9(](?:[0-9\-.()/]| (?! ))*[0-9)]")  # a run, cut at double spaces
-_DATE_RE = re.compile(r"[0-9]{4}([-./])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([-./])[0-9]{1,2}\2[0-9]{4}")
-_THOUSANDS_RE = re.compile(r"[0-9]{1,2}(?:([ .])[0-9]{3})(?:\1[0-9]{3})+")
-_RANGE_RE = re.compile(r"[1-9][0-9]*-[0-9]+")
-_GROUPS_RE = re.compile(r"[0-9]+")
-_DECIMAL_RE = re.compile(r"[0-9]+\.[0-9]+")
 _CARD_GLUED = _GLUED_BEFORE | frozenset(".,-")  # 0.651416873060081 is a fraction, mpath-3533... an id
-_PHONE_GLUED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_/\\.=#-")
-_PHONE_CUE_RE = re.compile(
-    r"(?i)(?:\btel|\bphone|\bfon|\bfax|\bcall|\bmobile?|\bcell|\bhandy|\btéléphone|\btelefono|\bteléfono"
-    r"|\btelefoon|☎|📞)[^\n0-9]{0,12}$"
-)
 
 
 class Match(NamedTuple):
@@ -165,16 +156,16 @@ class PIIFinder:
         import phonenumbers
 
         out: list[Match] = []
-        for start, end in _phone_candidates(text, runs):
+        for start, end in phone_candidates(text, runs):
             plus = "+" in text[max(0, start - 2) : start]
             digits = len(_DIGITS_RE.findall(text, start, end))
             if plus:
                 regions = [self.regions[0] if self.regions else "ZZ"] if 7 <= digits <= 17 else []
             else:
                 regions = [r for r, n in self.counts.items() if min(n) <= digits <= max(n) + 1]
-            if not regions or (not plus and _bare(text, start, end)) or _refers(text, start):
+            if not regions or (not plus and bare_number(text, start, end)) or _refers(text, start):
                 continue
-            if not _any_valid(phonenumbers, text[start - 2 if plus else start : end], regions):
+            if not any_valid(phonenumbers, text[start - 2 if plus else start : end], regions):
                 continue  # the matcher below is slow on numbers that are not valid (~1 ms each)
             lo = max(0, start - 3)
             line_end = text.find("\n", end)
@@ -190,44 +181,6 @@ class PIIFinder:
                     value = phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
                     out.append(Match(s, e, "phone", value))
         return out
-
-
-def _any_valid(phonenumbers: ModuleType, candidate: str, regions: list[str]) -> bool:
-    """Whether ``candidate`` parses as a valid number of one of ``regions`` (or with its '+')."""
-    for region in regions:
-        try:
-            if phonenumbers.is_valid_number(phonenumbers.parse(candidate, region)):
-                return True
-        except phonenumbers.NumberParseException:
-            pass
-    return False
-
-
-def _phone_candidates(text: str, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The numeric runs that may be phone numbers: split at double spaces (table columns), not
-    glued to a word, path or number before, and not a date, a decimal or a dotted version/IP."""
-    out = []
-    for run_start, run_end in runs:
-        for part in _COLUMNS_RE.finditer(text, run_start, run_end):
-            start, end = part.span()
-            body = part.group()
-            if end - start < 7 or (start and text[start - 1] in _PHONE_GLUED):
-                continue
-            if _DATE_RE.search(body) or _DECIMAL_RE.fullmatch(body):
-                continue
-            if body.count(".") >= 3 and any(len(g) != 2 for g in body.split(".")):
-                continue
-            if _THOUSANDS_RE.fullmatch(body) or _RANGE_RE.fullmatch(body):  # 2 147 483 648, 16384-32768
-                continue
-            if sum(len(g) == 1 for g in _GROUPS_RE.findall(body)) >= 3:  # 1 2 3 4 5 6 7
-                continue
-            out.append((start, end))
-    return out
-
-
-def _bare(text: str, start: int, end: int) -> bool:
-    """A run of digits alone, with no phone cue ("Tel.", "phone" ...) before it: not a phone."""
-    return text[start:end].isdigit() and not _PHONE_CUE_RE.search(text, max(0, start - 24), start)
 
 
 def _add(found: list[Match], new: list[Match]) -> None:
@@ -265,21 +218,13 @@ def _find_ipv4(text: str, runs: list[tuple[int, int]], scope: str) -> list[Match
         if text.count(".", start, end) < 3:
             continue
         for m in _IPV4_RE.finditer(text, start, min(len(text), end + 2)):
-            if ip_scope_ok(m.group(), scope) and not _refers(text, m.start()) and not _section(text, m):
+            if (
+                ip_scope_ok(m.group(), scope)
+                and not _refers(text, m.start())
+                and not section_number(text, m.start(), m.end())
+            ):
                 out.append(Match(m.start(), m.end(), "ip", m.group()))
     return out
-
-
-def _section(text: str, m: re.Match[str]) -> bool:
-    """A section number: a heading ("12.2.2.4. Title" at a line start) or a cross-reference
-    followed by its quoted title ("see Section 1.3.3.1, “Existing ...”")."""
-    after = text[m.end() : m.end() + 3]
-    if after[:1] == "," and after[1:2] == " " and after[2:3] in "“\"«„‘'":
-        return True
-    if after[:1] != "." or not after[1:2].isspace():
-        return False
-    line_start = text.rfind("\n", 0, m.start()) + 1
-    return not text[line_start : m.start()].strip()
 
 
 def _find_ipv6(text: str, scope: str) -> list[Match]:
@@ -301,7 +246,7 @@ def _find_ipv6(text: str, scope: str) -> list[Match]:
             not (before.isalnum() or before in "_:")
             and not (after.isalnum() or after in "_")
             and cand.count(":") >= 2
-            and _v6_groups_ok(cand)
+            and v6_groups_ok(cand)
             and "." not in cand.rstrip("0123456789.")[:-1]  # dots only in an IPv4 tail
             and ip_scope_ok(cand, scope)
             and ":" in canonical_ip(cand)
@@ -309,13 +254,6 @@ def _find_ipv6(text: str, scope: str) -> list[Match]:
             out.append(Match(lo, lo + len(cand), "ip", canonical_ip(cand)))
         m = _V6_HINT_RE.search(text, max(hi, m.end()))
     return out
-
-
-def _v6_groups_ok(cand: str) -> bool:
-    """Enough of an address to be one: 3+ groups, or 2 with a full first group ('2001::1');
-    '-f::' (an option list), '::1:25' (netstat's address and port) are not."""
-    groups = [g for g in cand.split(":") if g]
-    return len(groups) >= 3 or (len(groups) == 2 and len(groups[0]) == 4)
 
 
 def _find_cards(text: str, runs: list[tuple[int, int]]) -> list[Match]:

@@ -136,6 +136,33 @@ def canonical_ip(candidate: str) -> str:
     return str(ipaddress.ip_address(candidate))
 
 
+def v6_groups_ok(cand: str) -> bool:
+    """Enough of an address to be one: 3+ groups, or 2 with a full first group ('2001::1');
+    '-f::' (an option list), '::1:25' (netstat's address and port) are not.
+
+    >>> v6_groups_ok("2001:db8::1"), v6_groups_ok("2001::1"), v6_groups_ok("f::"), v6_groups_ok("::1:25")
+    (True, True, False, False)
+    """
+    groups = [g for g in cand.split(":") if g]
+    return len(groups) >= 3 or (len(groups) == 2 and len(groups[0]) == 4)
+
+
+def section_number(text: str, start: int, end: int) -> bool:
+    """A section number: a heading ("12.2.2.4. Title" at a line start) or a cross-reference
+    followed by its quoted title ("see Section 1.3.3.1, “Existing ...”").
+
+    >>> section_number("\\n12.2.2.4. Starting", 1, 9), section_number("see 8.8.8.8. Then", 4, 11)
+    (True, False)
+    """
+    after = text[end : end + 3]
+    if after[:1] == "," and after[1:2] == " " and after[2:3] in "“\"«„‘'":
+        return True
+    if after[:1] != "." or not after[1:2].isspace():
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    return not text[line_start:start].strip()
+
+
 @cache
 def phone_digit_counts(region: str) -> frozenset[int]:
     """How many digits a national phone number of ``region`` can be written with: its possible

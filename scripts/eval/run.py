@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[2]
-SCORERS = ["encoding", "boilerplate", "technical", "handles", "language", "extraction", "neardup"]
+SCORERS = ["encoding", "boilerplate", "technical", "handles", "language", "extraction", "neardup", "pii"]
 
 
 def load(name: str) -> ModuleType:
