@@ -146,7 +146,8 @@ class PIIFinder:
             if "ip" in types:
                 if runs:
                     _add(found, _find_ipv4(text, runs, self.ip_scope))
-                _add(found, _find_ipv6(text, self.ip_scope))
+                if "::" in text or text.count(":") >= 7:  # compressed, or all 8 groups
+                    _add(found, _find_ipv6(text, self.ip_scope))
             if runs and "phone" in types:
                 _add(found, self._find_phones(text, runs))
         found.sort()
