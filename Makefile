@@ -11,7 +11,7 @@ REPO_ID ?= corpus-sample
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,fasttext,ray]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,fasttext,ray,cjk]"
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv and install the project with its dev extras

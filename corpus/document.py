@@ -36,6 +36,21 @@ FIELDS: tuple[Field, ...] = (
         False,
         "Free-form metadata. Written to datasets as a JSON string with sorted keys.",
     ),
+    Field(
+        "quality_signals",
+        "object",
+        "signals",
+        False,
+        "What quality stages in tag mode measured, one typed column per signal "
+        "(corpus.text.quality_signals); null when none ran in tag mode.",
+    ),
+    Field(
+        "quality_failed",
+        "array",
+        "strings",
+        False,
+        "The quality rules a document in tag mode failed, as stage.rule; null when none ran in tag mode.",
+    ),
 )
 
 
@@ -50,6 +65,8 @@ class Document:
     lang: str = ""
     lang_score: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
+    quality_signals: dict[str, float] = field(default_factory=dict)
+    quality_failed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,6 +88,8 @@ class Document:
         """The row as written to a dataset (meta serialised deterministically)."""
         row = self.to_dict()
         row["meta"] = json.dumps(self.meta, sort_keys=True, ensure_ascii=False)
+        row["quality_signals"] = self.quality_signals or None
+        row["quality_failed"] = self.quality_failed if self.quality_signals else None
         return row
 
 
@@ -89,12 +108,10 @@ def to_table(docs: list[Document], schema: Any):  # -> pyarrow.Table
     """
     import pyarrow as pa
 
-    columns = {
-        f.name: [_meta_json(d.meta) for d in docs]
-        if f.arrow_type == "json"
-        else [getattr(d, f.name) for d in docs]
-        for f in FIELDS
-    }
+    columns = {f.name: [getattr(d, f.name) for d in docs] for f in FIELDS[:6]}
+    columns["meta"] = [_meta_json(d.meta) for d in docs]
+    columns["quality_signals"] = [d.quality_signals or None for d in docs]
+    columns["quality_failed"] = [d.quality_failed if d.quality_signals else None for d in docs]
     return pa.Table.from_pydict(columns, schema=schema)
 
 
@@ -109,6 +126,7 @@ def from_batch(batch: Any) -> list[Document]:
         return [Document.from_dict(row) for row in batch.to_pylist()]
     # FIELDS' order is Document's (a test checks): one list per column, zipped back into rows.
     ids, texts, sources, urls, langs, scores, metas = (batch.column(i).to_pylist() for i in range(7))
+    signals, failed = _signal_columns(batch)
     return [
         Document(
             "" if i is None else str(i),
@@ -118,18 +136,47 @@ def from_batch(batch: Any) -> list[Document]:
             "" if lang is None else lang,
             0.0 if score is None else score,
             json.loads(m) if m and m != "{}" else {},
+            q,
+            f,
         )
-        for i, t, s, u, lang, score, m in zip(ids, texts, sources, urls, langs, scores, metas, strict=True)
+        for i, t, s, u, lang, score, m, q, f in zip(
+            ids, texts, sources, urls, langs, scores, metas, signals, failed, strict=True
+        )
     ]
+
+
+def _signal_columns(batch: Any) -> tuple[list[dict[str, float]], list[list[str]]]:
+    """The two quality columns as Document holds them: {} and [] for nulls, no null signals."""
+    column = batch.column(7)
+    n = len(column)
+    if column.null_count == n:
+        return [{}] * n, [[]] * n  # shared empties are never mutated: stages replace, not edit
+    signals = [{k: v for k, v in row.items() if v is not None} if row else {} for row in column.to_pylist()]
+    failed = [row or [] for row in batch.column(8).to_pylist()]
+    return signals, failed
 
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a Document, derived from FIELDS."""
+    from corpus.text.quality_signals import SIGNALS
+
     props: dict[str, Any] = {}
     for f in FIELDS:
         props[f.name] = {"type": f.json_type, "description": f.description}
         if f.name == "lang_score":
             props[f.name].update(minimum=0, maximum=1)
+    props["quality_signals"].update(
+        type=["object", "null"],
+        properties={
+            s.name: {
+                "type": ["integer" if s.kind == "int" else "number", "null"],
+                "description": s.description,
+            }
+            for s in SIGNALS.values()
+        },
+        additionalProperties=False,
+    )
+    props["quality_failed"].update(type=["array", "null"], items={"type": "string"})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "document.schema.json",
@@ -145,18 +192,22 @@ def json_schema() -> dict[str, Any]:
 @functools.cache
 def arrow_schema():  # -> pyarrow.Schema
     """The Arrow schema of written shards, derived from FIELDS."""
-    import pyarrow as pa
 
-    types = {"string": pa.string(), "float64": pa.float64(), "json": pa.string()}
-    return pa.schema([pa.field(f.name, types[f.arrow_type], nullable=not f.required) for f in FIELDS])
+    return features().arrow_schema
 
 
 def features():  # -> datasets.Features
     """The Hugging Face Features of written datasets, derived from FIELDS."""
-    from datasets import Features, Value
+    from datasets import Features, List, Value
+
+    from corpus.text.quality_signals import SIGNALS
 
     dtype = {"string": "string", "float64": "float64", "json": "string"}
-    return Features({f.name: Value(dtype[f.arrow_type]) for f in FIELDS})
+    kinds = {"int": "int64", "float": "float64"}
+    columns: dict[str, Any] = {f.name: Value(dtype[f.arrow_type]) for f in FIELDS if f.arrow_type in dtype}
+    columns["quality_signals"] = {s.name: Value(kinds[s.kind]) for s in SIGNALS.values()}
+    columns["quality_failed"] = List(Value("string"))
+    return Features(columns)
 
 
 @dataclass(frozen=True)

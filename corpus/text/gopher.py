@@ -1,0 +1,168 @@
+"""Gopher's quality and repetition signals (Rae et al. 2021, "Scaling Language Models", appendix A).
+
+Pure functions of a text: ``quality_signals`` and ``repetition_signals`` return the numbers, and
+``QUALITY_RULES`` / ``REPETITION_RULES`` say which comparison fails a document, in the order the
+reference implementation (datatrove 0.10.1's GopherQualityFilter and GopherRepetitionFilter)
+checks them, so a drop names the same first failed rule. Words are ``corpus.text.words``: spaCy's
+English tokenization, as datatrove counts them. The n-gram signals run over token ids in NumPy.
+
+>>> text = "The cat sat on the mat and looked at the dog.\\n" * 3
+>>> s = repetition_signals(text, words(text))
+>>> round(s["gopher_dup_line_frac"], 3), round(s["gopher_dup_line_char_frac"], 3)
+(0.5, 0.652)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+
+from corpus.text.words import Words, words
+
+__all__ = ["QUALITY_RULES", "REPETITION_RULES", "quality_signals", "repetition_signals", "words"]
+
+# Gopher's stop words (the paper, A.1.1: "the, be, to, of, and, that, have, with").
+STOP_WORDS = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
+
+# (rule, signal, comparison, option holding the threshold) in the reference order. Thresholds are
+# Gopher's, Table A1 and A.1.1: 50-100,000 words, mean word length 3-10, hash or ellipsis per word
+# <= 0.1, bullet lines <= 90%, ellipsis lines <= 30%, alphabetic words >= 80%, >= 2 stop words.
+QUALITY_RULES = (
+    ("short_doc", "gopher_words", "<", "min_doc_words"),
+    ("long_doc", "gopher_words", ">", "max_doc_words"),
+    ("short_mean_word", "gopher_mean_word_length", "<", "min_avg_word_length"),
+    ("long_mean_word", "gopher_mean_word_length", ">", "max_avg_word_length"),
+    ("too_many_hashes", "gopher_hash_ratio", ">", "max_symbol_word_ratio"),
+    ("too_many_ellipsis", "gopher_ellipsis_ratio", ">", "max_symbol_word_ratio"),
+    ("too_many_bullets", "gopher_bullet_lines_ratio", ">", "max_bullet_lines_ratio"),
+    ("too_many_end_ellipsis", "gopher_ellipsis_lines_ratio", ">", "max_ellipsis_lines_ratio"),
+    ("few_alpha_words", "gopher_alpha_words_ratio", "<", "min_alpha_words_ratio"),
+    ("few_stop_words", "gopher_stop_words", "<", "min_stop_words"),
+)
+# Table A1: duplicate line / paragraph fractions 0.30 (by count) and 0.20 (by characters); the most
+# frequent 2-, 3-, 4-gram's characters 0.20, 0.18, 0.16; repeated 5- to 10-grams 0.15 down to 0.10.
+REPETITION_RULES = (
+    ("dup_para_frac", "gopher_dup_para_frac", ">", "dup_para_frac"),
+    ("dup_para_char_frac", "gopher_dup_para_char_frac", ">", "dup_para_char_frac"),
+    ("dup_line_frac", "gopher_dup_line_frac", ">", "dup_line_frac"),
+    ("dup_line_char_frac", "gopher_dup_line_char_frac", ">", "dup_line_char_frac"),
+    *((f"top_{n}_gram", f"gopher_top_{n}_gram_frac", ">", f"top_{n}_gram_frac") for n in (2, 3, 4)),
+    *((f"dup_{n}_gram", f"gopher_dup_{n}_gram_frac", ">", f"dup_{n}_gram_frac") for n in range(5, 11)),
+)
+
+_PARAGRAPHS = re.compile(r"\n{2,}")
+_LINES = re.compile(r"\n+")
+_P = np.uint64(0x9E3779B97F4A7C15)  # odd: n-gram keys are polynomials in it, modulo 2**64
+
+
+def quality_signals(text: str, w: Words, stop_words: Iterable[str] = STOP_WORDS) -> dict[str, float]:
+    """The Gopher quality signals of ``text`` (``w`` its words)."""
+    n_tokens = len(w)
+    wordlike = ~w.symbol
+    n_words = int(wordlike.sum())
+    lines = text.splitlines() or [""]
+    bullets = sum(1 for s in lines if s.lstrip().startswith(("•", "-")))
+    ellipsis_lines = sum(1 for s in lines if s.rstrip().endswith(("...", "…")))
+    per_token = 1 / n_tokens if n_tokens else 0.0
+    return {
+        "gopher_words": n_words,
+        "gopher_mean_word_length": float(w.length[wordlike].mean()) if n_words else 0.0,
+        "gopher_hash_ratio": text.count("#") * per_token,
+        "gopher_ellipsis_ratio": (text.count("...") + text.count("…")) * per_token,
+        "gopher_bullet_lines_ratio": bullets / len(lines),
+        "gopher_ellipsis_lines_ratio": ellipsis_lines / len(lines),
+        "gopher_alpha_words_ratio": float(w.alpha.sum()) * per_token if n_tokens else 0.0,
+        "gopher_stop_words": w.has_tokens(frozenset(stop_words)),
+    }
+
+
+def _duplicates(parts: list[str]) -> tuple[int, int]:
+    """(repeated elements, their characters): every copy after the first counts."""
+    seen: set[str] = set()
+    count = chars = 0
+    for part in parts:
+        if part in seen:
+            count += 1
+            chars += len(part)
+        else:
+            seen.add(part)
+    return count, chars
+
+
+def _ngram_keys(ids: np.ndarray, n: int) -> np.ndarray:
+    """One uint64 key per n-gram of ``ids`` (equal n-grams, equal keys; others collide ~2**-64)."""
+    m = len(ids) - n + 1
+    keys = ids[:m].astype(np.uint64)
+    for j in range(1, n):
+        keys = keys * _P + ids[j : j + m].astype(np.uint64)
+    return keys
+
+
+def _window_sums(lengths: np.ndarray, n: int) -> np.ndarray:
+    c = np.concatenate(([0], np.cumsum(lengths)))
+    return c[n:] - c[:-n]
+
+
+def _top_ngram_chars(keys: np.ndarray, chars: np.ndarray) -> int:
+    """Characters of the most frequent n-gram times its count; ties go to the earliest n-gram."""
+    _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    best = counts.max()
+    winner = first[counts == best].min()
+    return int(chars[winner]) * int(best)
+
+
+def _repeated_chars(keys: np.ndarray, chars: np.ndarray, n: int) -> int:
+    """Characters of repeated n-grams, read left to right, a repeat skipping its n words (Gopher)."""
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    repeats = np.flatnonzero(first[inverse] != np.arange(len(keys)))
+    if not len(repeats):
+        return 0
+    key_list = keys.tolist()
+    seen: set[int] = set()
+    total = 0
+    pos = 0
+    for c in repeats.tolist():
+        if c < pos:
+            continue  # inside the words a repeat just consumed
+        seen.update(key_list[pos:c])  # first occurrences up to here: all new
+        if key_list[c] in seen:
+            total += int(chars[c])
+            pos = c + n
+        else:
+            seen.add(key_list[c])
+            pos = c + 1
+    return total
+
+
+def repetition_signals(text: str, w: Words) -> dict[str, float]:
+    """The Gopher repetition signals of ``text`` (``w`` its words); all 0 for an empty text."""
+    size = len(text)
+    if not size:
+        return {name: 0.0 for _, name, _, _ in REPETITION_RULES}
+    paragraphs = _PARAGRAPHS.split(text.strip())
+    para_dups, para_chars = _duplicates(paragraphs)
+    lines = _LINES.split(text)
+    line_dups, line_chars = _duplicates(lines)
+    out = {
+        "gopher_dup_para_frac": para_dups / len(paragraphs),
+        "gopher_dup_para_char_frac": para_chars / size,
+        "gopher_dup_line_frac": line_dups / len(lines),
+        "gopher_dup_line_char_frac": line_chars / size,
+    }
+    ids, lengths = w.ids, w.length
+    for n in (2, 3, 4):
+        if len(ids) < n:
+            out[f"gopher_top_{n}_gram_frac"] = 0.0
+            continue
+        chars = _window_sums(lengths, n) + (n - 1)  # joined with spaces
+        out[f"gopher_top_{n}_gram_frac"] = _top_ngram_chars(_ngram_keys(ids, n), chars) / size
+    any_repeat = len(ids) >= 5 and len(np.unique(_ngram_keys(ids, 5))) < len(ids) - 4
+    for n in range(5, 11):
+        if not any_repeat or len(ids) < n:  # no repeated 5-gram: no repeated longer n-gram either
+            out[f"gopher_dup_{n}_gram_frac"] = 0.0
+            continue
+        chars = _window_sums(lengths, n)  # joined without spaces, as the reference does
+        out[f"gopher_dup_{n}_gram_frac"] = _repeated_chars(_ngram_keys(ids, n), chars, n) / size
+    return out
