@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= configs/sample.yaml
 
-.PHONY: setup corpus test test-all test-py310 lint format eval bench bench-ab bench-neardup bench-ray bench-repeated publish clean
+.PHONY: setup corpus test test-all test-py310 lint format eval bench bench-ab bench-neardup bench-ray bench-repeated bench-filters publish clean
 BUILD  ?= build/sample
 REPO_ID ?= corpus-sample
 
@@ -69,6 +69,9 @@ bench-ab: $(STAMP)  ## the default pipeline at git revisions A and B, docs per C
 
 bench-ray: $(STAMP)  ## Ray engine scaling: docs/s and CPU on 1/2 CPUs, driver cost at 9k/27k/81k docs, two nodes (<= ~25 min; ARGS=--quick)
 	$(BIN)/python -m scripts.bench.ray_scaling $(ARGS)
+
+bench-filters: $(STAMP) $(BENCH_VENV)/.installed-stamp  ## the four quality stages vs datatrove 0.10.1: keep/drop parity, docs/CPU-s, pipeline end to end (~30 min the first time)
+	$(BIN)/python -m scripts.bench.filters --peer-python $(BENCH_VENV)/bin/python $(ARGS)
 
 bench-repeated: $(STAMP)  ## repeated_lines after strip_boilerplate: eval pages of multi-page sites, bench docs (~2 min)
 	$(BIN)/python -m scripts.bench.repeated_lines

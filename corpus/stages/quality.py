@@ -64,6 +64,8 @@ class QualityStage(Stage):
         failed = []
         for rule, signal, op, option in self.RULES:
             limit = getattr(self, option)
+            if signal not in values:
+                continue  # not measured: an earlier rule already failed (drop mode stops there)
             if limit is not None and limit != 0 and _COMPARE[op](values[signal], limit):
                 failed.append(rule)
         return failed
@@ -144,10 +146,15 @@ class GopherRepetition(QualityStage):
         },
     }
 
+    def configure(self) -> None:
+        self._limits = {signal: getattr(self, option) for _, signal, _, option in self.RULES}
+        self._limits = {k: v for k, v in self._limits.items() if v}
+
     def signals(self, doc: Document) -> dict[str, Any] | None:
         if not doc.text:
             return None
-        return gopher.repetition_signals(doc.text, words(doc.text, self.lang(doc)))
+        limits = self._limits if self.mode == "drop" else None
+        return gopher.repetition_signals(doc.text, words(doc.text, self.lang(doc)), limits)
 
 
 class FineWebQuality(QualityStage):

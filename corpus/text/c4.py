@@ -35,6 +35,7 @@ SENTENCE_MARKS = frozenset(
     "\U00011c41\U00011c42\U00016a6e\U00016a6f\U00016af5\U00016b37\U00016b38\U00016b44\U0001bc9f"
     "\U0001da88\U00011a42\U00011a43\U00011a9b\U00011a9c"
 )
+_POLICY = re.compile("|".join(map(re.escape, POLICY)))
 _MARK = re.compile("[" + re.escape("".join(sorted(SENTENCE_MARKS))) + "]")
 _CLOSERS = "".join(SENTENCE_MARKS) + "\"'”’)]"
 
@@ -89,7 +90,7 @@ def c4_lines(
         if len(line) > max_word_length >= 0 and any(len(w) > max_word_length for w in words_):
             out.removed.append(("too_long_word", raw))
             continue
-        if remove_citations:
+        if remove_citations and "[" in line:
             line = CITATION.sub("", line)
         if terminal_punct and (not line.endswith(END_PUNCTUATION) or line.endswith("...")):
             out.removed.append(("no_terminal_punct", raw))
@@ -109,7 +110,7 @@ def c4_lines(
             out.failed.append("curly_bracket")
             if stop_at_failure:
                 break
-        if policy and any(p in lower for p in POLICY):
+        if policy and _POLICY.search(lower):
             out.removed.append(("policy", raw))
             continue
         if min_sentences >= 0 and not (stop_at_failure and sentences >= min_sentences):

@@ -15,8 +15,6 @@ from __future__ import annotations
 from corpus.text.gopher import _duplicates
 from corpus.text.words import TERMINAL_PUNCTUATION
 
-_ENDINGS = tuple(TERMINAL_PUNCTUATION)
-
 # (rule, signal, comparison, option) in the reference order.
 RULES = (
     ("line_punct_ratio", "fineweb_line_punct_ratio", "<", "line_punct_thr"),
@@ -34,7 +32,7 @@ def fineweb_signals(text: str, n_words: int, short_line_length: int = 30) -> dic
     n = len(lines)
     newlines = text.count("\n")
     return {
-        "fineweb_line_punct_ratio": sum(1 for line in lines if line.endswith(_ENDINGS)) / n,
+        "fineweb_line_punct_ratio": sum(1 for line in lines if line[-1] in TERMINAL_PUNCTUATION) / n,
         "fineweb_short_line_ratio": sum(1 for line in lines if len(line) <= short_line_length) / n,
         "fineweb_char_dup_ratio": _duplicates(lines)[1] / (len(text) - newlines),
         "fineweb_newline_ratio": newlines / n_words if n_words else float(newlines > 0),

@@ -107,62 +107,101 @@ def _window_sums(lengths: np.ndarray, n: int) -> np.ndarray:
 
 def _top_ngram_chars(keys: np.ndarray, chars: np.ndarray) -> int:
     """Characters of the most frequent n-gram times its count; ties go to the earliest n-gram."""
-    _, first, counts = np.unique(keys, return_index=True, return_counts=True)
-    best = counts.max()
-    winner = first[counts == best].min()
-    return int(chars[winner]) * int(best)
+    ordered = np.sort(keys)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts = np.diff(np.append(starts, len(ordered)))
+    best = int(counts.max())
+    if best == 1:
+        return int(chars[0])  # all distinct: the first n-gram
+    tied = ordered[starts[counts == best]]
+    if len(tied) == 1:
+        winner = int(np.argmax(keys == tied[0]))
+    else:
+        winner = int(np.flatnonzero(np.isin(keys, tied))[0])
+    return int(chars[winner]) * best
 
 
-def _repeated_chars(keys: np.ndarray, chars: np.ndarray, n: int) -> int:
-    """Characters of repeated n-grams, read left to right, a repeat skipping its n words (Gopher)."""
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    repeats = np.flatnonzero(first[inverse] != np.arange(len(keys)))
-    if not len(repeats):
+def _repeating(ids: np.ndarray) -> np.ndarray:
+    """Sorted positions whose 5-gram occurs more than once (only there can a longer n-gram repeat)."""
+    keys = _ngram_keys(ids, 5)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return np.empty(0, dtype=np.int64)
+    marked = np.zeros(len(keys), dtype=bool)
+    marked[1:] |= same
+    marked[:-1] |= same
+    return np.sort(order[marked])
+
+
+def _repeated_chars(ids: np.ndarray, lengths: np.ndarray, where: np.ndarray, n: int) -> int:
+    """Characters of repeated n-grams, read left to right, a repeat skipping its n words (Gopher).
+
+    Only positions in ``where`` (a repeated 5-gram starts there) can hold a repeat or its first
+    copy; every other n-gram is unique, so the walk visits ``where`` alone.
+    """
+    where = where[where <= len(ids) - n]
+    if len(where) < 2:
         return 0
-    key_list = keys.tolist()
+    keys = ids[where].astype(np.uint64)
+    chars = lengths[where].copy()
+    for j in range(1, n):
+        keys = keys * _P + ids[where + j].astype(np.uint64)
+        chars += lengths[where + j]
     seen: set[int] = set()
     total = 0
     pos = 0
-    for c in repeats.tolist():
+    for c, key, size in zip(where.tolist(), keys.tolist(), chars.tolist(), strict=True):
         if c < pos:
             continue  # inside the words a repeat just consumed
-        seen.update(key_list[pos:c])  # first occurrences up to here: all new
-        if key_list[c] in seen:
-            total += int(chars[c])
+        if key in seen:
+            total += size
             pos = c + n
         else:
-            seen.add(key_list[c])
+            seen.add(key)
             pos = c + 1
     return total
 
 
-def repetition_signals(text: str, w: Words) -> dict[str, float]:
-    """The Gopher repetition signals of ``text`` (``w`` its words); all 0 for an empty text."""
-    size = len(text)
-    if not size:
-        return {name: 0.0 for _, name, _, _ in REPETITION_RULES}
+def repetition_signals(text: str, w: Words, limits: dict[str, float] | None = None) -> dict[str, float]:
+    """The Gopher repetition signals of ``text`` (``w`` its words).
+
+    With ``limits`` (signal -> largest value kept), measuring stops at the first signal over its
+    limit, in the reference's order: what dropping needs, for less work. Without, all are measured.
+    """
+    size = len(text) or 1
+    out: dict[str, float] = {}
+
+    def over(name: str, value: float) -> bool:
+        out[name] = value
+        limit = None if limits is None else limits.get(name)
+        return limit is not None and value > limit
+
     paragraphs = _PARAGRAPHS.split(text.strip())
     para_dups, para_chars = _duplicates(paragraphs)
+    if over("gopher_dup_para_frac", para_dups / len(paragraphs)):
+        return out
+    if over("gopher_dup_para_char_frac", para_chars / size):
+        return out
     lines = _LINES.split(text)
     line_dups, line_chars = _duplicates(lines)
-    out = {
-        "gopher_dup_para_frac": para_dups / len(paragraphs),
-        "gopher_dup_para_char_frac": para_chars / size,
-        "gopher_dup_line_frac": line_dups / len(lines),
-        "gopher_dup_line_char_frac": line_chars / size,
-    }
+    if over("gopher_dup_line_frac", line_dups / len(lines)):
+        return out
+    if over("gopher_dup_line_char_frac", line_chars / size):
+        return out
     ids, lengths = w.ids, w.length
     for n in (2, 3, 4):
-        if len(ids) < n:
-            out[f"gopher_top_{n}_gram_frac"] = 0.0
-            continue
-        chars = _window_sums(lengths, n) + (n - 1)  # joined with spaces
-        out[f"gopher_top_{n}_gram_frac"] = _top_ngram_chars(_ngram_keys(ids, n), chars) / size
-    any_repeat = len(ids) >= 5 and len(np.unique(_ngram_keys(ids, 5))) < len(ids) - 4
+        value = 0.0
+        if len(ids) >= n:
+            chars = _window_sums(lengths, n) + (n - 1)  # joined with spaces
+            value = _top_ngram_chars(_ngram_keys(ids, n), chars) / size
+        if over(f"gopher_top_{n}_gram_frac", value):
+            return out
+    where = _repeating(ids) if len(ids) >= 5 else np.empty(0, dtype=np.int64)
     for n in range(5, 11):
-        if not any_repeat or len(ids) < n:  # no repeated 5-gram: no repeated longer n-gram either
-            out[f"gopher_dup_{n}_gram_frac"] = 0.0
-            continue
-        chars = _window_sums(lengths, n)  # joined without spaces, as the reference does
-        out[f"gopher_dup_{n}_gram_frac"] = _repeated_chars(_ngram_keys(ids, n), chars, n) / size
+        # joined without spaces, as the reference does
+        value = _repeated_chars(ids, lengths, where, n) / size if len(where) else 0.0
+        if over(f"gopher_dup_{n}_gram_frac", value):
+            return out
     return out

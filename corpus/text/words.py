@@ -55,8 +55,8 @@ class _Rules:
 
     def __init__(self) -> None:
         data = json.loads(_RULES_FILE.read_text(encoding="utf-8"))
-        self.prefix = re.compile(data["prefix"]).search
-        self.suffix = re.compile(data["suffix"]).search
+        self.prefix = re.compile(data["prefix"]).match  # every alternative starts with ^
+        self._suffix = re.compile(data["suffix"]).search
         self.infix = re.compile(data["infix"]).finditer
         self.url = re.compile(data["url"]).match
         self.special: dict[str, list[str]] = data["special"]
@@ -68,6 +68,22 @@ class _Rules:
             if len(split) > 1:
                 self.merges.setdefault(split, pieces)
         self.longest = max((len(k) for k in self.merges), default=0)
+        self.starts = frozenset(k[0] for k in self.merges)
+
+    def suffix(self, string: str) -> re.Match[str] | None:
+        """The suffix pattern's match at the end of ``string``, searching only its last characters.
+
+        Suffixes are short (marks, units, "'s") except runs of periods; the pattern is searched in
+        the last 16 characters (with one more for look-behinds), and in the whole string when the
+        match could reach further back.
+        """
+        if len(string) <= 17:
+            return self._suffix(string)
+        tail = string[-17:]
+        m = self._suffix(tail, 1)
+        if m is None or m.start() > 1:
+            return m if m is None or tail[m.start() - 1] not in ".…" else self._suffix(string)
+        return self._suffix(string)
 
     def split(self, chunk: str, specials: bool = True) -> list[str]:
         """spaCy's Tokenizer._split_affixes then _attach_tokens, for one whitespace-free chunk."""
@@ -129,6 +145,10 @@ class _Rules:
         out: list[str] = []
         i = 0
         while i < len(pieces):
+            if pieces[i] not in self.starts:
+                out.append(pieces[i])
+                i += 1
+                continue
             for n in range(min(self.longest, len(pieces) - i), 1, -1):
                 found = self.merges.get(tuple(pieces[i : i + n]))
                 if found is not None:
@@ -162,11 +182,11 @@ class Vocab:
     ids are stable for the life of the process; they never leave it).
     """
 
-    def __init__(self, max_chunks: int = 200_000) -> None:
+    def __init__(self, max_chunks: int = 1_000_000) -> None:
         self.max_chunks = max_chunks
         self.ids: dict[str, int] = {}
         self.names: list[str] = []
-        self.chunks: dict[str, tuple[int, ...]] = {}
+        self.chunks: _Chunks = _Chunks(self)
         self._size = 0
         self._length = np.zeros(1024, dtype=np.int64)
         self._symbol = np.zeros(1024, dtype=bool)
@@ -191,19 +211,29 @@ class Vocab:
     def chunk(self, chunk: str) -> tuple[int, ...]:
         if len(self.chunks) >= self.max_chunks:
             self.chunks.clear()
-        ids = self.chunks[chunk] = tuple(map(self.token, self.split(chunk)))
+        ids = tuple(map(self.token, self.split(chunk)))
+        dict.__setitem__(self.chunks, chunk, ids)
         return ids
 
     def split(self, chunk: str) -> list[str]:
         """``split_chunk``, with the shapes most chunks have decided without the affix patterns."""
-        if chunk not in self._special:
-            if chunk.isalpha():
-                return [chunk]
-            head, last = chunk[:-1], chunk[-1]
-            if head.isascii() and head.isalpha() and head not in self._special:
-                if last in _PLAIN_SUFFIXES or (last == "." and head[-1].islower() and len(head) > 1):
-                    return [head, last]
-        return split_chunk(chunk)
+        if chunk in self._special:
+            return split_chunk(chunk)
+        if chunk.isalpha() or _WHOLE.fullmatch(chunk):
+            return [chunk]
+        m = _EDGED.fullmatch(chunk)
+        if m is None:
+            return split_chunk(chunk)
+        before, core, after, period = m.groups()
+        special = self._special
+        if core in special or (before and before[-1] + core in special):
+            return split_chunk(chunk)
+        if period and not after:
+            last = core.rpartition("-")[2]
+            if len(last) < 2 or not last[-1].islower() or last + "." in special:
+                return split_chunk(chunk)  # "A.", "x.", "Jan.": special cases or abbreviations
+        pieces = [*before, *_HYPHEN.split(core), *after, *period]
+        return _rules()._merge(pieces) if len(after) + len(period) > 1 or len(before) > 1 else pieces
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per token id: length, all-symbols, has-a-letter (views; valid until the next new token)."""
@@ -211,9 +241,24 @@ class Vocab:
         return self._length[:n], self._symbol[:n], self._alpha[:n]
 
 
-# A word of ASCII letters followed by one of these splits into the word and the mark (spaCy's
-# suffix rules; a test checks the shortcut against the full rules on the bench documents).
-_PLAIN_SUFFIXES = frozenset(',;:!?)"')
+# Shapes whose split the affix rules would give anyway (a test checks these shortcuts against the
+# full rules on every distinct chunk of bench documents): kept whole, ASCII letters joined by
+# '_' or followed by digits, options like "--all", dotted numbers; letters (hyphen-joined: split at
+# each hyphen) between opening and closing marks, each its own token, and a final period.
+_WHOLE = re.compile(r"[A-Za-z][A-Za-z_]*[A-Za-z]|(?:[A-Za-z][A-Za-z_]*)?[0-9]+|-+[a-z]+|[0-9]+(?:\.[0-9]+)+")
+_EDGED = re.compile(r"([(\"“‘$*\[{<]*)([A-Za-z]+(?:-[A-Za-z]+)*)([)\"”’,;:!?\]}*>]*)(\.?)")
+_HYPHEN = re.compile(r"(-)")
+
+
+class _Chunks(dict):
+    """chunk -> token ids; a chunk not yet seen is split on first look-up (``map`` stays in C)."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        super().__init__()
+        self.vocab = vocab
+
+    def __missing__(self, chunk: str) -> tuple[int, ...]:
+        return self.vocab.chunk(chunk)
 
 
 @dataclass
@@ -282,9 +327,7 @@ def words(text: str, lang: str = "en") -> Words:
             ids = [vocab.token(ch) for ch in text if not ch.isspace()]
         array = np.array(ids, dtype=np.int64)
     else:
-        memo = vocab.chunks
-        get = memo.get
-        parts = [get(c) or vocab.chunk(c) for c in text.split()]
+        parts = map(vocab.chunks.__getitem__, text.split())
         array = np.fromiter(chain.from_iterable(parts), dtype=np.int64)
     length, symbol, alpha = vocab.arrays()
     result = Words(array, length[array], symbol[array], alpha[array], vocab, segmenter)
