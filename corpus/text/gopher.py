@@ -80,15 +80,8 @@ def quality_signals(text: str, w: Words, stop_words: Iterable[str] = STOP_WORDS)
 
 def _duplicates(parts: list[str]) -> tuple[int, int]:
     """(repeated elements, their characters): every copy after the first counts."""
-    seen: set[str] = set()
-    count = chars = 0
-    for part in parts:
-        if part in seen:
-            count += 1
-            chars += len(part)
-        else:
-            seen.add(part)
-    return count, chars
+    distinct = set(parts)
+    return len(parts) - len(distinct), sum(map(len, parts)) - sum(map(len, distinct))
 
 
 def _ngram_keys(ids: np.ndarray, n: int) -> np.ndarray:
@@ -135,20 +128,32 @@ def _repeating(ids: np.ndarray) -> np.ndarray:
     return np.sort(order[marked])
 
 
-def _repeated_chars(ids: np.ndarray, lengths: np.ndarray, where: np.ndarray, n: int) -> int:
+def _repeated_chars(
+    ids: np.ndarray, lengths: np.ndarray, where: np.ndarray, n: int, stop: float = float("inf")
+) -> int:
     """Characters of repeated n-grams, read left to right, a repeat skipping its n words (Gopher).
 
     Only positions in ``where`` (a repeated 5-gram starts there) can hold a repeat or its first
-    copy; every other n-gram is unique, so the walk visits ``where`` alone.
+    copy, and of those only the ones whose n-gram occurs again: every other n-gram is unique, is
+    never skipped to and never matched, so the walk visits those positions alone. It stops once
+    the count passes ``stop``.
     """
     where = where[where <= len(ids) - n]
     if len(where) < 2:
         return 0
     keys = ids[where].astype(np.uint64)
-    chars = lengths[where].copy()
     for j in range(1, n):
         keys = keys * _P + ids[where + j].astype(np.uint64)
-        chars += lengths[where + j]
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return 0
+    marked = np.zeros(len(keys), dtype=bool)
+    marked[order[1:][same]] = True
+    marked[order[:-1][same]] = True
+    where, keys = where[marked], keys[marked]
+    chars = _window_sums(lengths, n)[where]
     seen: set[int] = set()
     total = 0
     pos = 0
@@ -157,6 +162,8 @@ def _repeated_chars(ids: np.ndarray, lengths: np.ndarray, where: np.ndarray, n: 
             continue  # inside the words a repeat just consumed
         if key in seen:
             total += size
+            if total > stop:
+                break
             pos = c + n
         else:
             seen.add(key)
@@ -200,8 +207,11 @@ def repetition_signals(text: str, w: Words, limits: dict[str, float] | None = No
             return out
     where = _repeating(ids) if len(ids) >= 5 else np.empty(0, dtype=np.int64)
     for n in range(5, 11):
+        name = f"gopher_dup_{n}_gram_frac"
+        limit = None if limits is None else limits.get(name)
+        stop = limit * size if limit is not None else float("inf")
         # joined without spaces, as the reference does
-        value = _repeated_chars(ids, lengths, where, n) / size if len(where) else 0.0
-        if over(f"gopher_dup_{n}_gram_frac", value):
+        value = _repeated_chars(ids, lengths, where, n, stop) / size if len(where) else 0.0
+        if over(name, value):
             return out
     return out
