@@ -36,7 +36,15 @@ from corpus.dedup.near import verdict
 from corpus.document import Document
 from corpus.engines import phases
 from corpus.engines.keys import KeyCodec
-from corpus.engines.mapping import DOC_COLUMNS, SHIFT, SURVIVED, documents, read_part
+from corpus.engines.mapping import (
+    DOC_COLUMNS,
+    QUALITY_COLUMNS,
+    SHIFT,
+    SURVIVED,
+    documents,
+    quality_type,
+    read_part,
+)
 from corpus.engines.work import DECIDED, WorkFolder, block_name, dump
 from corpus.errors import BuildError
 from corpus.stages.base import Outcome
@@ -133,7 +141,7 @@ def _survivors(pipeline: Any, work: WorkFolder, blocks: int) -> Iterator[tuple[i
     codecs = [KeyCodec.of(step) for step in pipeline.worker_steps]
     keys = [f"key{k}" for k in range(len(codecs))]
     for b in range(blocks):
-        t = read_part(work, b, ["idx", "kind", *DOC_COLUMNS, *keys])
+        t = read_part(work, b, ["idx", "kind", *DOC_COLUMNS, *QUALITY_COLUMNS, *keys])
         idxs = t["idx"].to_pylist()
         cols = [t[k].to_pylist() for k in keys]
         for i, doc in enumerate(documents(t)):
@@ -159,6 +167,7 @@ class _Spool:
     SCHEMA = pa.schema(
         [("idx", pa.int64()), ("kind", pa.int8())]
         + [(n, pa.float64() if n == "lang_score" else pa.string()) for n in DOC_COLUMNS]
+        + [("quality_signals", quality_type()), ("quality_failed", pa.list_(pa.string()))]
     )
 
     def __init__(self, work: WorkFolder, name: str) -> None:
@@ -186,6 +195,8 @@ class _Spool:
                     else getattr(d, name)
                     for _, d in self.rows
                 ]
+            cols["quality_signals"] = [d.quality_signals or None for _, d in self.rows]
+            cols["quality_failed"] = [d.quality_failed if d.quality_signals else None for _, d in self.rows]
             self.writer.write_table(pa.Table.from_pydict(cols, schema=self.SCHEMA))
             self.rows = []
 

@@ -33,6 +33,7 @@ from corpus.stats import Stats
 QUARANTINED, DROPPED, SURVIVED, SKIPPED = 0, 1, 2, 3
 SHIFT = 32  # idx = block << 32 | position in the block
 DOC_COLUMNS = ["id", "text", "source", "url", "lang", "lang_score", "meta"]
+QUALITY_COLUMNS = ["quality_signals", "quality_failed"]  # what tag-mode quality stages recorded
 
 
 def part_schema(steps: int) -> pa.Schema:
@@ -48,11 +49,19 @@ def part_schema(steps: int) -> pa.Schema:
             ("lang", pa.string()),
             ("lang_score", pa.float64()),
             ("meta", pa.string()),
+            ("quality_signals", quality_type()),
+            ("quality_failed", pa.list_(pa.string())),
             ("length", pa.int64()),
             ("info", pa.binary()),
             *[(f"key{k}", pa.binary()) for k in range(steps)],
         ]
     )
+
+
+def quality_type() -> pa.DataType:
+    from corpus.document import arrow_schema
+
+    return arrow_schema().field("quality_signals").type
 
 
 def _meta(meta: dict[str, Any]) -> str:
@@ -78,11 +87,15 @@ class _Rows:
             for name in DOC_COLUMNS[:6]:
                 c[name].append(getattr(doc, name))
             c["meta"].append(_meta(doc.meta))
+            c["quality_signals"].append(doc.quality_signals or None)
+            c["quality_failed"].append(doc.quality_failed if doc.quality_signals else None)
             c["length"].append(len(doc.text))
         else:
             c["length"].append(None)
             for name in DOC_COLUMNS:
                 c[name].append(None)
+            c["quality_signals"].append(None)
+            c["quality_failed"].append(None)
             if kind == DROPPED:
                 c["id"][-1] = info[0]
         c["info"].append(None if info is None else dump(info))
@@ -180,11 +193,18 @@ def documents(t: pa.Table) -> list[Document | None]:
     """The survivors of a part's rows as Documents (None for other rows), in row order."""
     kinds = t["kind"].to_pylist()
     cols = [t[name].to_pylist() for name in DOC_COLUMNS]
+    tagged = "quality_signals" in t.column_names and t["quality_signals"].null_count < len(t)
+    signals = t["quality_signals"].to_pylist() if tagged else None
+    failed = t["quality_failed"].to_pylist() if tagged else None
     out: list[Document | None] = []
     for i, kind in enumerate(kinds):
         if kind != SURVIVED:
             out.append(None)
             continue
         doc_id, text, source, url, lang, score, meta = (col[i] for col in cols)
-        out.append(Document(doc_id, text, source, url, lang, score, json.loads(meta) if meta != "{}" else {}))
+        doc = Document(doc_id, text, source, url, lang, score, json.loads(meta) if meta != "{}" else {})
+        if signals is not None and signals[i]:
+            doc.quality_signals = {k: v for k, v in signals[i].items() if v is not None}
+            doc.quality_failed = failed[i] or []
+        out.append(doc)
     return out

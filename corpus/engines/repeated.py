@@ -19,7 +19,7 @@ from corpus.dedup.lines import RepeatedLines
 from corpus.dedup.near import NearDedup
 from corpus.engines.deciding import exact_outcome, near_outcome, read_fates
 from corpus.engines.keys import KeyCodec
-from corpus.engines.mapping import DOC_COLUMNS, documents, read_part
+from corpus.engines.mapping import DOC_COLUMNS, QUALITY_COLUMNS, documents, read_part
 from corpus.engines.work import WorkFolder
 from corpus.errors import BuildError
 
@@ -39,7 +39,9 @@ def learn_repeated(pipeline: Any, work: WorkFolder, blocks: int) -> int:
     repeated.reset()
     for b in range(blocks):
         fates = read_fates(work, b)
-        t = read_part(work, b, ["idx", "kind", *DOC_COLUMNS, *([f"key{k}"] if k is not None else [])])
+        t = read_part(
+            work, b, ["idx", "kind", *DOC_COLUMNS, *QUALITY_COLUMNS, *([f"key{k}"] if k is not None else [])]
+        )
         idxs = t["idx"].to_pylist()
         keys = t[f"key{k}"].to_pylist() if k is not None else None
         for i, doc in enumerate(documents(t)):

@@ -90,11 +90,6 @@ def test_tag_mode_writes_typed_signal_columns(tag_build, bench_docs):
         assert got == tagged, name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the local engine's map parts carry only DOC_COLUMNS (corpus/engines/mapping.py), so "
-    "quality_signals and quality_failed are lost between map and write and land as nulls",
-)
 def test_tag_mode_signal_values_reach_the_output(tag_build, bench_docs):
     _, ds = tag_build
     expected = tagged_in_process(bench_docs)
