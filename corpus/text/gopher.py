@@ -65,15 +65,15 @@ def quality_signals(text: str, w: Words, stop_words: Iterable[str] = STOP_WORDS)
     lines = text.splitlines() or [""]
     bullets = sum(1 for s in lines if s.lstrip().startswith(("•", "-")))
     ellipsis_lines = sum(1 for s in lines if s.rstrip().endswith(("...", "…")))
-    per_token = 1 / n_tokens if n_tokens else 0.0
+    per = n_tokens or 1  # ratios divide as the reference does (x / n, not x * (1 / n): 0.8 stays 0.8)
     return {
         "gopher_words": n_words,
         "gopher_mean_word_length": float(w.length[wordlike].mean()) if n_words else 0.0,
-        "gopher_hash_ratio": text.count("#") * per_token,
-        "gopher_ellipsis_ratio": (text.count("...") + text.count("…")) * per_token,
+        "gopher_hash_ratio": text.count("#") / per,
+        "gopher_ellipsis_ratio": (text.count("...") + text.count("…")) / per,
         "gopher_bullet_lines_ratio": bullets / len(lines),
         "gopher_ellipsis_lines_ratio": ellipsis_lines / len(lines),
-        "gopher_alpha_words_ratio": float(w.alpha.sum()) * per_token if n_tokens else 0.0,
+        "gopher_alpha_words_ratio": int(w.alpha.sum()) / per,
         "gopher_stop_words": w.has_tokens(frozenset(stop_words)),
     }
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -171,8 +170,19 @@ def split_chunk(chunk: str) -> list[str]:
     return _rules().split(chunk)
 
 
+# The marks a token may consist of and still not count as a word: the reference implementation's
+# list (datatrove's PUNCTUATION, Apache-2.0: ASCII and CJK punctuation, a few dashes, quotes and
+# arrows, and control characters) with the terminal punctuation above, so word counts agree with
+# it. Other symbols ('•', '©', '─') count as words there, and so here.
+_SYMBOLS = (
+    frozenset("!/—”:％１〈&(、━\\【#%「」，】；+^]~“《„';’{|∶´[=-`*．（–？！：$～«〉,><》)?）。…@_.\"}►»")
+    | frozenset(map(chr, [*range(0, 9), *range(11, 32), *range(127, 160)]))
+    | TERMINAL_PUNCTUATION
+)
+
+
 def _is_symbol_char(ch: str) -> bool:
-    return unicodedata.category(ch)[0] in "PSCZ"
+    return ch in _SYMBOLS
 
 
 class Vocab:
