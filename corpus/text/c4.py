@@ -54,7 +54,7 @@ def count_sentences(line: str) -> int:
         return 0
     if not _MARK.search(line.rstrip(_CLOSERS)):
         return 1  # marks only at the end (or none): one sentence, whatever the tokens
-    tokens = words(line).tokens()
+    tokens = words(line, remember=False).tokens()
     count = 1 if tokens else 0
     seen_mark = False
     for tok in tokens:
@@ -86,16 +86,16 @@ def c4_lines(
     sentences = 0
     for raw in lines:
         line = raw.strip()
-        words_ = line.split()
-        if len(line) > max_word_length >= 0 and any(len(w) > max_word_length for w in words_):
+        if len(line) > max_word_length >= 0 and any(len(w) > max_word_length for w in line.split()):
             out.removed.append(("too_long_word", raw))
             continue
+        cited = line
         if remove_citations and "[" in line:
             line = CITATION.sub("", line)
         if terminal_punct and (not line.endswith(END_PUNCTUATION) or line.endswith("...")):
             out.removed.append(("no_terminal_punct", raw))
             continue
-        if len(words_) < min_words_per_line:
+        if len(cited.split()) < min_words_per_line:  # words counted before citations go, as C4 does
             out.removed.append(("too_few_words", raw))
             continue
         lower = line.lower()

@@ -100,17 +100,12 @@ def _window_sums(lengths: np.ndarray, n: int) -> np.ndarray:
 
 def _top_ngram_chars(keys: np.ndarray, chars: np.ndarray) -> int:
     """Characters of the most frequent n-gram times its count; ties go to the earliest n-gram."""
-    ordered = np.sort(keys)
+    order = np.argsort(keys, kind="stable")  # stable: each group starts at its earliest n-gram
+    ordered = keys[order]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     counts = np.diff(np.append(starts, len(ordered)))
     best = int(counts.max())
-    if best == 1:
-        return int(chars[0])  # all distinct: the first n-gram
-    tied = ordered[starts[counts == best]]
-    if len(tied) == 1:
-        winner = int(np.argmax(keys == tied[0]))
-    else:
-        winner = int(np.flatnonzero(np.isin(keys, tied))[0])
+    winner = int(order[starts[counts == best]].min())
     return int(chars[winner]) * best
 
 

@@ -292,7 +292,7 @@ class Words:
     def has_tokens(self, tokens: frozenset[str]) -> int:
         """How many of ``tokens`` occur (as whole tokens, case-sensitive)."""
         wanted = [self.vocab.ids[t] for t in tokens if t in self.vocab.ids]
-        return int(np.isin(np.asarray(wanted, dtype=np.int64), self.ids).sum()) if wanted else 0
+        return sum(1 for i in wanted if (self.ids == i).any())
 
 
 _VOCAB = Vocab()
@@ -319,8 +319,9 @@ _NO_SPACES = frozenset({"zh", "ja"})
 _last: tuple[str, str, Words] | None = None
 
 
-def words(text: str, lang: str = "en") -> Words:
-    """The words of ``text``; the last result is remembered, so stages in a row split a text once."""
+def words(text: str, lang: str = "en", remember: bool = True) -> Words:
+    """The words of ``text``; the last result is remembered, so stages in a row split a text once
+    (``remember=False`` for a piece of a text, so the whole text's words stay remembered)."""
     global _last
     key = lang if lang in _NO_SPACES else "en"
     if _last is not None and _last[1] == key and _last[0] is text:
@@ -341,5 +342,6 @@ def words(text: str, lang: str = "en") -> Words:
         array = np.fromiter(chain.from_iterable(parts), dtype=np.int64)
     length, symbol, alpha = vocab.arrays()
     result = Words(array, length[array], symbol[array], alpha[array], vocab, segmenter)
-    _last = (text, key, result)
+    if remember:
+        _last = (text, key, result)
     return result
