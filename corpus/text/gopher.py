@@ -84,6 +84,14 @@ def _duplicates(parts: list[str]) -> tuple[int, int]:
     return len(parts) - len(distinct), sum(map(len, parts)) - sum(map(len, distinct))
 
 
+def _split_lines(text: str) -> list[str]:
+    """``re.split(r"\\n+", text)`` without the regex: empty pieces only at the two ends."""
+    parts = text.split("\n")
+    if len(parts) < 3:
+        return parts
+    return [parts[0], *filter(None, parts[1:-1]), parts[-1]]
+
+
 def _ngram_keys(ids: np.ndarray, n: int) -> np.ndarray:
     """One uint64 key per n-gram of ``ids`` (equal n-grams, equal keys; others collide ~2**-64)."""
     m = len(ids) - n + 1
@@ -100,12 +108,17 @@ def _window_sums(lengths: np.ndarray, n: int) -> np.ndarray:
 
 def _top_ngram_chars(keys: np.ndarray, chars: np.ndarray) -> int:
     """Characters of the most frequent n-gram times its count; ties go to the earliest n-gram."""
-    order = np.argsort(keys, kind="stable")  # stable: each group starts at its earliest n-gram
-    ordered = keys[order]
+    ordered = np.sort(keys)
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     counts = np.diff(np.append(starts, len(ordered)))
     best = int(counts.max())
-    winner = int(order[starts[counts == best]].min())
+    if best == 1:
+        return int(chars[0])  # all distinct: the first n-gram
+    tied = ordered[starts[counts == best]]
+    if len(tied) <= 8:
+        winner = min(int(np.argmax(keys == key)) for key in tied)
+    else:
+        winner = int(np.flatnonzero(np.isin(keys, tied))[0])
     return int(chars[winner]) * best
 
 
@@ -186,7 +199,7 @@ def repetition_signals(text: str, w: Words, limits: dict[str, float] | None = No
         return out
     if over("gopher_dup_para_char_frac", para_chars / size):
         return out
-    lines = _LINES.split(text)
+    lines = _split_lines(text)
     line_dups, line_chars = _duplicates(lines)
     if over("gopher_dup_line_frac", line_dups / len(lines)):
         return out
