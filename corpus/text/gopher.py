@@ -143,8 +143,10 @@ def _repeated_chars(
 
     Only positions in ``where`` (a repeated 5-gram starts there) can hold a repeat or its first
     copy, and of those only the ones whose n-gram occurs again: every other n-gram is unique, is
-    never skipped to and never matched, so the walk visits those positions alone. It stops once
-    the count passes ``stop``.
+    never skipped to and never matched, so the walk visits those positions alone. With a finite
+    ``stop`` (dropping: only the comparison matters) it stops once the count passes ``stop``, and
+    is skipped when even every later copy counted in full stays under it: the value returned is
+    then that upper bound, at most ``stop``.
     """
     where = where[where <= len(ids) - n]
     if len(where) < 2:
@@ -157,11 +159,16 @@ def _repeated_chars(
     same = ordered[1:] == ordered[:-1]
     if not same.any():
         return 0
+    sums = _window_sums(lengths, n)
+    if stop != float("inf"):
+        bound = int(sums[where[order[1:][same]]].sum())  # every copy after the first, overlaps and all
+        if bound <= stop:
+            return bound
     marked = np.zeros(len(keys), dtype=bool)
     marked[order[1:][same]] = True
     marked[order[:-1][same]] = True
     where, keys = where[marked], keys[marked]
-    chars = _window_sums(lengths, n)[where]
+    chars = sums[where]
     seen: set[int] = set()
     total = 0
     pos = 0
