@@ -162,8 +162,10 @@ def compare(ours: dict, theirs: dict) -> dict[str, Any]:
 
 def pipeline_rates(docs: int) -> dict[str, float]:
     """Docs per CPU-second of `corpus build` (1 worker), default pipeline without and with the stages."""
+    from scripts.bench.inputs import ensure_base
     from scripts.bench.runs import run_ours
 
+    ensure_base()
     rates: dict[str, list[float]] = defaultdict(list)
     for _ in range(3):  # interleaved, so machine load falls on both
         for label, stages in (("default", DEFAULT + DEDUP), ("default + quality", DEFAULT + QUALITY + DEDUP)):
