@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.bench.common import PEER_PYTHON, ROOT, SHARED_BENCH, log, median, rel
+from scripts.bench.filters_peer import DATATROVE_REASON
 
 WORK = ROOT / "build" / "bench-filters"
 NAMES = ("gopher_quality", "gopher_repetition", "c4_quality", "fineweb_quality")
@@ -112,23 +113,6 @@ def our_decisions(docs: Path) -> tuple[dict[str, dict[str, str]], dict[str, floa
     return verdicts, cpu, together
 
 
-# datatrove's reason for each of ours (the same rule under another name).
-SAME_RULE = {
-    "short_doc": "gopher_short_doc",
-    "long_doc": "gopher_long_doc",
-    "short_mean_word": "gopher_below_avg_threshold",
-    "long_mean_word": "gopher_above_avg_threshold",
-    "too_many_hashes": "gopher_too_many_hashes",
-    "too_many_ellipsis": "gopher_too_many_ellipsis",
-    "too_many_bullets": "gopher_too_many_bullets",
-    "too_many_end_ellipsis": "gopher_too_many_end_ellipsis",
-    "few_alpha_words": "gopher_below_alpha_threshold",
-    "few_stop_words": "gopher_enough_stop_words",
-    **{f"top_{n}_gram": f"top_{n}_gram" for n in (2, 3, 4)},
-    **{f"dup_{n}_gram": f"duplicated_{n}_n_grams" for n in range(5, 11)},
-}
-
-
 def compare(ours: dict, theirs: dict) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for name in NAMES:
@@ -142,7 +126,7 @@ def compare(ours: dict, theirs: dict) -> dict[str, Any]:
                 agree += 1
                 if a != "keep":
                     both_drop += 1
-                    same_reason += SAME_RULE.get(a, a) == b
+                    same_reason += DATATROVE_REASON[name].get(a, a) == b
             else:
                 classes[(a, b)] += 1
                 examples.setdefault((a, b), i)

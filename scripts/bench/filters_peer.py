@@ -18,6 +18,33 @@ import time
 
 FILTERS = ("gopher_quality", "gopher_repetition", "c4_quality", "fineweb_quality")
 
+# Our drop reasons (stage -> rule) as datatrove 0.10.1 names them; a rule missing here has the same name.
+DATATROVE_REASON = {
+    "gopher_quality": {
+        "short_doc": "gopher_short_doc",
+        "long_doc": "gopher_long_doc",
+        "short_mean_word": "gopher_below_avg_threshold",
+        "long_mean_word": "gopher_above_avg_threshold",
+        "too_many_hashes": "gopher_too_many_hashes",
+        "too_many_ellipsis": "gopher_too_many_ellipsis",
+        "too_many_bullets": "gopher_too_many_bullets",
+        "too_many_end_ellipsis": "gopher_too_many_end_ellipsis",
+        "few_alpha_words": "gopher_below_alpha_threshold",
+        "few_stop_words": "gopher_enough_stop_words",
+    },
+    "gopher_repetition": {
+        **{r: r for r in ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac")},
+        **{f"top_{n}_gram": f"top_{n}_gram" for n in (2, 3, 4)},
+        **{f"dup_{n}_gram": f"duplicated_{n}_n_grams" for n in range(5, 11)},
+        "empty": "empty",
+    },
+    "c4_quality": {r: r for r in ("lorem_ipsum", "curly_bracket", "too_few_sentences")},
+    "fineweb_quality": {
+        r: r for r in ("line_punct_ratio", "short_line_ratio", "char_dup_ratio", "list_ratio")
+    }
+    | {"empty": "empty"},
+}
+
 
 def build() -> dict:
     from datatrove.pipeline.filters import (
