@@ -189,6 +189,7 @@ class C4Quality(QualityStage):
         "max_word_length": Option(1000, "a line with a longer word is removed", kind=int, min=1),
         "remove_citations": Option(True, "remove [1], [edit], [citation needed]", kind=bool),
         "terminal_punct": Option(True, "remove lines not ending in . ? ! or a quote", kind=bool),
+        "curly_quotes": Option(False, "count ” ’ » « 」 』 › as quotes too (C4: ASCII only)", kind=bool),
         "javascript": Option(True, "remove lines that mention javascript", kind=bool),
         "policy": Option(True, "remove terms-of-use, privacy and cookie lines", kind=bool),
         "lorem_ipsum": Option(True, "drop pages saying lorem ipsum", kind=bool),

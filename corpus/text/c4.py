@@ -23,6 +23,9 @@ from corpus.text.words import words
 
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 END_PUNCTUATION = (".", "?", "!", '"', "'")
+# Closing quotes C4's ASCII list misses: with ``curly_quotes`` a news sentence ending in '.”' or '!»'
+# counts as ending in punctuation, as '."' does in C4.
+CURLY_QUOTES = ("”", "’", "»", "«", "」", "』", "›")
 POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
 # spaCy's Sentencizer.default_punct_chars: the marks after which a new sentence may start.
 SENTENCE_MARKS = frozenset(
@@ -73,6 +76,7 @@ def c4_lines(
     max_word_length: int = 1000,
     remove_citations: bool = True,
     terminal_punct: bool = True,
+    curly_quotes: bool = False,
     javascript: bool = True,
     policy: bool = True,
     lorem_ipsum: bool = True,
@@ -82,6 +86,7 @@ def c4_lines(
 ) -> C4Lines:
     """Apply C4's line rules to ``text``; the document rules it fails are in ``failed``."""
     lines = text.splitlines()
+    endings = END_PUNCTUATION + CURLY_QUOTES if curly_quotes else END_PUNCTUATION
     out = C4Lines(kept=[])
     sentences = 0
     for raw in lines:
@@ -92,7 +97,7 @@ def c4_lines(
         cited = line
         if remove_citations and "[" in line:
             line = CITATION.sub("", line)
-        if terminal_punct and (not line.endswith(END_PUNCTUATION) or line.endswith("...")):
+        if terminal_punct and (not line.endswith(endings) or line.endswith("...")):
             out.removed.append(("no_terminal_punct", raw))
             continue
         if len(cited.split()) < min_words_per_line:  # words counted before citations go, as C4 does

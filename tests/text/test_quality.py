@@ -300,3 +300,16 @@ def test_japanese_is_segmented_by_mecab():
     tokens = w.tokens()
     assert any(len(t) > 1 and not t.isascii() for t in tokens)
     assert len(w) > len(words(text, "en"))
+
+
+def test_c4_curly_quotes_keep_a_quoted_news_sentence():
+    """The sample's first paragraph ends in '.”': C4's ASCII quotes remove it; curly_quotes keeps it."""
+    text = (ROOT / "data" / "sample" / "pompeo-variant-4-other-footer.txt").read_text(encoding="utf-8")
+    quoted = next(line for line in text.splitlines() if line.rstrip().endswith(".”"))
+    strict = c4.c4_lines(text)
+    lenient = c4.c4_lines(text, curly_quotes=True)
+    assert ("no_terminal_punct", quoted) in strict.removed
+    assert quoted.strip() in lenient.kept
+    assert len(lenient.kept) > len(strict.kept)
+    stage = build("c4_quality", curly_quotes=True)
+    assert quoted.strip() in stage.apply(Document("d", text)).doc.text
