@@ -88,12 +88,25 @@ class Document:
         """The row as written to a dataset (meta serialised deterministically)."""
         row = self.to_dict()
         row["meta"] = json.dumps(self.meta, sort_keys=True, ensure_ascii=False)
-        row["quality_signals"] = self.quality_signals or None
-        row["quality_failed"] = self.quality_failed if self.quality_signals else None
+        row["quality_signals"], row["quality_failed"] = quality_cells(self)
         return row
 
 
 _NAMES = frozenset(f.name for f in fields(Document))
+
+
+def quality_cells(doc: Document) -> tuple[dict[str, float] | None, list[str] | None]:
+    """The two quality columns of ``doc`` as written: both null unless a stage tagged it."""
+    if not doc.quality_signals:
+        return None, None
+    return doc.quality_signals, doc.quality_failed
+
+
+def quality_from_cells(signals: dict[str, Any] | None, failed: list[str] | None) -> tuple[dict, list]:
+    """``quality_cells`` read back: {} and [] for nulls, and no null signal kept."""
+    if not signals:
+        return {}, []
+    return {k: v for k, v in signals.items() if v is not None}, failed or []
 
 
 def _meta_json(meta: dict[str, Any]) -> str:
@@ -110,8 +123,7 @@ def to_table(docs: list[Document], schema: Any):  # -> pyarrow.Table
 
     columns = {f.name: [getattr(d, f.name) for d in docs] for f in FIELDS[:6]}
     columns["meta"] = [_meta_json(d.meta) for d in docs]
-    columns["quality_signals"] = [d.quality_signals or None for d in docs]
-    columns["quality_failed"] = [d.quality_failed if d.quality_signals else None for d in docs]
+    columns["quality_signals"], columns["quality_failed"] = quality_columns(docs)
     return pa.Table.from_pydict(columns, schema=schema)
 
 
@@ -145,15 +157,22 @@ def from_batch(batch: Any) -> list[Document]:
     ]
 
 
+def quality_columns(docs: Any) -> tuple[list[Any], list[Any]]:
+    """The quality_signals and quality_failed columns of ``docs`` (``quality_cells`` of each)."""
+    cells = [quality_cells(d) for d in docs]
+    return [c[0] for c in cells], [c[1] for c in cells]
+
+
 def _signal_columns(batch: Any) -> tuple[list[dict[str, float]], list[list[str]]]:
-    """The two quality columns as Document holds them: {} and [] for nulls, no null signals."""
+    """The two quality columns as Document holds them (``quality_from_cells`` of each row)."""
     column = batch.column(7)
     n = len(column)
     if column.null_count == n:
         return [{}] * n, [[]] * n  # shared empties are never mutated: stages replace, not edit
-    signals = [{k: v for k, v in row.items() if v is not None} if row else {} for row in column.to_pylist()]
-    failed = [row or [] for row in batch.column(8).to_pylist()]
-    return signals, failed
+    pairs = [
+        quality_from_cells(q, f) for q, f in zip(column.to_pylist(), batch.column(8).to_pylist(), strict=True)
+    ]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
 def json_schema() -> dict[str, Any]:

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from corpus.dedup.base import apply_verdict
 from corpus.dedup.exact import duplicate_of
 from corpus.dedup.near import verdict
-from corpus.document import Document
+from corpus.document import Document, quality_columns
 from corpus.engines import phases
 from corpus.engines.keys import KeyCodec
 from corpus.engines.mapping import (
@@ -195,8 +195,7 @@ class _Spool:
                     else getattr(d, name)
                     for _, d in self.rows
                 ]
-            cols["quality_signals"] = [d.quality_signals or None for _, d in self.rows]
-            cols["quality_failed"] = [d.quality_failed if d.quality_signals else None for _, d in self.rows]
+            cols["quality_signals"], cols["quality_failed"] = quality_columns(d for _, d in self.rows)
             self.writer.write_table(pa.Table.from_pydict(cols, schema=self.SCHEMA))
             self.rows = []
 

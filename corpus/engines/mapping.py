@@ -23,7 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.document import Document
+from corpus.document import Document, quality_cells, quality_from_cells
 from corpus.engines import phases
 from corpus.engines.keys import KeyCodec
 from corpus.engines.work import WorkFolder, block_name, dump
@@ -87,8 +87,9 @@ class _Rows:
             for name in DOC_COLUMNS[:6]:
                 c[name].append(getattr(doc, name))
             c["meta"].append(_meta(doc.meta))
-            c["quality_signals"].append(doc.quality_signals or None)
-            c["quality_failed"].append(doc.quality_failed if doc.quality_signals else None)
+            signals, failed = quality_cells(doc)
+            c["quality_signals"].append(signals)
+            c["quality_failed"].append(failed)
             c["length"].append(len(doc.text))
         else:
             c["length"].append(None)
@@ -203,8 +204,7 @@ def documents(t: pa.Table) -> list[Document | None]:
             continue
         doc_id, text, source, url, lang, score, meta = (col[i] for col in cols)
         doc = Document(doc_id, text, source, url, lang, score, json.loads(meta) if meta != "{}" else {})
-        if signals is not None and signals[i]:
-            doc.quality_signals = {k: v for k, v in signals[i].items() if v is not None}
-            doc.quality_failed = failed[i] or []
+        if signals is not None:
+            doc.quality_signals, doc.quality_failed = quality_from_cells(signals[i], failed[i])
         out.append(doc)
     return out
