@@ -172,8 +172,8 @@ class FineWebQuality(QualityStage):
     }
 
     def signals(self, doc: Document) -> dict[str, Any] | None:
-        if "\n" not in doc.text and not doc.text.strip():
-            return None
+        if not doc.text.strip():
+            return None  # no non-blank line: fineweb_signals would say so after splitting words
         n_words = len(words(doc.text, self.lang(doc)))
         return fineweb.fineweb_signals(doc.text, n_words, self.short_line_length)
 

@@ -12,7 +12,7 @@ words are ``corpus.text.words`` (spaCy's English tokenization, as datatrove coun
 
 from __future__ import annotations
 
-from corpus.text.gopher import _duplicates
+from corpus.text.gopher import duplicates
 from corpus.text.words import TERMINAL_PUNCTUATION
 
 # (rule, signal, comparison, option) in the reference order.
@@ -34,6 +34,6 @@ def fineweb_signals(text: str, n_words: int, short_line_length: int = 30) -> dic
     return {
         "fineweb_line_punct_ratio": sum(1 for line in lines if line[-1] in TERMINAL_PUNCTUATION) / n,
         "fineweb_short_line_ratio": sum(1 for line in lines if len(line) <= short_line_length) / n,
-        "fineweb_char_dup_ratio": _duplicates(lines)[1] / (len(text) - newlines),
+        "fineweb_char_dup_ratio": duplicates(lines)[1] / (len(text) - newlines),
         "fineweb_newline_ratio": newlines / n_words if n_words else float(newlines > 0),
     }

@@ -53,7 +53,6 @@ REPETITION_RULES = (
 )
 
 _PARAGRAPHS = re.compile(r"\n{2,}")
-_LINES = re.compile(r"\n+")
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd: n-gram keys are polynomials in it, modulo 2**64
 
 
@@ -78,7 +77,7 @@ def quality_signals(text: str, w: Words, stop_words: Iterable[str] = STOP_WORDS)
     }
 
 
-def _duplicates(parts: list[str]) -> tuple[int, int]:
+def duplicates(parts: list[str]) -> tuple[int, int]:
     """(repeated elements, their characters): every copy after the first counts."""
     distinct = set(parts)
     return len(parts) - len(distinct), sum(map(len, parts)) - sum(map(len, distinct))
@@ -201,13 +200,13 @@ def repetition_signals(text: str, w: Words, limits: dict[str, float] | None = No
         return limit is not None and value > limit
 
     paragraphs = _PARAGRAPHS.split(text.strip())
-    para_dups, para_chars = _duplicates(paragraphs)
+    para_dups, para_chars = duplicates(paragraphs)
     if over("gopher_dup_para_frac", para_dups / len(paragraphs)):
         return out
     if over("gopher_dup_para_char_frac", para_chars / size):
         return out
     lines = _split_lines(text)
-    line_dups, line_chars = _duplicates(lines)
+    line_dups, line_chars = duplicates(lines)
     if over("gopher_dup_line_frac", line_dups / len(lines)):
         return out
     if over("gopher_dup_line_char_frac", line_chars / size):
