@@ -2,15 +2,20 @@
 
 ``detect_language`` is what the ``detect_language`` stage writes: ``lang`` is ISO 639-1 where
 one exists, ``"und"`` with score 0.0 when the text has no letter or the backend cannot decide;
-the score is the backend's probability of ``lang`` rounded to 4 decimals, so the same text
-gives the same bytes run after run (langdetect's last bits differ between Python versions).
-Only the first ``max_chars`` characters are read (None: all).
+the score is the backend's score of ``lang`` (the default ``hybrid``: calibrated; the others:
+their own probability) rounded to 4 decimals, so the same text gives the same bytes run after
+run (langdetect's last bits differ between Python versions). Only the first ``max_chars``
+characters are read (None: all); ``languages`` restricts what can come out.
 
 A backend turns a text into ``(code, probability)``: ``code`` is ISO 639-1 where one exists
 (mapped by :func:`normalize_code`, the same mapping for every backend), or ``"und"`` with
 probability 0.0 when it cannot say. Backends load their model in ``load()``; the loaded
 models are shared per process (read-only after loading) so a worker loads each once.
 
+- ``hybrid`` (default): lingua on short text, langdetect-rs on long text, a calibrated score
+  (``corpus.text.langid_hybrid``; figures in ``scripts/eval/language.py``).
+- ``lingua``: lingua-language-detector's high-accuracy model (``corpus.text.langid_lingua``);
+  best on short text, ~50x slower than langdetect-rs on documents.
 - ``langdetect``: the reference, langdetect 1.0.9 (pure Python, ~100 docs/s on 6 KB docs).
 - ``langdetect_rs``: langdetect-rs, a Rust port of langdetect that reproduces its random walk
   bit for bit (same labels and probabilities), about 40-70x faster.
@@ -32,14 +37,22 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from corpus.errors import ConfigError
+from corpus.text.langid_lingua import (
+    COMMON_LANGUAGES,
+    LANGDETECT_LANGUAGES,
+    LINGUA_LANGUAGES,
+    UNDETERMINED,
+    LinguaBackend,
+    check_languages,
+    langdetect_profiles,
+)
 
-UNDETERMINED = "und"
-DEFAULT_BACKEND = "langdetect_rs"
+DEFAULT_BACKEND = "hybrid"
 SCORE_DECIMALS = 4
 
 # Backend-specific labels -> our codes (as the scoring protocol of ../shared/eval/langid maps them).
@@ -111,27 +124,29 @@ def _no_features() -> Exception:
 
 
 @functools.cache
-def _sorted_profiles() -> tuple[str, ...]:
-    """langdetect's 55 language profiles (JSON text) in file-name order."""
+def _sorted_profiles(names: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """langdetect's language profiles (JSON text) in file-name order: all 55, or those ``names``."""
     import langdetect
 
     directory = Path(langdetect.__file__).resolve().parent / "profiles"
-    return tuple(p.read_text(encoding="utf-8") for p in sorted(directory.iterdir()) if p.is_file())
+    files = sorted(p for p in directory.iterdir() if p.is_file() and (names is None or p.name in names))
+    return tuple(p.read_text(encoding="utf-8") for p in files)
 
 
-def _load_factory(module_name: str) -> Any:
-    """One DetectorFactory per process and module, created under a lock (never the global one)."""
+def _load_factory(module_name: str, profiles: tuple[str, ...] | None = None) -> Any:
+    """One DetectorFactory per process, module and profile set, created under a lock (never the
+    global one). ``profiles``: profile file names (None: all 55)."""
     with _LOCK:
-        return _load_factory_unlocked(module_name)
+        return _load_factory_unlocked(module_name, profiles)
 
 
 @functools.cache
-def _load_factory_unlocked(module_name: str) -> Any:
+def _load_factory_unlocked(module_name: str, profiles: tuple[str, ...] | None = None) -> Any:
     import importlib
 
     module = importlib.import_module(module_name)
     factory = module.DetectorFactory()
-    factory.load_json_profile(list(_sorted_profiles()))
+    factory.load_json_profile(list(_sorted_profiles(profiles)))
     return factory
 
 
@@ -140,12 +155,22 @@ class LangdetectBackend:
 
     ``lang`` is the top label of ``get_probabilities()``, mapped; the score is its probability
     (for "zh", zh-cn and zh-tw added up). A text without features gives ``("und", 0.0)``.
+    ``languages`` (our codes) loads only their profiles, so only they can come out; None loads
+    all 55 (langdetect's own behaviour, bit for bit).
     """
 
-    def __init__(self, *, seed: int = 0, max_chars: int | None = None, module: str = "langdetect") -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        max_chars: int | None = None,
+        module: str = "langdetect",
+        languages: Sequence[str] | None = None,
+    ) -> None:
         self.seed = seed
         self.max_chars = max_chars
         self.module = module
+        self.profiles = langdetect_profiles(languages) if languages is not None else None
         self._factory: Any = None
         self._error: type[Exception] = Exception
 
@@ -154,7 +179,7 @@ class LangdetectBackend:
             import importlib
 
             self._error = importlib.import_module(self.module).LangDetectException
-            self._factory = _load_factory(self.module)
+            self._factory = _load_factory(self.module, self.profiles)
 
     def detect(self, text: str) -> tuple[str, float]:
         if self.max_chars is not None:
@@ -217,38 +242,73 @@ class FastTextBackend:
         return (code, float(results[0]["score"])) if code else (UNDETERMINED, 0.0)
 
 
-BACKENDS = ("langdetect", "langdetect_rs", "fasttext")
+BACKENDS = ("hybrid", "langdetect_rs", "langdetect", "lingua", "fasttext")
+# The languages each backend can output (None: whatever its model has, no choice).
+SUPPORTED: dict[str, Sequence[str] | None] = {
+    "hybrid": COMMON_LANGUAGES,
+    "langdetect_rs": LANGDETECT_LANGUAGES,
+    "langdetect": LANGDETECT_LANGUAGES,
+    "lingua": LINGUA_LANGUAGES,
+    "fasttext": None,
+}
 
 
-def make_backend(name: str, *, seed: int = 0, max_chars: int | None = None) -> Backend:
-    """The backend called ``name``; an unknown name raises ConfigError listing the known ones."""
+def make_backend(
+    name: str, *, seed: int = 0, max_chars: int | None = None, languages: Sequence[str] | None = None
+) -> Backend:
+    """The backend called ``name``; an unknown name, or languages it cannot output, raise ConfigError.
+
+    ``languages`` (ISO 639-1 codes) is what it may output; None is its default set (hybrid: the 51
+    common languages; lingua: the same 51; langdetect: its 55 profiles; fasttext: its 176 labels).
+    """
+    if name not in SUPPORTED:
+        raise ConfigError(f"detect_language: unknown backend {name!r}; available: {', '.join(BACKENDS)}")
+    if languages is not None:
+        supported = SUPPORTED[name]
+        if supported is None:
+            raise ConfigError(f"detect_language.languages: backend {name!r} has a fixed label set; use null")
+        check_languages("detect_language.languages", languages, supported, name)
     if name in ("langdetect", "langdetect_rs"):
-        return LangdetectBackend(seed=seed, max_chars=max_chars, module=name)
-    if name == "fasttext":
-        return FastTextBackend(max_chars=max_chars)
-    raise ConfigError(f"detect_language: unknown backend {name!r}; available: {', '.join(BACKENDS)}")
+        return LangdetectBackend(seed=seed, max_chars=max_chars, module=name, languages=languages)
+    if name == "lingua":
+        return LinguaBackend(languages=languages, max_chars=max_chars)
+    if name == "hybrid":
+        from corpus.text.langid_hybrid import HybridBackend
+
+        return HybridBackend(seed=seed, max_chars=max_chars, languages=languages)
+    return FastTextBackend(max_chars=max_chars)
 
 
 def detect_language(
-    text: str, *, backend: str = DEFAULT_BACKEND, seed: int = 0, max_chars: int | None = 10_000
+    text: str,
+    *,
+    backend: str = DEFAULT_BACKEND,
+    seed: int = 0,
+    max_chars: int | None = 10_000,
+    languages: Sequence[str] | None = None,
 ) -> tuple[str, float]:
     """``(lang, score)`` for ``text``, as the ``detect_language`` stage writes them.
 
     >>> from pathlib import Path
     >>> sample = Path(__file__).resolve().parents[2] / "data" / "sample"
     >>> detect_language((sample / "pompeo-nagorno-karabakh.txt").read_text(encoding="utf-8"))
-    ('en', 1.0)
+    ('en', 0.9985)
     >>> detect_language("Foreign Minister @ZMnatsakanyan sagte, die Waffenruhe gelte ab Mitternacht.")
-    ('de', 1.0)
+    ('de', 0.9957)
+    >>> detect_language("Hotel Taxi"), detect_language("Hotel Taxi", backend="langdetect_rs")
+    (('ro', 0.2517), ('en', 0.4286))
     >>> detect_language("  12:30 -- 45% ")
     ('und', 0.0)
     """
-    return _detector(backend, seed, max_chars)(text)
+    langs = tuple(languages) if languages is not None else None
+    return _detector(backend, seed, max_chars, langs)(text)
 
 
 @functools.lru_cache(maxsize=16)
-def _detector(backend: str, seed: int, max_chars: int | None) -> Callable[[str], tuple[str, float]]:
-    detector = LanguageDetector(backend, seed=seed, max_chars=max_chars)
+def _detector(
+    backend: str, seed: int, max_chars: int | None, languages: tuple[str, ...] | None
+) -> Callable[[str], tuple[str, float]]:
+    detector = LanguageDetector(backend, seed=seed, max_chars=max_chars, languages=languages)
     detector.load()
     return detector
 
@@ -257,10 +317,15 @@ class LanguageDetector:
     """``detect_language`` with its options fixed; ``load()`` loads the backend's model."""
 
     def __init__(
-        self, backend: str = DEFAULT_BACKEND, *, seed: int = 0, max_chars: int | None = 10_000
+        self,
+        backend: str = DEFAULT_BACKEND,
+        *,
+        seed: int = 0,
+        max_chars: int | None = 10_000,
+        languages: Sequence[str] | None = None,
     ) -> None:
         self.max_chars = max_chars
-        self.backend = make_backend(backend, seed=seed, max_chars=max_chars)
+        self.backend = make_backend(backend, seed=seed, max_chars=max_chars, languages=languages)
         self._loaded = False
 
     def load(self) -> None:
