@@ -11,8 +11,8 @@ the whole rest of a cleaning pipeline, so everything here works on whole batches
   broadcast over all shingles of a chunk, min-reduced per document with
   ``np.minimum.reduceat``.
 * LSH: ``bands x rows`` signature slices hashed to one uint64 each; buckets found
-  by sorting, never by dicts of Python objects; candidates verified by the
-  estimated Jaccard before they are joined (union-find by label propagation).
+  by sorting, never by dicts of Python objects; candidates are then
+  verified (``corpus.dedup.sketch``) and clustered (``corpus.dedup.clusters``).
 
 Nothing here keeps state between calls; the only cache is the constant ``\\w`` table.
 """
@@ -26,7 +26,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from corpus.dedup.base import fold
-from corpus.errors import ConfigError
 
 U64 = np.uint64
 _FMIX1 = U64(0xFF51AFD7ED558CCD)
@@ -220,6 +219,29 @@ def optimal_bands(
     return best
 
 
+def recall_bands(threshold: float, num_perm: int, recall: float = 0.995) -> tuple[int, int]:
+    """``(bands, rows)`` that make a pair at the threshold a candidate with probability ``recall``,
+    with the fewest candidates below the threshold (the least false positive area).
+
+    Fit for exact verification: a false candidate costs one comparison, a missed one is lost
+    for good. If no ``bands x rows <= num_perm`` reaches ``recall``, the one closest to it.
+
+    >>> recall_bands(0.8, 128)
+    (18, 6)
+    """
+    lo = np.linspace(0.0, threshold, 2001)
+    best, best_key = (1, 1), (1.0, float("inf"))
+    for r in range(1, num_perm + 1):
+        for b in range(1, num_perm // r + 1):
+            at = 1 - (1 - threshold**r) ** b
+            short = max(0.0, recall - at)
+            fp = float(_trapezoid(1 - (1 - lo**r) ** b, lo))
+            key = (short, fp)
+            if key < best_key:
+                best, best_key = (b, r), key
+    return best
+
+
 def band_hashes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """One uint64 per document per band: the hash of that band's ``rows`` signature values.
 
@@ -277,80 +299,3 @@ def estimate_jaccard(sigs: np.ndarray, left: np.ndarray, right: np.ndarray) -> n
         a, b = sigs[left[lo : lo + step]], sigs[right[lo : lo + step]]
         out[lo : lo + step] = (a == b).mean(axis=1)
     return out
-
-
-def connected_components(n: int, pairs: np.ndarray) -> np.ndarray:
-    """Label of each of ``n`` nodes = smallest node index in its component.
-
-    Union-find in numpy: hook each edge's larger root onto the smaller one, then jump
-    pointers until every node points at its root; repeat until no edge joins two roots.
-
-    >>> connected_components(6, np.array([[4, 5], [1, 4], [2, 3]])).tolist()
-    [0, 1, 2, 2, 1, 1]
-    """
-    parent = np.arange(n, dtype=np.int64)
-    if len(pairs) == 0:
-        return parent
-    u, v = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
-    while True:
-        pu, pv = parent[u], parent[v]
-        joins = pu != pv
-        if not joins.any():
-            return parent
-        u, v = u[joins], v[joins]
-        np.minimum.at(parent, np.maximum(pu[joins], pv[joins]), np.minimum(pu[joins], pv[joins]))
-        while True:
-            jumped = parent[parent]
-            if np.array_equal(jumped, parent):
-                break
-            parent = jumped
-
-
-def star_clusters(n: int, pairs: np.ndarray, sims: np.ndarray) -> np.ndarray:
-    """Label of each of ``n`` nodes = the earlier centre it joined, or itself (a centre).
-
-    In index order, a node joins the most similar earlier centre among its verified pairs (ties
-    to the earliest); a node with none becomes a centre. Unlike connected components, a chain
-    a~b~c does not put a and c together unless c is itself close to a centre.
-
-    >>> star_clusters(4, np.array([[0, 1], [1, 2], [2, 3]]), np.array([0.9, 0.9, 0.95])).tolist()
-    [0, 0, 2, 2]
-    """
-    labels = np.arange(n, dtype=np.int64)
-    if len(pairs) == 0:
-        return labels
-    lo, hi = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
-    order = np.lexsort((lo, -np.asarray(sims), hi))  # by node, then most similar, then earliest
-    centre = np.ones(n, dtype=bool)
-    for a, b in zip(lo[order].tolist(), hi[order].tolist(), strict=True):
-        if centre[b] and labels[b] == b and centre[a]:
-            labels[b], centre[b] = a, False
-    return labels
-
-
-def choose_kept(labels: np.ndarray, keep: str = "first", lengths: np.ndarray | None = None) -> np.ndarray:
-    """Index of the document kept for each document's cluster.
-
-    ``first``: the earliest in input order (the label itself). ``longest``: the longest
-    text, ties to the earliest. Wrong arguments are a ConfigError (this is public API).
-
-    >>> labels = np.array([0, 1, 0, 1, 0])
-    >>> choose_kept(labels, "longest", np.array([3, 9, 7, 9, 7])).tolist()
-    [2, 1, 2, 1, 2]
-    """
-    if keep == "first":
-        return labels.copy()
-    if keep != "longest":
-        raise ConfigError(f"choose_kept: keep must be 'first' or 'longest'; got {keep!r}")
-    if lengths is None or len(lengths) != len(labels):
-        given = "none" if lengths is None else str(len(lengths))
-        raise ConfigError(
-            f"choose_kept: keep='longest' needs one length per label; got {given} for {len(labels)}"
-        )
-    idx = np.arange(len(labels))
-    order = np.lexsort((idx, -np.asarray(lengths, dtype=np.int64), labels))
-    head = np.ones(len(order), dtype=bool)
-    head[1:] = labels[order][1:] != labels[order][:-1]
-    best = np.empty(len(labels), dtype=np.int64)
-    best[labels[order][head]] = order[head]
-    return best[labels]

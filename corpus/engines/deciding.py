@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from corpus.dedup.base import apply_verdict
 from corpus.dedup.exact import duplicate_of
-from corpus.dedup.near import verdict
+from corpus.dedup.verdicts import verdict
 from corpus.document import Document, quality_columns
 from corpus.engines import phases
 from corpus.engines.keys import KeyCodec

@@ -40,23 +40,25 @@ def work_ours(n: int) -> list[list[int]]:
     import numpy as np
 
     from corpus.dedup.near import NearDedup
+    from corpus.dedup.sketch import Sketches
     from corpus.document import Document
 
     step = NearDedup()
-    sigs = np.empty((n, step.num_perm), dtype=np.uint32)
+    parts: list[Sketches] = []
     lengths = np.empty(n, dtype=np.int64)
     batch: list[Document] = []
     at = 0
     for r in read_docs(n):
         batch.append(Document(id=r["id"], text=r["text"]))
         if len(batch) == 1024:
-            sigs[at : at + len(batch)] = step.fingerprint_batch(batch)
+            parts.append(step.fingerprint_batch(batch))
             lengths[at : at + len(batch)] = [len(d.text) for d in batch]
             at += len(batch)
             batch = []
     if batch:
-        sigs[at : at + len(batch)] = step.fingerprint_batch(batch)
+        parts.append(step.fingerprint_batch(batch))
         lengths[at : at + len(batch)] = [len(d.text) for d in batch]
+    sigs = Sketches.concat(parts, step.num_perm)
     result = step.cluster(sigs, lengths)
     groups: dict[int, list[int]] = {}
     for i, kept in enumerate(result.kept_index.tolist()):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from corpus import Document, Pipeline
+from corpus.dedup import clusters as cl
 from corpus.dedup import minhash as mh
 from corpus.dedup.near import NearDedup
 from corpus.errors import BuildError, ConfigError
@@ -80,10 +81,33 @@ def test_signatures_are_deterministic_and_batch_equals_single():
         Document(id="s", text="two words"),
     ]
     batch = NearDedup().fingerprint_batch(docs)
-    assert batch.shape == (len(docs), 128) and batch.dtype == np.uint32
+    assert batch.sigs.shape == (len(docs), 128) and batch.sigs.dtype == np.uint32
     for doc, row in zip(docs, batch, strict=True):
         assert np.array_equal(NearDedup().fingerprint(doc), row)
-    assert not np.array_equal(NearDedup(seed=1).fingerprint_batch(docs), batch)
+    assert not np.array_equal(NearDedup(seed=1).fingerprint_batch(docs).sigs, batch.sigs)
+    # The set part is the seed-free shingle set: the same for every seed.
+    assert np.array_equal(NearDedup(seed=1).fingerprint_batch(docs).values, batch.values)
+    # Empty and two-word texts have one shingle; verify: signature keeps no set.
+    assert np.diff(batch.offsets).tolist()[-2:] == [1, 1]
+    assert len(NearDedup(verify="signature").fingerprint(docs[0])) == 128
+
+
+def test_exact_verification_equals_the_jaccard_of_word_5gram_sets():
+    """The set part gives the Jaccard of the two texts' word 5-gram sets (the eval's truth), exactly."""
+    a = sample("pompeo-nagorno-karabakh").text
+    b = sample("pompeo-variant-3-edited").text
+
+    def grams(text: str) -> set[str]:
+        w = re.findall(r"\w+", text.lower())
+        return {" ".join(w[i : i + 5]) for i in range(len(w) - 4)}
+
+    truth = len(grams(a) & grams(b)) / len(grams(a) | grams(b))
+    sk = NearDedup().fingerprint_batch([Document("a", a), Document("b", b)])
+    from corpus.dedup.sketch import exact_jaccard
+
+    assert exact_jaccard(sk.values, sk.offsets, np.array([0]), np.array([1]))[0] == pytest.approx(
+        truth, abs=1e-12
+    )
 
 
 def test_shingles_are_word_ngrams_of_lowercased_text():
@@ -104,7 +128,7 @@ def test_estimated_jaccard_tracks_exact_jaccard():
     wb = b.split()
     gb = {" ".join(wb[i : i + 5]) for i in range(596)}
     exact = len(ga & gb) / len(ga | gb)
-    sig = NearDedup(num_perm=256).fingerprint_batch([Document("a", a), Document("b", b)])
+    sig = NearDedup(num_perm=256).fingerprint_batch([Document("a", a), Document("b", b)]).sigs
     assert abs((sig[0] == sig[1]).mean() - exact) < 0.08
 
 
@@ -127,8 +151,10 @@ def test_index_round_trip_dedups_a_later_build(tmp_path):
     first = [sample("pompeo-nagorno-karabakh"), *unrelated()[:4]]
     list(Pipeline([step]).run(first))
     path = step.save_index(tmp_path / "near_dedup_index")
-    sigs, ids = step.load_index(path)
-    assert ids == [d.id for d in first] and np.array_equal(sigs, step.fingerprint_batch(first))
+    loaded, ids = step.load_index(path)
+    made = step.fingerprint_batch(first)
+    assert ids == [d.id for d in first]
+    assert all(np.array_equal(getattr(loaded, k), getattr(made, k)) for k in ("sigs", "values", "offsets"))
     later = NearDedup(index=str(path))
     docs = [sample("pompeo-variant-3-edited"), *unrelated()[4:6]]
     result = later.cluster(later.fingerprint_batch(docs), ids=[d.id for d in docs])
@@ -141,7 +167,9 @@ def test_index_round_trip_dedups_a_later_build(tmp_path):
 
 def test_lsh_parameters():
     assert mh.optimal_bands(0.8, 128) == (9, 13)  # datasketch's choice for the same inputs
-    assert NearDedup().band_rows == (14, 9)  # false negatives weighted 9:1
+    # A pair at the threshold becomes a candidate with probability >= 0.995 (verification is exact).
+    assert NearDedup().band_rows == (18, 6)
+    assert 1 - (1 - 0.8**6) ** 18 >= 0.995
     assert NearDedup(bands=16, rows=8).band_rows == (16, 8)
     b, r = NearDedup(threshold=0.5).band_rows
     assert b * r <= 128 and 1 - (1 - 0.5**r) ** b > 0.85
@@ -180,11 +208,11 @@ def test_options_are_fixed_once_built_and_replace_checks_again():
 
 def test_connected_components_and_candidates_on_chains():
     pairs = np.array([[i, i + 1] for i in range(0, 999)])
-    assert (mh.connected_components(1000, pairs) == 0).all()
+    assert (cl.connected_components(1000, pairs) == 0).all()
     bands = np.zeros((300, 1), dtype=np.uint64)  # one huge bucket: linear work, still connected
     found = mh.candidate_pairs(bands, window=4)
     assert len(found) == sum(min(4, 299 - i) for i in range(300))
-    assert (mh.connected_components(300, found) == 0).all()
+    assert (cl.connected_components(300, found) == 0).all()
 
 
 def _eval_module():
@@ -232,7 +260,7 @@ def test_a_damaged_index_header_is_a_build_error_that_says_what_to_do(tmp_path, 
 
     np.save(tmp_path / "signatures.npy", np.zeros((1, 4), dtype=np.uint32))
     (tmp_path / "header.json").write_text(json.dumps(header), encoding="utf-8")
-    with pytest.raises(BuildError, match=r"is not a corpus\.near_dedup\.v1 index; point near_dedup\.index"):
+    with pytest.raises(BuildError, match=r"is not a corpus\.near_dedup\.v2 index; point near_dedup\.index"):
         load_index(tmp_path)
 
 

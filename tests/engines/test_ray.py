@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus import Pipeline
-from corpus.dedup import minhash as mh
+from corpus.dedup import clusters as cl
 from corpus.document import Document
 from corpus.errors import BuildError
 from corpus.options import Option
@@ -179,7 +179,7 @@ def test_distributed_components_match_union_find(ray_cluster, seed):
         for row in stars.take_all():
             if row["flag"] == 0:
                 assert label.setdefault(row["u"], row["v"]) == row["v"], "a leaf with two centres"
-    expected = mh.connected_components(7 * n + 3, pairs)
+    expected = cl.connected_components(7 * n + 3, pairs)
     nodes = np.unique(pairs)
     assert {int(v): label.get(int(v), int(v)) for v in nodes} == {int(v): int(expected[v]) for v in nodes}
     assert rounds > 1

@@ -64,7 +64,9 @@ def distributable(pipeline: Any) -> Steps | None:
     if kinds not in ([], [NearDedup], [RepeatedLines], [NearDedup, RepeatedLines]):
         return None
     near = next((s for s in global_steps if isinstance(s, NearDedup)), None)
-    if near is not None and (near.cluster_by != "components" or near.index is not None):
+    if near is not None and (
+        near.cluster_by != "components" or near.verify != "signature" or near.index is not None
+    ):
         return None
     at = {type(s): i for i, s in enumerate(steps)}  # the map parts' key columns
     return Steps(at.get(ExactDedup), at.get(NearDedup), RepeatedLines in kinds, steps)
