@@ -4,7 +4,7 @@ A thin wrapper around ``corpus.text.langid.detect_language``. The default backen
 (``corpus.text.langid_hybrid``), asks lingua's high-accuracy model about short text (under 150
 characters) and langdetect-rs about long text, and writes a calibrated score: on the held-back
 half of ../shared/eval/langid's DEV lines a score of s is right about s of the time, and a label
-right less than one time in five is written as ``und`` (score 0.0) instead. ``languages`` is the
+right less than one time in ten is written as ``und`` (score 0.0) instead. ``languages`` is the
 set it may output (default: the 51 languages lingua and langdetect share). The other backends
 stay selectable with their own raw scores: ``langdetect_rs`` (langdetect's labels and
 probabilities bit for bit, the default before), ``langdetect``, ``lingua`` (slow on long text)
