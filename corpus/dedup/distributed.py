@@ -9,12 +9,15 @@ gathered on the driver:
   kept, the others are duplicates of it.
 * ``near_dedup``: band keys computed in the map (``minhash.band_hashes``); group by (band,
   key): a bucket's members in input order, each paired with the next ``PAIR_WINDOW``
-  members (``minhash.candidate_pairs``'s rule), pairs verified by estimated Jaccard in the
-  bucket (the signature travels with the band key); then connected components of the
-  verified edges by alternating large-star / small-star rounds (``corpus.dedup.components``)
-  until the graph is a set of stars centred on each component's smallest ``idx``; then each
-  component's members are gathered by their centre to choose the kept document, the
-  cluster size and every member's similarity to the kept one.
+  members (``minhash.candidate_pairs``'s rule), pairs kept as candidates when their estimated
+  Jaccard reaches ``NearDedup.candidate_floor`` (the signature travels with the band key);
+  then connected components of the candidate edges by alternating large-star / small-star
+  rounds (``corpus.dedup.components``) until the graph is a set of stars centred on each
+  component's smallest ``idx``; then each component's members (with their whole fingerprint:
+  signature and shingle set) and its candidate edges are gathered by their centre, and
+  ``NearDedup.settle`` decides the component exactly as the local engine decides the corpus
+  (verification, star clusters or components, the kept document, each member's similarity):
+  a component's decisions depend on nothing outside it.
 
 Decisions come back as rows ``(idx, payload)``: ``("exact", kept_id)`` or ``("near", keep,
 kept_id, cluster_size, similarity)``; a document with no near row is alone in its cluster.
@@ -34,6 +37,7 @@ import pyarrow.compute as pc
 from corpus.dedup import minhash as mh
 from corpus.dedup.components import EDGE, connected_components
 from corpus.dedup.frames import column, grouped, run_ids, runs, sig_matrix, table
+from corpus.dedup.sketch import Sketches
 from corpus.errors import BuildError
 
 log = logging.getLogger(__name__)
@@ -56,6 +60,7 @@ MEMBER = pa.schema(
     [
         ("c", pa.int64()),
         ("node", pa.int64()),
+        ("other", pa.int64()),  # -1: a member row; else a candidate edge (node, other)
         ("id", pa.string()),
         ("sig", pa.binary()),
         ("length", pa.int64()),
@@ -107,22 +112,21 @@ def exact_dedup(survivors: Any, partitions: int) -> tuple[Any, Any]:
 
 def _band_rows(t: pa.Table, bands: int, rows: int, num_perm: int) -> pa.Table:
     n = t.num_rows
-    keys = mh.band_hashes(sig_matrix(t["sig"], num_perm), bands, rows)
+    sig = pc.binary_slice(t["sig"], 0, num_perm * 4)  # the signature part of the fingerprint
+    keys = mh.band_hashes(sig_matrix(sig, num_perm), bands, rows)
     take = np.repeat(np.arange(n), bands)
     return table(
         BAND,
         band=np.tile(np.arange(bands, dtype=np.int64), n),
         h=keys.ravel().view(np.int64),
         idx=column(t, "idx")[take],
-        sig=t["sig"].take(pa.array(take)),
+        sig=sig.take(pa.array(take)),
     )
 
 
-def _bucket_edges(t: pa.Table, threshold: float, window: int, num_perm: int) -> pa.Table:
-    """Verified pairs of the buckets: members in input order, each with the next ``window`` members.
-
-    The pairing is ``minhash.candidate_pairs``'s, bucket by bucket.
-    """
+def _bucket_edges(t: pa.Table, floor: float, window: int, num_perm: int) -> pa.Table:
+    """Candidate pairs of the buckets: members in input order, each with the next ``window`` members,
+    kept when their estimated Jaccard reaches ``floor``. The pairing is ``minhash.candidate_pairs``'s."""
     t = t.sort_by([("band", "ascending"), ("h", "ascending"), ("idx", "ascending")])
     band, h, idx = column(t, "band"), column(t, "h"), column(t, "idx")
     left, right = [], []
@@ -139,11 +143,13 @@ def _bucket_edges(t: pa.Table, threshold: float, window: int, num_perm: int) -> 
     rows = np.unique(np.concatenate([left, right]))
     sigs = np.zeros((len(t), num_perm), dtype=np.uint32)
     sigs[rows] = sig_matrix(t["sig"].take(pa.array(rows)), num_perm)
-    ok = mh.estimate_jaccard(sigs, left, right) >= threshold
+    ok = mh.estimate_jaccard(sigs, left, right) >= floor
     return table(EDGE, u=idx[left[ok]], v=idx[right[ok]], flag=np.zeros(int(ok.sum()), dtype=np.int8))
 
 
 # -- near dedup: verdicts ------------------------------------------------------------------
+
+OWN, LEAF, CENTRE, PAIR = 0, 1, 2, 3  # ATTACH roles, in the order they sort within a node
 
 
 def _survivor_side(t: pa.Table) -> pa.Table:
@@ -151,7 +157,7 @@ def _survivor_side(t: pa.Table) -> pa.Table:
     return table(
         ATTACH,
         key=t["idx"],
-        role=np.zeros(n, dtype=np.int8),
+        role=np.full(n, OWN, dtype=np.int8),
         other=np.full(n, -1),
         id=t["id"],
         sig=t["sig"],
@@ -159,73 +165,89 @@ def _survivor_side(t: pa.Table) -> pa.Table:
     )
 
 
+def _placeholders(key: np.ndarray, role: np.ndarray, other: np.ndarray) -> pa.Table:
+    n = len(key)
+    return table(
+        ATTACH, key=key, role=role, other=other, id=[""] * n, sig=[b""] * n, length=np.zeros(n, np.int64)
+    )
+
+
 def _star_side(t: pa.Table) -> pa.Table:
     t = t.filter(pc.equal(t["flag"], 0))
     leaf, centre = column(t, "u"), column(t, "v")
     n = len(leaf)
-    return table(
-        ATTACH,
-        key=np.concatenate([leaf, centre]),
-        role=np.concatenate([np.ones(n, dtype=np.int8), np.full(n, 2, dtype=np.int8)]),
-        other=np.concatenate([centre, centre]),
-        id=[""] * (2 * n),
-        sig=[b""] * (2 * n),
-        length=np.zeros(2 * n, dtype=np.int64),
-    )
+    role = np.concatenate([np.full(n, LEAF, dtype=np.int8), np.full(n, CENTRE, dtype=np.int8)])
+    return _placeholders(np.concatenate([leaf, centre]), role, np.concatenate([centre, centre]))
+
+
+def _edge_side(t: pa.Table) -> pa.Table:
+    u, v = column(t, "u"), column(t, "v")
+    return _placeholders(u, np.full(len(u), PAIR, dtype=np.int8), v)
 
 
 def _attach(t: pa.Table) -> pa.Table:
-    """Each clustered node's id, signature and length, addressed to its component's centre.
+    """Each clustered node's id, fingerprint and length, and its candidate edges, addressed to its
+    component's centre.
 
-    Per node: its own row (role 0), and from the stars a leaf row (role 1, naming the centre)
-    or centre rows (role 2). Nodes alone in their cluster have only their own row: nothing.
+    Per node: its own row (role OWN), from the stars a LEAF row (naming the centre) or CENTRE
+    rows, and a PAIR row per candidate edge it starts. A node alone has only its own row: nothing.
     """
     t = t.sort_by([("key", "ascending"), ("role", "ascending")])
     key, role, other = column(t, "key"), column(t, "role"), column(t, "other")
     starts = runs(key)
     ends = np.append(starts[1:], len(key))
     clustered = np.flatnonzero(ends - starts > 1)
-    own = starts[clustered]  # role 0 sorts first
-    nxt = own + 1  # the leaf row if there is one (role 1 sorts before role 2), else a centre row
-    centre = np.where(role[nxt] == 1, other[nxt], key[own])
+    own = starts[clustered]  # OWN sorts first
+    nxt = own + 1  # the LEAF row if there is one (it sorts before CENTRE and PAIR), else another
+    centre_of = np.full(len(starts), -1)
+    centre_of[clustered] = np.where(role[nxt] == LEAF, other[nxt], key[own])
+    pairs = np.flatnonzero(role == PAIR)
     rows = pa.array(own)
+    n_pairs = len(pairs)
     return table(
         MEMBER,
-        c=centre,
-        node=key[own],
-        id=t["id"].take(rows),
-        sig=t["sig"].take(rows),
-        length=column(t, "length")[own],
+        c=np.concatenate([centre_of[clustered], centre_of[run_ids(starts, len(key))[pairs]]]),
+        node=np.concatenate([key[own], key[pairs]]),
+        other=np.concatenate([np.full(len(own), -1), other[pairs]]),
+        id=t["id"].take(rows).to_pylist() + [""] * n_pairs,
+        sig=t["sig"].take(rows).to_pylist() + [b""] * n_pairs,
+        length=np.concatenate([column(t, "length")[own], np.zeros(n_pairs, np.int64)]),
     )
 
 
-def _components(t: pa.Table, keep: str, num_perm: int) -> pa.Table:
-    """Verdict rows of each component: the kept document, its size, each member's similarity to it."""
-    t = t.sort_by([("c", "ascending"), ("node", "ascending")])
-    c, nodes, lengths, ids = column(t, "c"), column(t, "node"), column(t, "length"), t["id"].to_pylist()
-    sigs = sig_matrix(t["sig"], num_perm)
+def _components(t: pa.Table, step: Any) -> pa.Table:
+    """Verdict rows of each component, settled by ``step`` as the local engine settles the corpus."""
+    t = t.sort_by([("c", "ascending"), ("other", "ascending"), ("node", "ascending")])
+    c, nodes, other, lengths = column(t, "c"), column(t, "node"), column(t, "other"), column(t, "length")
+    ids, keys = t["id"].to_pylist(), t["sig"].to_pylist()
     starts = runs(c)
     ends = np.append(starts[1:], len(c))
-    kept = starts.copy()  # keep first: the centre, the smallest node
-    if keep == "longest":
-        for r, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-            kept[r] = lo + int(np.lexsort((nodes[lo:hi], -lengths[lo:hi]))[0])
-    run = run_ids(starts, len(c))
-    kept_row = kept[run]
-    sims = mh.estimate_jaccard(sigs, np.arange(len(c)), kept_row)
-    size = (ends - starts)[run]
-    payload = [
-        encode(("near", i == j, ids[j], int(s), 1.0 if i == j else float(sim)))
-        for i, (j, s, sim) in enumerate(zip(kept_row.tolist(), size.tolist(), sims, strict=True))
-    ]
-    return table(DECISION, idx=nodes, payload=payload)
+    out_idx: list[np.ndarray] = []
+    payload: list[bytes] = []
+    for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+        split = lo + int(np.searchsorted(other[lo:hi], 0))  # members (other = -1) sort first
+        members = nodes[lo:split]
+        every = Sketches.from_keys((np.frombuffer(k, dtype=np.uint32) for k in keys[lo:split]), step.num_perm)
+        u = np.searchsorted(members, nodes[split:hi])
+        v = np.searchsorted(members, other[split:hi])
+        pairs = np.unique(np.stack([np.minimum(u, v), np.maximum(u, v)], axis=1), axis=0)
+        labels, kept, sims = step.settle(every, pairs.reshape(-1, 2), lengths[lo:split])
+        size = np.bincount(labels, minlength=len(members))[labels]
+        sim32 = sims.astype(np.float32)
+        names = ids[lo:split]
+        for i, (j, s) in enumerate(zip(kept.tolist(), size.tolist(), strict=True)):
+            payload.append(encode(("near", i == j, names[j], int(s), 1.0 if i == j else float(sim32[i]))))
+        out_idx.append(members)
+    idx = np.concatenate(out_idx) if out_idx else np.zeros(0, np.int64)
+    return table(DECISION, idx=idx, payload=payload)
 
 
 def near_dedup(survivors: Any, step: Any, partitions: int) -> tuple[Any | None, dict[str, int]]:
-    """Decision rows for the documents in clusters of two or more (None if there are none), and figures.
+    """Decision rows for the documents in candidate components of two or more (None if there are
+    none), and figures.
 
-    ``survivors`` has SURVIVOR rows (the documents exact dedup kept); ``step`` is the
-    ``NearDedup`` whose parameters apply.
+    ``survivors`` has SURVIVOR rows (the documents exact dedup kept, ``sig`` their whole
+    near-dedup fingerprint); ``step`` is the ``NearDedup`` whose parameters apply.
     """
     bands, rows = step.band_rows
     num_perm = step.num_perm
@@ -237,20 +259,22 @@ def near_dedup(survivors: Any, step: Any, partitions: int) -> tuple[Any | None, 
         "h",
         _bucket_edges,
         partitions,
-        threshold=step.threshold,
+        floor=step.candidate_floor,
         window=mh.PAIR_WINDOW,
         num_perm=num_perm,
     ).materialize()
     n_edges = edges.count()
-    figures = {"verified_edges": n_edges, "rounds": 0}
+    figures = {"candidate_edges": n_edges, "rounds": 0}
     if n_edges == 0:
         return None, figures
     stars, figures["rounds"] = connected_components(edges, partitions)
-    attach = survivors.map_batches(_survivor_side, batch_format="pyarrow").union(
-        stars.map_batches(_star_side, batch_format="pyarrow")
+    attach = (
+        survivors.map_batches(_survivor_side, batch_format="pyarrow")
+        .union(stars.map_batches(_star_side, batch_format="pyarrow"))
+        .union(edges.map_batches(_edge_side, batch_format="pyarrow"))
     )
     members = grouped(attach, "key", _attach, partitions)
-    verdicts = grouped(members, "c", _components, partitions, keep=step.keep, num_perm=num_perm)
+    verdicts = grouped(members, "c", _components, partitions, step=step)
     return verdicts, figures
 
 

@@ -174,20 +174,46 @@ class NearDedup(GlobalStep):
         offset = 0 if index is None else len(index[0])
         every = new if index is None else Sketches.concat([index[0], new], self.num_perm)
         n = len(every)
-        bands, rows = self.band_rows
-        pairs = mh.candidate_pairs(mh.band_hashes(every.sigs, bands, rows))
+        pairs = self.candidates(every.sigs)
         pairs = pairs[(pairs[:, 0] >= offset) | (pairs[:, 1] >= offset)]  # indexed ones stay kept
-        sims = self._similarity(every, pairs)
-        if self.exact:  # verified on the sets only where the estimate is near enough
-            near = sims >= self.threshold - CANDIDATE_MARGIN
-            pairs = pairs[near]
-            sims = exact_jaccard(every.values, every.offsets, pairs[:, 0], pairs[:, 1])
-        ok = sims >= self.threshold
         full_lengths = None
-        if self.keep == "longest":
+        if lengths is not None:
             full_lengths = np.concatenate([np.zeros(offset, np.int64), np.asarray(lengths, np.int64)])
+        labels, kept, similarity = self.settle(every, pairs, full_lengths, offset)
+        kept = kept[offset:]
+        keep = kept == np.arange(offset, n)
+        size = np.bincount(labels, minlength=n)[labels[offset:]]
+        all_ids = None if ids is None else (list(index[1]) if index is not None else []) + list(ids)
+        sim = similarity[offset:].astype(np.float32)
+        return NearDupResult(keep, kept.copy(), size, kept, sim, all_ids, offset)
+
+    @property
+    def candidate_floor(self) -> float:
+        """The estimated Jaccard at which an LSH candidate is looked at further."""
+        return self.threshold - CANDIDATE_MARGIN if self.exact else self.threshold
+
+    def candidates(self, sigs: np.ndarray) -> np.ndarray:
+        """Pairs ``(i, j)``, ``i < j``, sharing an LSH bucket, estimated Jaccard >= ``candidate_floor``."""
+        bands, rows = self.band_rows
+        pairs = mh.candidate_pairs(mh.band_hashes(sigs, bands, rows))
+        return pairs[mh.estimate_jaccard(sigs, pairs[:, 0], pairs[:, 1]) >= self.candidate_floor]
+
+    def settle(
+        self, every: Sketches, pairs: np.ndarray, lengths: np.ndarray | None = None, first: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(labels, kept, similarity)`` of documents ``every`` from their candidate ``pairs``.
+
+        Pairs are verified (exactly, or on the estimate), then clustered. ``labels`` name each
+        document's cluster, ``kept`` the document kept for it, ``similarity`` its Jaccard to that
+        one (1 when kept). The first ``first`` documents are an index: always kept. Only the
+        documents' order, lengths and pairs matter, so a connected part of the candidate graph
+        settles the same alone as with everything else (the Ray engine settles parts apart).
+        """
+        n = len(every)
+        sims = self._similarity(every, pairs, exact=self.exact)
+        ok = sims >= self.threshold
         if self.cluster_by == "star":
-            rank = cl.keep_rank(self.keep, n, full_lengths, first=offset)
+            rank = cl.keep_rank(self.keep, n, lengths, first=first)
             floor = None if self.spread is None else self.threshold - self.spread
 
             def alike(x: int, members: np.ndarray) -> np.ndarray:
@@ -195,23 +221,18 @@ class NearDedup(GlobalStep):
                 return self._similarity(every, both, exact=self.exact)
 
             kept, similarity = cl.star_clusters(
-                n, pairs[ok], sims[ok], rank, first=offset, floor=floor, similarity=alike
+                n, pairs[ok], sims[ok], rank, first=first, floor=floor, similarity=alike
             )
-            labels = kept
-        else:
-            labels = cl.connected_components(n, pairs[ok])
-            if self.keep == "longest":  # indexed documents win their components whatever their length
-                full_lengths[:offset] = np.iinfo(np.int64).max
-            kept = cl.choose_kept(labels, self.keep, full_lengths)
-            similarity = np.ones(n, dtype=np.float64)
-            gone = np.flatnonzero(kept != np.arange(n))
-            similarity[gone] = self._similarity(every, np.stack([gone, kept[gone]], axis=1), exact=self.exact)
-        kept = kept[offset:]
-        keep = kept == np.arange(offset, n)
-        size = np.bincount(labels, minlength=n)[labels[offset:]]
-        all_ids = None if ids is None else (list(index[1]) if index is not None else []) + list(ids)
-        sim = similarity[offset:].astype(np.float32)
-        return NearDupResult(keep, kept.copy(), size, kept, sim, all_ids, offset)
+            return kept, kept, similarity
+        labels = cl.connected_components(n, pairs[ok])
+        if self.keep == "longest":  # indexed documents win their components whatever their length
+            lengths = np.array(lengths, dtype=np.int64)
+            lengths[:first] = np.iinfo(np.int64).max
+        kept = cl.choose_kept(labels, self.keep, lengths)
+        similarity = np.ones(n, dtype=np.float64)
+        gone = np.flatnonzero(kept != np.arange(n))
+        similarity[gone] = self._similarity(every, np.stack([gone, kept[gone]], axis=1), exact=self.exact)
+        return labels, kept, similarity
 
     def _similarity(self, every: Sketches, pairs: np.ndarray, *, exact: bool = False) -> np.ndarray:
         """Estimated (or exact) Jaccard of each pair, float64."""

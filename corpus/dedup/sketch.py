@@ -61,9 +61,9 @@ def exact_jaccard(values: np.ndarray, offsets: np.ndarray, left: np.ndarray, rig
     """
     left, right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
     out = np.empty(len(left), dtype=np.float64)
-    bounds = zip(
-        offsets[left].tolist(), offsets[left + 1].tolist(), offsets[right].tolist(), offsets[right + 1].tolist()
-    )
+    a_lo, a_hi = offsets[left].tolist(), offsets[left + 1].tolist()
+    b_lo, b_hi = offsets[right].tolist(), offsets[right + 1].tolist()
+    bounds = zip(a_lo, a_hi, b_lo, b_hi, strict=True)
     for k, (a0, a1, b0, b1) in enumerate(bounds):
         a, b = values[a0:a1], values[b0:b1]
         if len(a) > len(b):

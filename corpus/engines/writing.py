@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from corpus.dedup.exact import ExactDedup
 from corpus.dedup.lines import RepeatedLines
 from corpus.dedup.near import NearDedup
+from corpus.dedup.sketch import Sketches
 from corpus.document import Document, features, to_table
 from corpus.engines.deciding import (
     decode_fate,
@@ -260,9 +261,10 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "backslashreplace")
 
 
-def kept_signatures(work: WorkFolder, blocks: int, num_perm: int) -> tuple[np.ndarray, list[str]]:
-    """The signatures and ids near dedup kept, in input order (for its index; distributed form)."""
-    sigs: list[bytes] = []
+def kept_signatures(work: WorkFolder, blocks: int, num_perm: int) -> tuple[Sketches, list[str]]:
+    """The fingerprints (signatures, and shingle sets when kept) and ids near dedup kept, in input
+    order (for its index; distributed form)."""
+    keys: list[np.ndarray] = []
     names: list[str] = []
     for b in range(blocks):
         t = work.read_table(
@@ -272,7 +274,6 @@ def kept_signatures(work: WorkFolder, blocks: int, num_perm: int) -> tuple[np.nd
             t["id"].to_pylist(), t["near"].to_pylist(), t["sig"].to_pylist(), strict=True
         ):
             if near:
-                sigs.append(sig)
+                keys.append(np.frombuffer(sig, dtype=np.uint32))
                 names.append(doc_id)
-    matrix = np.frombuffer(b"".join(sigs), dtype=np.uint32).reshape(len(names), num_perm)
-    return matrix, names
+    return Sketches.from_keys(keys, num_perm), names

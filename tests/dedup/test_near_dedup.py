@@ -219,16 +219,82 @@ def _eval_module():
     return importlib.import_module("scripts.eval.neardup")
 
 
-def test_f1_on_the_dev_sets_is_at_least_the_peers():
+@pytest.mark.parametrize("seed", [0, 7])
+def test_f1_on_the_dev_sets_meets_the_targets_whatever_the_seed(seed):
+    """Issue 18's targets on the DEV sets: natural F1 >= 0.95 with at most 5 false merges, news >= 0.995.
+
+    Peers on the same sets (SOURCE.txt and issue 18, 10 seeds): rensa 16x8 + verify 0.846 +- 0.104
+    natural (924 false merges on average), datasketch 9x13 + verify 0.894 +- 0.012 (114); our rule
+    before this one (components, estimate) 0.900 +- 0.029 (322). The seed moves only which pairs
+    LSH proposes, so two seeds must both pass.
+    """
     shared_path("eval", "neardup", "natural", "pairs.jsonl.gz")
     shared_path("bench", "base_text.jsonl.zst")
-    scores = _eval_module().evaluate(NearDedup())
-    # Peers on the same DEV sets (SOURCE.txt, this machine kind): plain datasketch LSH (which, like
-    # datatrove, links unverified candidates) 0.430 natural / 0.966 news; datasketch+verify 0.896 /
-    # 0.968. Ours: 0.877 / 0.986 at seed 0; natural varies with the seed (0.876-0.933 over seeds
-    # 0-7, mean 0.905) because one chained gcloud group dominates its false merges.
-    assert scores["news-variants"]["f1"] >= 0.968
-    assert scores["natural"]["f1"] >= 0.87 > 0.430
+    scores = _eval_module().evaluate(NearDedup(seed=seed))
+    natural, news = scores["natural"], scores["news-variants"]
+    assert natural["f1"] >= 0.95 and natural["false_merges"] <= 5, natural
+    assert news["f1"] >= 0.995 and news["false_merges"] <= 5, news
+
+
+def test_no_removed_document_is_under_the_threshold_with_its_kept_one_nor_a_cluster_under_the_floor():
+    """On the natural DEV set: every removed document's exact similarity to the kept one (checked
+    against the eval's own exact Jaccard) is >= 0.8, and no two members of a cluster are < 0.7."""
+    shared_path("eval", "neardup", "natural", "pairs.jsonl.gz")
+    shared_path("bench", "base_text.jsonl.zst")
+    ev = _eval_module()
+    docs, truth = ev.load_natural()
+    groups, _, result = ev.dedup_groups(NearDedup(), docs)
+    removed = result.removed()
+    assert len(removed) > 1000
+    # Our shingles are of NFKC text, the eval's of plain lower case: a few pairs differ by a shingle.
+    for r in removed:
+        a, b = sorted((r["id"], r["kept_id"]))
+        assert r["similarity"] >= 0.8 and truth.get((a, b), 0.0) == pytest.approx(r["similarity"], abs=5e-3)
+    for g in groups:
+        m = sorted(g)
+        assert all(truth.get((a, b), 0.0) >= 0.7 for i, a in enumerate(m) for b in m[i + 1 :]), g
+
+
+def test_star_centres_on_the_original_and_does_not_chain():
+    """The original with three edited copies, copies first: the original is kept and all join it.
+    A chain a~b~c~d (each step 0.9, ends apart) is never one cluster."""
+    words = sample("pompeo-nagorno-karabakh").text.split()
+    seg = len(words) // 20
+    original = " ".join(words)
+    # Copy k has its own twentieth of the words replaced: ~0.86 like the original, ~0.75 like each other.
+    copies = [
+        Document(
+            f"copy-{k}",
+            " ".join(words[: k * seg] + [f"new{k}-{i}" for i in range(seg)] + words[(k + 1) * seg :]),
+        )
+        for k in (1, 5, 9)
+    ]
+    docs = [*copies, Document("original", original)]
+    step = NearDedup()
+    result = step.cluster(step.fingerprint_batch(docs), ids=[d.id for d in docs])
+    assert result.keep.tolist() == [False, False, False, True]
+    assert {r["kept_id"] for r in result.removed()} == {"original"}
+    assert all(r["similarity"] >= 0.8 for r in result.removed())
+    # The rule before (first in input order kept) could keep only one copy with the original.
+    first = NearDedup(cluster_by="components", verify="signature")
+    assert first.cluster(first.fingerprint_batch(docs).sigs).keep.tolist() != [False, False, False, True]
+    # A chain: each text shifted 300 words along: neighbours J = 0.818, two apart 0.667, three 0.54.
+    words = [f"w{i}" for i in range(5000)]
+    chain = [Document(str(k), " ".join(words[k * 300 : k * 300 + 3000])) for k in range(5)]
+    sk = step.fingerprint_batch(chain)
+    result = step.cluster(sk, ids=[d.id for d in chain])
+    from corpus.dedup.sketch import exact_jaccard
+
+    def jac(i: int, j: int) -> float:
+        return float(exact_jaccard(sk.values, sk.offsets, np.array([i]), np.array([j]))[0])
+
+    assert jac(0, 1) == pytest.approx(2700 / 3300, abs=1e-3) and jac(0, 2) < 0.7
+    for i in np.flatnonzero(~result.keep):
+        assert jac(i, int(result.kept_index[i])) >= 0.8
+    for c in set(result.kept_index.tolist()):
+        members = np.flatnonzero(result.kept_index == c).tolist()
+        assert all(jac(a, b) >= 0.7 for a in members for b in members if a < b), members
+    assert result.cluster_size.max() == 2 and (~result.keep).sum() == 2  # 1 joins 0... or 1 is centre
 
 
 def test_star_clustering_keeps_the_edited_copy_with_its_original_and_checks_options():

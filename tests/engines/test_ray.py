@@ -225,27 +225,39 @@ def _repeated_first_case(tmp_path) -> dict:
     }
 
 
-@pytest.mark.parametrize("case", ["cluster_by_star", "dedup_against_index", "repeated_lines_first"])
-def test_options_without_a_distributed_form_work_and_give_the_local_bytes(ray_cluster, tmp_path, case):
-    """Once refused on Ray: ``cluster_by: star``, an index to dedup against, repeated_lines before
-    near_dedup. Decided in one Ray task (``decide_here``), they give the local engine's bytes."""
+@pytest.mark.parametrize(
+    "near",
+    [{"keep": "longest"}, {"cluster_by": "components", "verify": "signature"}],
+    ids=["star-exact-longest", "components-signature"],
+)
+def test_near_dedup_rules_distributed_give_the_local_bytes(ray_cluster, tmp_path, near, monkeypatch):
+    """Each near_dedup rule as distributed steps (forced: the sample is small): candidate components
+    settled apart give what the local engine's one clustering gives."""
     from corpus.engines.ray.dedup import distributable
 
-    if case == "cluster_by_star":
-        config = sample_config(
-            stages=[{"fix_encoding": {}}, {"exact_dedup": {}}, {"near_dedup": {"cluster_by": "star"}}],
-            block_size=4000,
-        )
-    elif case == "dedup_against_index":
+    config = sample_config(
+        stages=[{"fix_encoding": {}}, {"exact_dedup": {}}, {"near_dedup": near}], block_size=4000
+    )
+    assert distributable(Pipeline.from_config(config)) is not None
+    monkeypatch.setenv("CORPUS_RAY_DEDUP", "distributed")
+    _, manifest = build_both(tmp_path, config)
+    assert manifest["counts"]["dropped"] == {"exact_dedup.exact_duplicate": 2, "near_dedup.near_duplicate": 3}
+
+
+@pytest.mark.parametrize("case", ["dedup_against_index", "repeated_lines_first"])
+def test_options_without_a_distributed_form_work_and_give_the_local_bytes(ray_cluster, tmp_path, case):
+    """Once refused on Ray: an index to dedup against, repeated_lines before near_dedup. Decided in
+    one Ray task (``decide_here``), they give the local engine's bytes."""
+    from corpus.engines.ray.dedup import distributable
+
+    if case == "dedup_against_index":
         config = _index_case(tmp_path)
     else:
         config = _repeated_first_case(tmp_path)
     assert distributable(Pipeline.from_config(config)) is None
     _, manifest = build_both(tmp_path, config)
     dropped = manifest["counts"]["dropped"]
-    if case == "cluster_by_star":
-        assert dropped == {"exact_dedup.exact_duplicate": 2, "near_dedup.near_duplicate": 3}, dropped
-    elif case == "dedup_against_index":
+    if case == "dedup_against_index":
         # every variant is a near copy of the indexed article; the note stays
         assert dropped == {"near_dedup.near_duplicate": 4} and manifest["counts"]["kept"] == 1, dropped
     else:

@@ -1,8 +1,8 @@
 """The decide phase on the cluster: exact and near dedup as Ray Data steps, fates written by workers.
 
 ``distributable`` says whether a pipeline's corpus steps all have a distributed form: at most one
-exact_dedup, then at most one near_dedup (``cluster_by: components``, no index to dedup
-against), then at most one repeated_lines, last. Any other pipeline is decided by
+exact_dedup, then at most one near_dedup (any options but an index to dedup against), then at
+most one repeated_lines, last. Any other pipeline is decided by
 ``corpus.engines.deciding.decide_here`` in one Ray task, which runs every option the local
 engine runs.
 
@@ -64,9 +64,7 @@ def distributable(pipeline: Any) -> Steps | None:
     if kinds not in ([], [NearDedup], [RepeatedLines], [NearDedup, RepeatedLines]):
         return None
     near = next((s for s in global_steps if isinstance(s, NearDedup)), None)
-    if near is not None and (
-        near.cluster_by != "components" or near.verify != "signature" or near.index is not None
-    ):
+    if near is not None and near.index is not None:
         return None
     at = {type(s): i for i, s in enumerate(steps)}  # the map parts' key columns
     return Steps(at.get(ExactDedup), at.get(NearDedup), RepeatedLines in kinds, steps)
