@@ -26,7 +26,7 @@ TABLE = Path(__file__).resolve().parent / "data" / "langid_calibration.json"
 BANDS = {
     "lingua_agree": (0, 10, 20, 40, 60),
     "lingua_disagree": (0, 10, 20, 40, 60),
-    "langdetect_rs_mid": (60,),
+    "langdetect_rs_mid": (25, 60),
     "langdetect_rs": (150,),
 }
 PATHS = tuple(BANDS)

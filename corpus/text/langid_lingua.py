@@ -115,15 +115,13 @@ class LinguaBackend:
         """Load every model now (~10 s and ~1 GB for the 51 default languages) instead of on demand."""
         self._detector = lingua_detector(self.languages, preload=True)
 
-    def top_two(self, text: str) -> tuple[tuple[str, float], float]:
-        """``((code, confidence), runner-up confidence)``; ``(("und", 0.0), 0.0)`` when none."""
+    def confidences(self, text: str) -> dict[str, float]:
+        """lingua's confidence per language, best first (languages at 0 left out); empty when none."""
         values = self._detector.compute_language_confidence_values(text)
-        if not values or values[0].value <= 0.0:
-            return (UNDETERMINED, 0.0), 0.0
-        second = values[1].value if len(values) > 1 else 0.0
-        return (_code(values[0].language), float(values[0].value)), float(second)
+        return {_code(v.language): float(v.value) for v in values if v.value > 0.0}
 
     def detect(self, text: str) -> tuple[str, float]:
         if self.max_chars is not None:
             text = text[: self.max_chars]
-        return self.top_two(text)[0]
+        best = next(iter(self.confidences(text).items()), None)
+        return best if best is not None else (UNDETERMINED, 0.0)

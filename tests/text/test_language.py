@@ -389,3 +389,10 @@ def test_languages_option_restricts_the_output() -> None:
 def test_bad_language_lists_fail_when_the_stage_is_built(options, message) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         DetectLanguage(**options)
+
+
+def test_the_readme_sentence_is_english() -> None:
+    """lingua alone says Afrikaans (0.32, English 0.19); langdetect-rs is sure of English and lingua's
+    runner-up agrees, so the hybrid writes English, at the score such overrules earned on the fit half."""
+    assert _stage("lingua").detect("Pompeo met both ministers.")[0] == "af"
+    assert _stage("hybrid").detect("Pompeo met both ministers.") == ("en", 0.66)
