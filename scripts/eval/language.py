@@ -12,6 +12,8 @@ long-docs.jsonl, and docs per CPU-second through ``DetectLanguage.apply`` on one
 shared, so expect +-25%). Memory per worker: resident memory a fresh process gains in
 ``setup()`` and, for lingua's models (loaded on the first short text), after loading them all.
 
+Every row is a headline row of ``make eval`` (the peers and the reliability bins included).
+
 Calibration: the hybrid's ``lang_score`` against how often it is right, on the *check* half of
 the DEV lines (``scripts/train/langid_calibration.py`` fitted the table on the other half),
 in score bins: items, mean score, accuracy; plus the expected calibration error (ECE, the
@@ -177,10 +179,9 @@ def reliability(items: list[dict], preds: dict[str, tuple[str, float]]) -> list[
                     note + f", accuracy {right / n:.4f}",
                     reference=round(s / n, 4),
                     fraction=True,
-                    detail=True,
                 )
             )
-    rows.append(_row("hybrid calibration und", math.nan, und, "written as und (score 0.0)", detail=True))
+    rows.append(_row("hybrid calibration und", math.nan, und, "written as und (score 0.0)"))
     note = f"held-back half of the DEV lines ({total + und} items), |accuracy - mean score| weighted by bin"
     rows.append(_row("hybrid calibration ECE", ece, total, note, fraction=True))
     return rows
@@ -207,7 +208,7 @@ def run() -> list[dict[str, Any]]:
                 top = max(s for k, (_, s) in preds.items() if k.startswith("word-pairs/"))
                 note += f"; highest score {top}"
             ref = f"target >= {TARGETS[kind]}" if not peer else None
-            rows.append(_row(f"{backend} {label}", acc, cases, note, reference=ref, detail=peer))
+            rows.append(_row(f"{backend} {label}", acc, cases, note, reference=ref))
         hits = sum(stage.detect(d.text)[0] == d.lang for d in docs)
         rate = docs_per_second(stage, docs)
         note = (
@@ -215,9 +216,7 @@ def run() -> list[dict[str, Any]]:
             f"model load excluded; {memory(backend)}"
         )
         ref = f"target >= {SPEED_TARGET} docs/s, 100%" if not peer else None
-        rows.append(
-            _row(f"{backend} long docs", 100 * hits / len(docs), len(docs), note, reference=ref, detail=peer)
-        )
+        rows.append(_row(f"{backend} long docs", 100 * hits / len(docs), len(docs), note, reference=ref))
         rows[-1]["docs_per_s"] = round(rate, 1)
     check = [item for item in items if half(item["key"]) == 1]
     rows += reliability(check, hybrid_preds)
