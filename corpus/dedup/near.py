@@ -10,10 +10,13 @@ plain-Python use: each document against an LSH index of the documents kept so fa
 How a decision is made: LSH over the signatures proposes candidate pairs (bands chosen so that
 a pair at the threshold is proposed with probability 0.995); a candidate whose estimated
 Jaccard is within ``CANDIDATE_MARGIN`` of the threshold is verified on the exact Jaccard of the
-two shingle sets. Clusters are stars (``corpus.dedup.clusters``): in keep order, a document
-joins the most similar kept document it verified against, or is kept. So every removed
+two shingle sets. Clusters are stars (``corpus.dedup.clusters``): the most connected documents
+are kept as centres (ties in keep order), the others join the most similar centre they verified
+against, unless that would put two members under ``threshold - spread``. So every removed
 document is at or above the threshold with the one kept in its place, and the decisions do not
-depend on the seed beyond a candidate missed by LSH. ``cluster_by: components`` (union-find,
+depend on the seed beyond a candidate missed by LSH. The streaming ``admit`` is keep-first: a
+document joins the most similar document kept before it, so it may keep a copy where the
+global clustering keeps the original. ``cluster_by: components`` (union-find,
 chains) and ``verify: signature`` (decide on the estimate, no sets kept) are the older rules.
 
 An index (a finished build's kept documents) can be saved beside its shards and loaded by a
@@ -373,7 +376,7 @@ class NearDedup(GlobalStep):
         return mh.band_hashes(key[None, : self.num_perm], *self.band_rows)[0].tolist()
 
     def admit(self, key: np.ndarray, doc: Document) -> Outcome:
-        """Keep-first: drop the document if it verifies against a kept one, else remember it."""
+        """Keep-first: drop the document if it verifies against one kept before it, else keep it."""
         if not self._seeded:
             self._seed()
         slots = sorted(
