@@ -30,8 +30,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from corpus.text.langid import LangdetectBackend
 from corpus.text.langid_calibration import Calibration, load_calibration
+from corpus.text.langid_langdetect import LangdetectBackend
 from corpus.text.langid_lingua import COMMON_LANGUAGES, UNDETERMINED, LinguaBackend
 
 LONG_CHARS = 150  # from here on, langdetect-rs alone
