@@ -8,7 +8,7 @@ fix_encoding: text 53 -> 51 chars (whitespace.blank_lines 1)
 strip_boilerplate: text 51 -> 14 chars (removed.newsletter 1)
     [newsletter.en] @16 removed 'Sign up to receive our latest news!'
 normalize_handles: unchanged
-detect_language: lang='en'; lang_score=1.0
+detect_language: lang='en'; lang_score=0.6278
 result: kept, 14 chars
 """
 
