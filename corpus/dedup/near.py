@@ -213,7 +213,7 @@ class NearDedup(GlobalStep):
         settles the same alone as with everything else (the Ray engine settles parts apart).
         """
         n = len(every)
-        sims = self._similarity(every, pairs, exact=self.exact)
+        sims = self._similarity(every, pairs)
         ok = sims >= self.threshold
         if self.cluster_by == "star":
             rank = cl.keep_rank(self.keep, n, lengths, first=first)
@@ -221,7 +221,7 @@ class NearDedup(GlobalStep):
 
             def alike(x: int, members: np.ndarray) -> np.ndarray:
                 both = np.stack([np.full(len(members), x), members], axis=1)
-                return self._similarity(every, both, exact=self.exact)
+                return self._similarity(every, both)
 
             kept, similarity = cl.star_clusters(
                 n, pairs[ok], sims[ok], rank, first=first, floor=floor, similarity=alike
@@ -234,12 +234,12 @@ class NearDedup(GlobalStep):
         kept = cl.choose_kept(labels, self.keep, lengths)
         similarity = np.ones(n, dtype=np.float64)
         gone = np.flatnonzero(kept != np.arange(n))
-        similarity[gone] = self._similarity(every, np.stack([gone, kept[gone]], axis=1), exact=self.exact)
+        similarity[gone] = self._similarity(every, np.stack([gone, kept[gone]], axis=1))
         return labels, kept, similarity
 
-    def _similarity(self, every: Sketches, pairs: np.ndarray, *, exact: bool = False) -> np.ndarray:
-        """Estimated (or exact) Jaccard of each pair, float64."""
-        if exact:
+    def _similarity(self, every: Sketches, pairs: np.ndarray) -> np.ndarray:
+        """The Jaccard that decides each pair (float64): exact with ``verify: exact``, else estimated."""
+        if self.exact:
             return exact_jaccard(every.values, every.offsets, pairs[:, 0], pairs[:, 1])
         return mh.estimate_jaccard(every.sigs, pairs[:, 0], pairs[:, 1]).astype(np.float64)
 
@@ -309,7 +309,7 @@ class NearDedup(GlobalStep):
                     "call it after a build, or pass signatures and ids"
                 )
             rows = np.flatnonzero(result.keep)
-            kept = Sketches.from_keys((self._last[i] for i in rows), self.num_perm)
+            kept = self._last.take(rows)
             ids = [self._ids[i] for i in rows]
             loaded = self._loaded_index()
             if loaded is not None:
@@ -384,12 +384,11 @@ class NearDedup(GlobalStep):
         )
         if slots:
             pair = Sketches.from_keys([key, *(self._kept[s] for s in slots)], self.num_perm)
-            left, right = np.zeros(len(slots), dtype=np.int64), np.arange(1, len(slots) + 1)
-            sims = self._similarity(pair, np.stack([left, right], axis=1))
-            if self.exact:
-                near = np.flatnonzero(sims >= self.threshold - CANDIDATE_MARGIN)
-                sims = np.zeros(len(slots))
-                sims[near] = exact_jaccard(pair.values, pair.offsets, left[near], right[near])
+            both = np.stack([np.zeros(len(slots), np.int64), np.arange(1, len(slots) + 1)], axis=1)
+            # As in ``candidates`` then ``settle``: the estimate filters, ``_similarity`` decides.
+            near = mh.estimate_jaccard(pair.sigs, both[:, 0], both[:, 1]) >= self.candidate_floor
+            sims = np.zeros(len(slots))
+            sims[near] = self._similarity(pair, both[near])
             best = int(np.argmax(sims))  # highest similarity, ties to the earliest kept
             if sims[best] >= self.threshold:
                 kept_id = self._kept_ids[slots[best]]

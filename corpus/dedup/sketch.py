@@ -108,6 +108,17 @@ class Sketches(Sequence):
         i = range(len(self))[i]
         return np.concatenate([self.sigs[i], self.values[self.offsets[i] : self.offsets[i + 1]]])
 
+    def take(self, rows: np.ndarray) -> Sketches:
+        """The sketches of documents ``rows``, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(self.values) == 0:  # signatures only
+            return Sketches.of(self.sigs[rows])
+        sizes = np.diff(self.offsets)[rows]
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        starts = np.repeat(self.offsets[rows] - offsets[:-1], sizes)
+        return Sketches(self.sigs[rows], self.values[starts + np.arange(offsets[-1])], offsets)
+
     @property
     def nbytes(self) -> int:
         """Bytes held: signatures, set values and offsets."""
