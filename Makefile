@@ -5,24 +5,36 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= configs/sample.yaml
 
-.PHONY: setup corpus test test-all test-py310 lint format eval bench bench-ab bench-neardup bench-ray bench-repeated bench-filters publish clean
+.PHONY: setup corpus browser test test-all test-py310 lint format eval bench bench-ab bench-neardup bench-ray bench-repeated bench-filters publish clean
 BUILD  ?= build/sample
 REPO_ID ?= corpus-sample
+
+CORE   := $(VENV)/.core-stamp
+
+# `make corpus` needs only the core dependencies; Ray, fastText, the CJK word splitters and the
+# test tools are extras that `make test` adds.
+$(CORE): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $(CORE)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,fasttext,ray,cjk]"
-	touch $(STAMP)
+	touch $(STAMP) $(CORE)
 
 setup: $(STAMP)  ## create .venv and install the project with its dev extras
 
-corpus: $(STAMP)  ## build the shipped sample corpus into build/sample
+corpus: $(CORE)  ## build the shipped sample corpus into build/sample (core dependencies only)
 	$(BIN)/corpus build $(CONFIG)
 
-test: $(STAMP)  ## run the test suite (tests marked slow excepted: make test-all)
+browser:  ## Debian's Chromium for the report's browser test, where apt-get can install it (else that test skips)
+	bash scripts/install_browser.sh
+
+test: $(STAMP) browser  ## run the test suite (tests marked slow excepted: make test-all)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-test-all: $(STAMP)  ## the test suite with the slow variants (the 27k-document Ray parity run, more kill points)
+test-all: $(STAMP) browser  ## the test suite with the slow variants (the 27k-document Ray parity run, more kill points)
 	$(BIN)/python -m pytest -q
 
 PY310 ?= python3.10
