@@ -107,8 +107,12 @@ class _Rows:
         return pa.Table.from_pydict(self.cols, schema=schema)
 
 
-def map_block(pipeline: Any, number: int, block: Any, files: list[Any], work: WorkFolder) -> dict[str, Any]:
-    """Read and map block ``number``; commit its part; return its summary."""
+def map_block(
+    pipeline: Any, number: int, block: Any, files: list[Any], work: WorkFolder, limit: int | None = None
+) -> dict[str, Any]:
+    """Read and map block ``number`` (its first ``limit`` records only, if given); commit its part;
+    return its summary. ``input.sample`` turns the records outside the sample into skipped ones."""
+    from corpus.engines.sampling import sampler
     from corpus.io.read.blocks import read_block
 
     started = time.process_time()
@@ -148,7 +152,11 @@ def map_block(pipeline: Any, number: int, block: Any, files: list[Any], work: Wo
                 writer.write_table(rows.table(schema))
                 rows.clear()
 
+        pick = sampler(config)
         for position, item in enumerate(read_block(block, files, config)):
+            if limit is not None and position >= limit:
+                break
+            item = item if pick is None else pick(item)
             idx = base | position
             read += 1
             if isinstance(item, Quarantined):
