@@ -208,9 +208,14 @@ def cmd_stages(args: argparse.Namespace) -> int:
     from corpus.options import render_options
 
     for name in stages.available():
-        cls = stages.get(name)
+        try:
+            cls = stages.get(name)
+        except ConfigError as exc:  # a plugin that cannot be used; the others still list
+            print(f"{name}: BROKEN: {exc}")
+            continue
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-        print(f"{name}: {doc}")
+        source = stages.origin(name)
+        print(f"{name}: {doc}" + (f" (plugin from {source})" if source else ""))
         if getattr(cls, "OPTIONS", None):
             print("\n".join(render_options(cls.OPTIONS)))
         else:

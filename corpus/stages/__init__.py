@@ -1,5 +1,9 @@
 """Per-document stages and the registry that maps config names to them.
 
+Built-in stages are listed below; ``register`` adds one in-process; installed packages add
+theirs through entry points of the ``corpus.stages`` group (``corpus.stages.plugins``), read the
+first time a name is not found here or the stages are listed.
+
 >>> from corpus import stages
 >>> "fix_encoding" in stages.available()
 True
@@ -15,6 +19,7 @@ import importlib
 from typing import Any
 
 from corpus.errors import ConfigError
+from corpus.stages import plugins
 from corpus.stages.base import Edit, Outcome, Stage
 
 # name -> "module:Class". Imported lazily so `import corpus` stays light.
@@ -33,12 +38,24 @@ _REGISTRY: dict[str, str] = {
     "near_dedup": "corpus.dedup.near:NearDedup",
 }
 _CLASSES: dict[str, str] = {target.split(":")[1]: target for target in _REGISTRY.values()}
+# Names a plugin cannot take (``corpus.stages.plugins`` says why).
+BUILTIN: frozenset[str] = frozenset(_REGISTRY)
 
-__all__ = ["Edit", "Outcome", "Stage", "available", "build", "get", "register", *_CLASSES]
+__all__ = ["Edit", "Outcome", "Stage", "available", "build", "get", "origin", "register", *_CLASSES]
 
 
 def available() -> list[str]:
-    return sorted(_REGISTRY)
+    """Every stage name: built-in, registered, and offered by installed packages (plugins)."""
+    return sorted({*_REGISTRY, *plugins.found(BUILTIN)})
+
+
+def origin(name: str) -> str | None:
+    """The installed package a plugin stage comes from (``"corpus-plugin-example 0.1"``), else None.
+
+    >>> origin("fix_encoding") is None
+    True
+    """
+    return None if name in _REGISTRY else plugins.origin(name, BUILTIN)
 
 
 def register(name: str, target: type | str) -> None:
@@ -57,11 +74,13 @@ def unregister(name: str) -> None:
 
 
 def get(name: str) -> type:
-    """The stage class registered under ``name``."""
-    try:
-        target = _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(f"unknown stage {name!r}; available: {', '.join(available())}") from None
+    """The stage class registered under ``name``, or the plugin's of that name (imported now)."""
+    target = _REGISTRY.get(name)
+    if target is None:
+        cls = plugins.load(name, BUILTIN)
+        if cls is None:
+            raise ConfigError(f"unknown stage {name!r}; available: {', '.join(available())}")
+        return cls
     module, _, attr = target.partition(":")
     return getattr(importlib.import_module(module), attr)
 
