@@ -1,4 +1,6 @@
-"""The `corpus` command: build | clean | explain | dedup | report | verify | publish | stages | validate."""
+"""The `corpus` command: build | clean | explain | dedup | report | verify | publish | stages | validate.
+
+Global options: --version; -v/--verbose (-vv) and -q/--quiet, before or after the subcommand."""
 
 from __future__ import annotations
 
@@ -114,6 +116,25 @@ def _check_index(index: Path, given: str) -> None:
         )
 
 
+def _input_overrides(config: dict[str, Any], args: argparse.Namespace) -> None:
+    """--input, --limit, --sample/--seed into the config's ``input`` (so the manifest records them)."""
+    if args.seed is not None and args.sample is None:
+        raise ConfigError("--seed picks the sample of --sample FRACTION; give --sample too")
+    inp = config.get("input")
+    if not isinstance(inp, dict):
+        if not args.input:
+            return  # the schema check names the missing section
+        inp = config["input"] = {}
+    if args.input:
+        # relative to where the build starts, as typed; the config's paths are relative to it too
+        inp["paths"] = list(args.input)
+    if args.limit is not None:
+        inp["limit"] = args.limit
+    if args.sample is not None:
+        inp["sample"] = args.sample
+        inp["sample_seed"] = args.seed or 0
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from corpus.config import load_yaml
 
@@ -122,9 +143,18 @@ def cmd_build(args: argparse.Namespace) -> int:
         config["input"]["format"] = args.format
     if args.allow_empty and isinstance(config.get("output"), dict):
         config["output"]["allow_empty"] = True
+    _input_overrides(config, args)
     if args.dedup_against and isinstance(config.get("stages"), list):
         config = _with_index(config, args.dedup_against, args.config)
     pipeline = Pipeline.from_config(config, where=args.config, config_dir=str(Path(args.config).parent))
+    if args.dry_run:
+        from corpus.engines.dryrun import describe_build
+
+        text, ok = describe_build(
+            pipeline, output=args.output, engine=args.engine, workers=args.workers, address=args.address
+        )
+        print(text)
+        return 0 if ok else 2
     result = pipeline.build(
         workers=args.workers,
         output=args.output,
@@ -204,16 +234,23 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_stages(args: argparse.Namespace) -> int:
+    """Every stage (or those named), with each option's type, default, choices or range and description."""
     from corpus import stages
-    from corpus.options import render_options
+    from corpus.options import did_you_mean, render_options, stage_summary
 
-    for name in stages.available():
+    names = stages.available()
+    for name in args.names:
+        if name not in names:
+            raise ConfigError(
+                f"unknown stage {name!r}{did_you_mean(name, names)}; `corpus stages` lists them"
+            )
+    for name in args.names or names:
         try:
             cls = stages.get(name)
         except ConfigError as exc:  # a plugin that cannot be used; the others still list
             print(f"{name}: BROKEN: {exc}")
             continue
-        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        doc = stage_summary(cls)
         source = stages.origin(name)
         print(f"{name}: {doc}" + (f" (plugin from {source})" if source else ""))
         if getattr(cls, "OPTIONS", None):
@@ -275,9 +312,84 @@ def _workers(value: str) -> int | str:
     return count
 
 
+def _positive(value: str) -> int:
+    """--limit: a count of records >= 1."""
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return count
+
+
+def _fraction(value: str) -> float:
+    """--sample: a share of the records, 0 < F <= 1."""
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0 < share <= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], e.g. 0.1; got {value!r}")
+    return share
+
+
+def _seed(value: str) -> int:
+    try:
+        seed = int(value)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}")
+    return seed
+
+
+def _verbosity(every: bool) -> argparse.ArgumentParser:
+    """-v/-q, accepted before the subcommand and after it (``every``: the subcommands' copy,
+    whose defaults leave the values given before the subcommand alone)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    keep = {"default": argparse.SUPPRESS} if every else {}
+    parent.add_argument(
+        "-v", "--verbose", action="count", help="more log lines on stderr (-v info, -vv debug)",
+        **({"default": 0} if not every else keep),
+    )  # fmt: skip
+    parent.add_argument(
+        "-q", "--quiet", action="store_true", help="errors only: no progress, no warnings",
+        **({"default": False} if not every else keep),
+    )  # fmt: skip
+    return parent
+
+
+def setup_logging(verbose: int, quiet: bool) -> int:
+    """Log levels of the ``corpus`` loggers: WARNING, INFO with -v, DEBUG with -vv, ERROR with -q.
+    Messages go to stderr as ``corpus: LEVEL: message``; other libraries stay at WARNING."""
+    import logging
+
+    level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("corpus: %(levelname)s: %(message)s"))
+    logger = logging.getLogger("corpus")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(level)
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.ERROR if quiet else logging.WARNING)
+    return level
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="corpus", description=__doc__)
+    from corpus.version import __version__
+
+    parser = argparse.ArgumentParser(prog="corpus", description=__doc__, parents=[_verbosity(False)])
+    parser.add_argument("--version", action="version", version=f"corpus {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    common = _verbosity(True)
+    real_add = sub.add_parser
+
+    def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return real_add(name, parents=[common, *kwargs.pop("parents", [])], **kwargs)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
 
     p = sub.add_parser("build", help="build a dataset from a YAML config")
     p.add_argument("config")
@@ -291,9 +403,31 @@ def make_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="an earlier build (or its near_dedup_index/) whose stories to keep out",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--allow-empty", action="store_true", help="write the build even when it keeps no document"
+    )
+    p.add_argument(
+        "--input",
+        action="append",
+        metavar="PATH",
+        help="read this file, folder or glob instead of the config's input.paths (repeatable)",
+    )
+    p.add_argument(
+        "--limit", type=_positive, metavar="N", help="a quick look: only the first N input records"
+    )
+    p.add_argument(
+        "--sample",
+        type=_fraction,
+        metavar="FRACTION",
+        help="a quick look: about this share of the records, picked by a seeded hash of their ids "
+        "(the others are counted as skipped: sampled_out)",
+    )
+    p.add_argument("--seed", type=_seed, metavar="S", help="seed of --sample's pick (default 0)")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="resolve the inputs, check the config, print the plan and the output it would replace; "
+        "write nothing",
     )
     p.add_argument(
         "--engine", choices=["local", "ray"], help="local (worker processes) or ray (default: the config's)"
@@ -325,7 +459,6 @@ def make_parser() -> argparse.ArgumentParser:
         "--allow-empty", action="store_true", help="write the build even when it keeps no document"
     )
     p.add_argument("--workers", type=_workers, help="worker processes (0 = in-process; default: auto)")
-    p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_dedup)
 
     p = sub.add_parser("report", help="summarize a finished build from its manifest")
@@ -346,6 +479,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("stages", help="list the registered stages and their options")
+    p.add_argument("names", nargs="*", metavar="STAGE", help="only these stages (default: every one)")
     p.set_defaults(func=cmd_stages)
     p = sub.add_parser("validate", help="check a config without running it")
     p.add_argument("config")
@@ -356,6 +490,7 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; expected failures are one line on stderr and an exit code, never a traceback."""
     args = make_parser().parse_args(argv)
+    setup_logging(args.verbose, args.quiet)
     try:
         status = args.func(args)
         sys.stdout.flush()  # a full disk or a closed pipe shows here, not as a traceback at exit

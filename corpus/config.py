@@ -158,6 +158,9 @@ def load(config: dict[str, Any], *, where: str = "config") -> tuple[dict[str, An
     if errors:
         err = jsonschema.exceptions.best_match(errors)
         raise ConfigError(f"{where}: {_key_path(err.absolute_path)}: {_describe(err)}")
+    from corpus.io.write.layout import check_output
+
+    check_output(config, where)  # format and compression together, license against the Hub's list
     config = copy.deepcopy(config)
     for key in RECORDED_DEFAULTS:
         *parents, leaf = key.split(".")
@@ -179,6 +182,14 @@ def build_stages(config: dict[str, Any], *, where: str = "config") -> list[Any]:
     for i, item in enumerate(config["stages"]):
         ((name, options),) = item.items()
         key = f"stages[{i}].{name}"
+        known = stages.available()
+        if name not in known:
+            from corpus.options import did_you_mean
+
+            raise ConfigError(
+                f"{where}: stages[{i}]: unknown stage {name!r}{did_you_mean(name, known)}; "
+                f"available: {', '.join(known)}"
+            )
         try:
             cls = stages.get(name)
         except ConfigError as exc:

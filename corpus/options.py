@@ -26,7 +26,7 @@ corpus.errors.ConfigError: exact_dedup.lowercase: expected true or false; got 'n
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,11 +150,17 @@ def check_options(stage: str, declared: Mapping[str, Option], given: Mapping[str
     Traceback (most recent call last):
     ...
     corpus.errors.ConfigError: s: unknown option 'b'; expected one of: a
+    >>> check_options("s", {"seed": Option(1, "x")}, {"sed": 2})
+    Traceback (most recent call last):
+    ...
+    corpus.errors.ConfigError: s: unknown option 'sed' (did you mean 'seed'?); expected one of: seed
     """
     for key in given:
         if key not in declared:
             known = ", ".join(declared) or "(none)"
-            raise ConfigError(f"{stage}: unknown option {key!r}; expected one of: {known}")
+            raise ConfigError(
+                f"{stage}: unknown option {key!r}{did_you_mean(key, declared)}; expected one of: {known}"
+            )
     return {
         name: opt.check(stage, name, given[name]) if name in given else _copy(opt.default)
         for name, opt in declared.items()
@@ -170,10 +176,34 @@ def _copy(value: Any) -> Any:
     return value
 
 
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'threshold'?)`` for a misspelt name, else "".
+
+    >>> did_you_mean("fix_encodin", ["fix_encoding", "near_dedup"]), did_you_mean("zzz", ["near_dedup"])
+    (" (did you mean 'fix_encoding'?)", '')
+    """
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def render_options(declared: Mapping[str, Option]) -> list[str]:
-    """``corpus stages``: one line per option: name, what it accepts, default, description."""
+    """``corpus stages``: one line per option: name, what it accepts (type, choices or range),
+    default, description.
+
+    >>> render_options({"threshold": Option(0.8, "Jaccard at which two are duplicates", min=0, max=1)})
+    ['    threshold: a number in [0, 1] (default 0.8). Jaccard at which two are duplicates']
+    """
     lines = []
     for name, opt in declared.items():
         default = json.dumps(opt.default, ensure_ascii=False)
-        lines.append(f"    {name}: {opt.describe()} (default {default}). {opt.doc}")
+        doc = opt.doc.strip() or "(no description)"
+        lines.append(f"    {name}: {opt.describe()} (default {default}). {doc}")
     return lines
+
+
+def stage_summary(cls: type) -> str:
+    """The first paragraph of a stage's docstring, on one line (``corpus stages``)."""
+    doc = (cls.__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(doc.split())

@@ -8,7 +8,8 @@
 3. open the work folder (``corpus.engines.work``): resume the same run's committed work, or start
    afresh; plan the blocks once (``engine.plan``) and record the plan;
 4. ``engine.map``: every block without a map marker (``corpus.engines.mapping.map_block``, run by
-   workers that read their block themselves);
+   workers that read their block themselves); with ``input.limit`` N, one block at a time in plan
+   order until N records are read, and the plan cut to the blocks mapped;
 5. ``engine.decide``: the corpus steps' decisions (``corpus.engines.deciding``), unless committed;
 6. ``engine.write``: every block without a write marker writes its shards and log pieces
    (``corpus.engines.writing.write_block``) into the build being written;
@@ -19,13 +20,16 @@
 
 An ``Engine`` (``corpus.engines.local.LocalEngine``, ``corpus.engines.ray.engine.RayEngine``)
 says only *where* each block's phase runs; what a phase does is written once, in the modules
-above, so both engines write the same bytes.
+above, so both engines write the same bytes. The progress of each phase (hash inputs, map,
+decide, write, finish) is shown here, from what the engine reports (``corpus.engines.progress``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +38,8 @@ from typing import Any, Protocol
 from corpus.engines.finish import finish
 from corpus.engines.inputs import Inputs
 from corpus.engines.output import claimed_output, swap_into
-from corpus.engines.work import PLAN_FILE, WorkFolder
+from corpus.engines.progress import Progress
+from corpus.engines.work import PLAN_FILE, WorkFolder, block_name
 from corpus.errors import BuildError, ConfigError
 from corpus.io.fs import Location
 from corpus.io.read.listing import InputFile, expand_inputs
@@ -42,6 +47,8 @@ from corpus.io.write.manifest import config_hash
 from corpus.io.write.shards import parse_size
 from corpus.stats import Stats
 from corpus.version import __version__
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -97,16 +104,33 @@ class Engine(Protocol):
     def plan(self, files: list[InputFile], target_bytes: int) -> list[Any]:
         """The blocks of the inputs, in input order (``corpus.io.read.blocks``)."""
 
-    def map(self, blocks: list[Any], todo: list[int], work: WorkFolder) -> list[dict[str, Any]]:
-        """``map_block`` for each block number in ``todo``; their summaries."""
+    def map(
+        self,
+        blocks: list[Any],
+        todo: list[int],
+        work: WorkFolder,
+        done: Callable[[dict], None] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """``map_block`` for each block number in ``todo`` (at most ``limit`` records of each);
+        their summaries, each also given to ``done`` as it comes (the progress shown)."""
 
-    def decide(self, blocks: int, work: WorkFolder) -> dict[str, Any]:
-        """The corpus steps' decisions into the work folder; the decide summary."""
+    def decide(
+        self, blocks: int, work: WorkFolder, progress: Callable[[int, int], None] | None = None
+    ) -> dict[str, Any]:
+        """The corpus steps' decisions into the work folder; the decide summary.
+        ``progress(passes, docs)`` hears of the work as it is done, where the engine can say."""
 
     def write(
-        self, blocks: int, todo: list[int], work: WorkFolder, staging: Location, form: str
+        self,
+        blocks: int,
+        todo: list[int],
+        work: WorkFolder,
+        staging: Location,
+        form: str,
+        done: Callable[[dict], None] | None = None,
     ) -> list[dict]:
-        """``write_block`` for each block number in ``todo``; their summaries."""
+        """``write_block`` for each block number in ``todo``; their summaries (each to ``done``)."""
 
     def finish_files(self, work: WorkFolder, staging: Location, blocks: int, form: str) -> dict[str, Any]:
         """``corpus.engines.finish.finish_files``, wherever the engine runs it."""
@@ -170,6 +194,26 @@ def _finished_before(work: WorkFolder, out: Location) -> dict[str, Any] | None:
     return json.loads(out.read_bytes(MANIFEST))
 
 
+def _map_limited(engine: Any, work: WorkFolder, blocks: list[Any], limit: int, phase: Any) -> list[Any]:
+    """The map of ``input.limit``: blocks one at a time in plan order, each told how many records
+    are still wanted, until ``limit`` are read; the plan is cut to the blocks mapped."""
+    mapped = work.done("map")
+    wanted, cut = limit, 0
+    while cut < len(blocks) and wanted > 0:
+        if cut in mapped:  # an earlier try of this run mapped it
+            summary = work.read_json(block_name("map", cut, ".json"))
+            phase.summary(summary)
+        else:
+            (summary,) = engine.map(blocks, [cut], work, phase.summary, limit=wanted)
+        wanted -= int(summary["read"])
+        cut += 1
+    cut = max(cut, 1)  # a build has a block, even of nothing
+    if cut < len(blocks):
+        blocks = blocks[:cut]
+        work.write_json(PLAN_FILE, {"blocks": [dataclasses.asdict(b) for b in blocks], "limit": limit})
+    return blocks
+
+
 def run_build(
     pipeline: Any,
     engine: Any,
@@ -177,7 +221,10 @@ def run_build(
     output: str | Path | None = None,
     progress: bool | None = None,
 ) -> BuildResult:
-    """Build ``pipeline.config`` with ``engine``; resumes from the committed work of the same run."""
+    """Build ``pipeline.config`` with ``engine``; resumes from the committed work of the same run.
+
+    ``progress``: None shows bars on a terminal and plain lines elsewhere, False nothing
+    (``corpus.engines.progress``)."""
     settings = pipeline.settings
     if not settings.buildable:
         raise ConfigError(
@@ -185,13 +232,16 @@ def run_build(
             "pipeline.build(inputs=[...], output=...)"
         )
     started = time.perf_counter()
+    shown = Progress(progress)
     out = Location(str(output or settings.output.path))
     files = expand_inputs(list(settings.input["paths"]), relative_to=pipeline.config_dir)
     engine.check(pipeline, files)
+    limit = settings.input.get("limit")
     seconds = Stats()
     clock = time.process_time
     with claimed_output(out, files, pipeline.config):
-        inputs = Inputs(files)
+        with shown.phase("hash inputs", total=len(files), unit="files", extra="bytes") as phase:
+            inputs = Inputs(files, on_hashed=lambda nbytes: phase.update(1, nbytes))
         work = WorkFolder(out)
         work.open(build_run_record(pipeline, inputs, block_size=block_bytes(settings)))
         manifest = _finished_before(work, out)
@@ -202,21 +252,39 @@ def run_build(
             with engine.session():
                 t0 = clock()
                 blocks = _plan(engine, work, files, block_bytes(settings))
-                n = len(blocks)
+                log.info("planned %d block(s) of at most %s of input each", len(blocks), settings.block_size)
                 mapped = work.done("map")
-                todo = [b for b in range(n) if b not in mapped]
-                for summary in engine.map(blocks, todo, work):
+                todo = [b for b in range(len(blocks)) if b not in mapped]
+                with shown.phase("map", total=len(blocks), initial=len(blocks) - len(todo)) as phase:
+                    if limit is None:
+                        summaries = engine.map(blocks, todo, work, phase.summary)
+                    else:
+                        phase.initial = phase.done = 0
+                        blocks = _map_limited(engine, work, blocks, limit, phase)
+                        summaries = []
+                        phase.total = len(blocks)
+                n = len(blocks)
+                todo = [b for b in todo if b < n]
+                for summary in summaries:
                     seconds.seconds.update(summary.get("seconds", {}))
-                if work.decided() is None:
-                    seconds.seconds.update(engine.decide(n, work).get("seconds", {}))
+                passes = 1 + len(pipeline.global_steps)
+                with shown.phase("decide", total=passes, unit="passes") as phase:
+                    if work.decided() is None:
+                        seconds.seconds.update(engine.decide(n, work, phase.update).get("seconds", {}))
+                    else:
+                        phase.update(passes)
                 form = work.decided()["form"]
                 staging = work.loc.child("output")
                 unwritten = [b for b in range(n) if b not in work.done("write")]
-                for summary in engine.write(n, unwritten, work, staging, form):
-                    seconds.seconds.update(summary.get("seconds", {}))
-                inputs.check_unchanged()
-                gathered = engine.finish_files(work, staging, n, form)
-                manifest, stats = finish(pipeline, work, staging, n, inputs.records, gathered)
+                with shown.phase("write", total=n, initial=n - len(unwritten)) as phase:
+                    for summary in engine.write(n, unwritten, work, staging, form, phase.summary):
+                        seconds.seconds.update(summary.get("seconds", {}))
+                with shown.phase("finish", total=2, unit="steps", extra=None) as phase:
+                    inputs.check_unchanged()
+                    gathered = engine.finish_files(work, staging, n, form)
+                    phase.update(1)
+                    manifest, stats = finish(pipeline, work, staging, n, inputs.records, gathered)
+                    phase.update(1)
                 stats.seconds.update(seconds.seconds)
                 stats.seconds["phase.driver"] += clock() - t0
             work.write_json(FINISHED, {"manifest_sha256": staging.sha256(MANIFEST)})

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -207,8 +207,26 @@ class _Spool:
         self.work.loc.remove(self.name)
 
 
-def decide_here(pipeline: Any, work: WorkFolder, blocks: int) -> dict[str, Any]:
-    """The general decide phase in this process; writes the fates and ``decide/done.json``."""
+def _counted(items: Iterator[Any], progress: Callable[[int, int], None] | None) -> Iterator[Any]:
+    """``items`` as they are; ``progress(0, 1000)`` every 1,000 of them, ``progress(1, rest)`` at the end."""
+    n = 0
+    for item in items:
+        yield item
+        n += 1
+        if n == 1000 and progress is not None:
+            progress(0, n)
+            n = 0
+    if progress is not None:
+        progress(1, n)
+
+
+def decide_here(
+    pipeline: Any, work: WorkFolder, blocks: int, progress: Callable[[int, int], None] | None = None
+) -> dict[str, Any]:
+    """The general decide phase in this process; writes the fates and ``decide/done.json``.
+
+    ``progress(passes, docs)`` hears of the documents each pass reads (one pass for the streaming
+    steps, then one per global step)."""
     started = time.process_time()
     stats = Stats()
     fates = _Fates()
@@ -216,7 +234,7 @@ def decide_here(pipeline: Any, work: WorkFolder, blocks: int) -> dict[str, Any]:
     globals_ = pipeline.global_steps
     changed: set[int] = set()
     spool = _Spool(work, "decide/spool-0.parquet") if globals_ else None
-    for idx, doc, keys in _survivors(pipeline, work, blocks):
+    for idx, doc, keys in _counted(_survivors(pipeline, work, blocks), progress):
         outcome, reason = phases.admit(pipeline, doc, keys, stats)
         if outcome.doc is None:
             fates.set(idx, ["drop", reason, outcome.note, outcome.info or {}])
@@ -228,7 +246,7 @@ def decide_here(pipeline: Any, work: WorkFolder, blocks: int) -> dict[str, Any]:
         elif idx in changed:
             fates.set(idx, ["doc", doc_payload(outcome.doc)])
     for k in range(len(globals_)):
-        docs = spool.close()
+        docs = _counted(spool.close(), progress)
         last = k + 1 == len(globals_)
         nxt = None if last else _Spool(work, f"decide/spool-{k + 1}.parquet")
         order: list[int] = []

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +61,21 @@ def _state(path: str) -> list[tuple[str, int, Any]]:
 
 @dataclass
 class Inputs:
-    """The input files of one build (``corpus.io.read.InputFile``), hashed once."""
+    """The input files of one build (``corpus.io.read.InputFile``), hashed once;
+    ``on_hashed(nbytes)`` hears of each file as it is hashed (the build's progress)."""
 
     files: list[Any]
+    on_hashed: Callable[[int], None] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._before = [_state(f.path) for f in self.files]
+        self.bytes = sum(part[1] for state in self._before for part in state)
         try:
-            self.records = [{"path": f.name, "sha256": sha256_input(f.path)} for f in self.files]
+            self.records = []
+            for f, state in zip(self.files, self._before, strict=True):
+                self.records.append({"path": f.name, "sha256": sha256_input(f.path)})
+                if self.on_hashed is not None:
+                    self.on_hashed(sum(part[1] for part in state))
         except OSError as exc:
             raise BuildError(f"input {exc.filename}: cannot read: {exc.strerror or exc}") from None
 

@@ -3,7 +3,7 @@
 Each block's map (``corpus.engines.mapping.map_block``) and write
 (``corpus.engines.writing.write_block``) is one task of a process pool: the worker reads its
 block itself (HTML and WARC extraction included), runs the stages and commits its part, so
-the main process only schedules, counts and shows progress. The decide phase
+the main process only schedules and counts; what it shows is ``corpus.engines.progress``'s. The decide phase
 (``corpus.engines.deciding.decide_here``) runs in the main process, in input order, so "keep
 the first copy" is deterministic whatever the worker count. Killed at any point (the main
 process or a worker) and run again with the same command, a build redoes only the blocks
@@ -27,8 +27,6 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-from tqdm import tqdm
 
 from corpus.engines.build import BuildResult
 from corpus.engines.build import run_build as run_in_shell
@@ -68,8 +66,8 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _map_task(number: int, block: Any, work: str) -> dict[str, Any]:
-    return map_block(_WORKER["pipeline"], number, block, _WORKER["files"], WorkFolder.at(work))
+def _map_task(number: int, block: Any, work: str, limit: int | None = None) -> dict[str, Any]:
+    return map_block(_WORKER["pipeline"], number, block, _WORKER["files"], WorkFolder.at(work), limit)
 
 
 def _write_task(number: int, blocks: int, work: str, staging: str, form: str) -> dict[str, Any]:
@@ -146,46 +144,56 @@ class LocalEngine:
 
         return plan_blocks(files, dict(self.pipeline.settings.input), target_bytes)
 
-    def _run(self, what: str, calls: list[tuple[Callable[..., dict], tuple]], total: int) -> list[dict]:
-        """Run the tasks (in the pool, or here), in any order; a progress bar over documents."""
-        bar = tqdm(
-            desc=what,
-            total=total or None,
-            unit="doc",
-            disable=None if self.progress is None else not self.progress,
-        )
+    def _run(
+        self, what: str, calls: list[tuple[Callable[..., dict], tuple]], done: Callable[[dict], None] | None
+    ) -> list[dict]:
+        """Run the tasks (in the pool, or here), in any order; ``done`` sees each summary as it comes."""
         out: list[dict] = []
-        try:
-            if self.pool is None:
-                for fn, args in calls:
-                    out.append(self._done(what, fn(*args), bar))
-                return out
-            futures: list[Future] = [self.pool.submit(fn, *args) for fn, args in calls]
-            for fut in as_completed(futures):
-                out.append(self._done(what, fut.result(), bar))
+        if self.pool is None:
+            for fn, args in calls:
+                out.append(self._done(what, fn(*args), done))
             return out
-        finally:
-            bar.close()
+        futures: list[Future] = [self.pool.submit(fn, *args) for fn, args in calls]
+        for fut in as_completed(futures):
+            out.append(self._done(what, fut.result(), done))
+        return out
 
-    def _done(self, what: str, summary: dict[str, Any], bar: Any) -> dict[str, Any]:
-        bar.update(summary.get("read", summary.get("kept", 0)))
+    def _done(self, what: str, summary: dict[str, Any], done: Callable[[dict], None] | None) -> dict:
+        if done is not None:
+            done(summary)
         _event("block_mapped" if what == "map" else "block_written", summary["block"])
         return summary
 
-    def map(self, blocks: list[Any], todo: list[int], work: WorkFolder) -> list[dict[str, Any]]:
-        calls = [(_map_task, (b, blocks[b], work.url)) for b in todo]
-        return self._run("map", calls, 0)
+    def map(
+        self,
+        blocks: list[Any],
+        todo: list[int],
+        work: WorkFolder,
+        done: Callable[[dict], None] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """``map_block`` for each block of ``todo``; ``limit``: read at most that many records of each."""
+        calls = [(_map_task, (b, blocks[b], work.url, limit)) for b in todo]
+        return self._run("map", calls, done)
 
-    def decide(self, blocks: int, work: WorkFolder) -> dict[str, Any]:
-        summary = decide_here(self.pipeline, work, blocks)
+    def decide(
+        self, blocks: int, work: WorkFolder, progress: Callable[[int, int], None] | None = None
+    ) -> dict[str, Any]:
+        summary = decide_here(self.pipeline, work, blocks, progress=progress)
         _event("decided", 0)
         return summary
 
     def write(
-        self, blocks: int, todo: list[int], work: WorkFolder, staging: Location, form: str
+        self,
+        blocks: int,
+        todo: list[int],
+        work: WorkFolder,
+        staging: Location,
+        form: str,
+        done: Callable[[dict], None] | None = None,
     ) -> list[dict]:
         calls = [(_write_task, (b, blocks, work.url, staging.url, form)) for b in todo]
-        return self._run("write", calls, 0)
+        return self._run("write", calls, done)
 
     def finish_files(self, work: WorkFolder, staging: Location, blocks: int, form: str) -> dict[str, Any]:
         return finish_files(self.pipeline, work, staging, blocks, form)

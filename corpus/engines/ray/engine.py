@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from corpus.engines.build import BuildResult
 from corpus.engines.build import run_build as run_in_shell
@@ -114,8 +113,9 @@ def _absolute(path: str) -> str:
 class _Mapper:
     """Map actor: the pipeline, set up once; ``map_block`` for each block of a batch."""
 
-    def __init__(self, pipeline: Any, files: list[Any], work: str) -> None:
+    def __init__(self, pipeline: Any, files: list[Any], work: str, limit: int | None = None) -> None:
         self.pipeline, self.files, self.work = pipeline, files, WorkFolder.at(work)
+        self.limit = limit  # records read per block at most (a build's input.limit)
         pipeline.setup()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[str]]:
@@ -127,7 +127,7 @@ class _Mapper:
                 # an input this worker cannot see (no shared mount, removed since the driver listed
                 # it) stops the build naming it; the readers would quarantine it as damage
                 check_readable(self.files[f].path)
-            summary = map_block(self.pipeline, int(number), block, self.files, self.work)
+            summary = map_block(self.pipeline, int(number), block, self.files, self.work, self.limit)
             out.append(json.dumps({**summary, "pid": pid}))  # which worker: for tests and benches
         return {"summary": out}
 
@@ -203,27 +203,32 @@ class RayEngine:
             planned[number] = [Block(**b) for b in ray.get(ref)]
         return group_small([b for n in range(len(self.files)) for b in planned[n]], target_bytes)
 
-    def _run(self, what: str, ds: Any) -> list[dict[str, Any]]:
-        """Consume a dataset of block summaries, in any order, with a progress bar over documents."""
+    def _run(self, what: str, ds: Any, done: Callable[[dict], None] | None) -> list[dict[str, Any]]:
+        """Consume a dataset of block summaries, in any order; ``done`` sees each as it comes."""
         out: list[dict[str, Any]] = []
-        bar = tqdm(desc=what, unit="doc", disable=None if self.progress is None else not self.progress)
-        try:
-            for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                for raw in batch["summary"]:
-                    summary = json.loads(raw)
-                    bar.update(summary.get("read", summary.get("kept", 0)))
-                    _event("block_mapped" if what == "map" else "block_written", summary["block"])
-                    out.append(summary)
-            return out
-        finally:
-            bar.close()
+        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+            for raw in batch["summary"]:
+                summary = json.loads(raw)
+                if done is not None:
+                    done(summary)
+                _event("block_mapped" if what == "map" else "block_written", summary["block"])
+                out.append(summary)
+        return out
 
     def _blocks(self, rows: list[dict[str, Any]]) -> Any:
         import ray.data
 
         return ray.data.from_items(rows, override_num_blocks=max(1, len(rows)))
 
-    def map(self, blocks: list[Any], todo: list[int], work: WorkFolder) -> list[dict[str, Any]]:
+    def map(
+        self,
+        blocks: list[Any],
+        todo: list[int],
+        work: WorkFolder,
+        done: Callable[[dict], None] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """``map_block`` for each block of ``todo``; ``limit``: read at most that many records of each."""
         from ray.data import ActorPoolStrategy
 
         if not todo:
@@ -233,15 +238,18 @@ class RayEngine:
             _Mapper,
             batch_size=1,
             batch_format="numpy",
-            fn_constructor_args=(self.pipeline, self.files, _absolute(work.url)),
+            fn_constructor_args=(self.pipeline, self.files, _absolute(work.url), limit),
             # a fixed pool, one block per actor at a time: a block queued behind a busy actor
             # while another idles would make the slowest actor's queue the map's length
             compute=ActorPoolStrategy(size=min(self.actors, len(todo)), max_tasks_in_flight_per_actor=1),
             num_cpus=1,
         )
-        return self._run("map", ds)
+        return self._run("map", ds, done)
 
-    def decide(self, blocks: int, work: WorkFolder) -> dict[str, Any]:
+    def decide(
+        self, blocks: int, work: WorkFolder, progress: Callable[[int, int], None] | None = None
+    ) -> dict[str, Any]:
+        """The decide phase, in Ray tasks; ``progress`` hears of it once, at its end."""
         import ray
 
         url = _absolute(work.url)
@@ -251,6 +259,8 @@ class RayEngine:
         else:
             here = ray.remote(num_cpus=1)(_decide_here)
             summary = ray.get(here.remote(self.pipeline, url, blocks))
+        if progress is not None:
+            progress(1 + len(self.pipeline.global_steps), 0)
         _event("decided", 0)
         return summary
 
@@ -267,7 +277,13 @@ class RayEngine:
         return survivors > DISTRIBUTE_ABOVE
 
     def write(
-        self, blocks: int, todo: list[int], work: WorkFolder, staging: Location, form: str
+        self,
+        blocks: int,
+        todo: list[int],
+        work: WorkFolder,
+        staging: Location,
+        form: str,
+        done: Callable[[dict], None] | None = None,
     ) -> list[dict]:
         if not todo:
             return []
@@ -284,7 +300,7 @@ class RayEngine:
             },
             num_cpus=1,
         )
-        return self._run("write", ds)
+        return self._run("write", ds, done)
 
     def finish_files(self, work: WorkFolder, staging: Location, blocks: int, form: str) -> dict[str, Any]:
         import ray
