@@ -206,12 +206,21 @@ def cmd_dedup(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """What a finished build holds, from its manifest: counts, drops by reason, stages, languages."""
+    """What a finished build holds, from its manifest: counts, drops by reason, stages, languages;
+    with --html, the self-contained HTML report (corpus.report.html.write_report)."""
     import json
 
     from corpus.engines.build import BuildResult
     from corpus.stats import Stats
 
+    if args.out and not args.html:
+        raise ConfigError("corpus report: --out needs --html")
+    if args.html:
+        from corpus.report.html import write_report
+
+        target = write_report(args.build_dir, args.out)
+        print(f"report: {target} ({target.stat().st_size:,} bytes)")
+        return 0
     path = Path(args.build_dir) / "manifest.json"
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -461,8 +470,14 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_workers, help="worker processes (0 = in-process; default: auto)")
     p.set_defaults(func=cmd_dedup)
 
-    p = sub.add_parser("report", help="summarize a finished build from its manifest")
+    p = sub.add_parser("report", help="summarize a finished build from its manifest (--html: the page)")
     p.add_argument("build_dir")
+    p.add_argument(
+        "--html",
+        action="store_true",
+        help="write the HTML build report (default BUILD/report.html, the bytes the build wrote)",
+    )
+    p.add_argument("--out", metavar="FILE", help="with --html: write the page here instead")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("verify", help="re-hash a build and check it against its manifest")

@@ -8,6 +8,7 @@ BUILD --html`` rewrites a build's report.html with the bytes its build wrote.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -178,7 +179,14 @@ def _read_json(path: Path) -> dict:
 
 
 def write_report(build_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Render report.html for a finished build; written to ``out`` (default: BUILD/report.html)."""
+    """Render report.html for a finished build into ``out`` (default: BUILD/report.html).
+
+    Without ``out``, a build whose manifest lists report.html keeps its bytes: the page is rendered
+    again and must come out the same (it does when this corpus made the build: rendering is
+    deterministic); if it would differ (a newer corpus), nothing is written and the error says to
+    pass ``out``, since rewriting a listed file would break ``corpus verify``. An older build, whose
+    manifest lists no report.html, gets one.
+    """
     build = Path(build_dir)
     manifest_path = build / "manifest.json"
     if not manifest_path.is_file():
@@ -198,6 +206,25 @@ def write_report(build_dir: str | Path, out: str | Path | None = None) -> Path:
         raise ConfigError(
             f"{build}: manifest.json or report.json is damaged ({type(exc).__name__}: {exc})"
         ) from None
-    target = Path(out) if out is not None else build / "report.html"
-    target.write_text(page, encoding="utf-8")
+    data = page.encode("utf-8")
+    if out is None:
+        target = build / "report.html"
+        listed = [
+            f for f in manifest.get("files") or [] if isinstance(f, dict) and f.get("path") == "report.html"
+        ]
+        if listed:
+            if listed[0].get("sha256") == hashlib.sha256(data).hexdigest():
+                if not target.is_file() or target.read_bytes() != data:
+                    target.write_bytes(data)  # restored: the bytes the manifest lists
+                return target
+            raise ConfigError(
+                f"{target}: this corpus renders the build's report differently from the one its manifest "
+                "lists (made by another version); pass --out FILE to write it elsewhere"
+            )
+    else:
+        target = Path(out)
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot write the report ({exc.strerror or exc})") from None
     return target
