@@ -36,6 +36,8 @@ class OutputConfig:
     max_shard_rows: int
     max_shard_size: Any
     compression: str
+    format: str
+    partition_by: str | None
     overwrite: bool
     min_chars: int
     min_words: int

@@ -99,8 +99,8 @@ def test_manifest_and_card_describe_the_build(build):
     assert manifest["stages"]["strip_boilerplate"]["docs_changed"] >= 4
     assert len(manifest["inputs"]) == 6 and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
     card = (out / "README.md").read_text()
-    assert "language:\n- en" in card and "exact_dedup.exact_duplicate | 3" in card
-    assert "near_dedup.near_duplicate | 2" in card
+    assert "language:\n- en" in card and "| dropped by exact_dedup: exact_duplicate | −3 |" in card
+    assert "| dropped by near_dedup: near_duplicate | −2 |" in card
 
 
 def run_cli(*args):

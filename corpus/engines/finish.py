@@ -23,10 +23,11 @@ from corpus.dedup.near import NearDedup
 from corpus.engines.deciding import SAVED
 from corpus.engines.inputs import recorded_config
 from corpus.engines.work import DECIDED, WorkFolder, block_name
-from corpus.engines.writing import IDS, kept_signatures, shard_name
+from corpus.engines.writing import IDS, kept_signatures
 from corpus.errors import BuildError
 from corpus.io.fs import Location
 from corpus.io.write.card import render_card
+from corpus.io.write.layout import check_block_shards
 from corpus.io.write.manifest import config_hash, dependency_versions, manifest_bytes
 from corpus.stats import Stats
 from corpus.version import __version__
@@ -194,9 +195,7 @@ def finish(
             langs.update(_counts(written["langs"]))
             lengths.update({_count(k): _count(v) for k, v in written["lengths"]})
             splits.update(_counts(written["splits"]))
-            got = [(s["split"], s["path"]) for s in written["shards"]]
-            if sorted(got) != sorted((split, shard_name(split, b, blocks)) for split in ratios):
-                raise ValueError("not the block's shards")
+            check_block_shards(written["shards"], b, blocks, list(ratios), pipeline.settings.output)
             shards += written["shards"]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise work.not_ours(name, f"not a block summary: {exc!r}") from None

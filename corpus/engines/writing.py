@@ -45,6 +45,9 @@ from corpus.engines.deciding import (
 from corpus.engines.mapping import DROPPED, QUARANTINED, SKIPPED, documents, read_part
 from corpus.engines.work import WorkFolder, block_name
 from corpus.io.fs import Location
+from corpus.io.write.jsonl import JsonlShard
+from corpus.io.write.layout import output_layout, partition_name
+from corpus.io.write.layout import shard_name as _shard_name
 from corpus.io.write.shards import ROW_GROUP_BYTES, ROW_GROUP_ROWS, assign_split, parse_size
 from corpus.stats import Stats, drop_key
 
@@ -67,8 +70,9 @@ def _schema() -> pa.Schema:
 
 
 def shard_name(split: str, number: int, blocks: int) -> str:
-    """``data/train-00003-of-00010.parquet``: block ``number`` of ``blocks``."""
-    return f"data/{split}-{number:05d}-of-{blocks:05d}.parquet"
+    """``data/train-00003-of-00010.parquet``: block ``number`` of ``blocks`` (other formats and
+    partitions: ``corpus.io.write.layout``)."""
+    return _shard_name(split, number, blocks)
 
 
 def id_hash(doc_id: str) -> int:
@@ -89,6 +93,7 @@ class _Shard:
         self.buffer: list[Document] = []
         self.buffered = 0
         self.rows = 0
+        self.num_bytes = 0  # the rows' Arrow size: the card's num_bytes
 
     def add(self, doc: Document) -> None:
         self.buffer.append(doc)
@@ -98,7 +103,9 @@ class _Shard:
 
     def flush(self) -> None:
         if self.buffer:
-            self.writer.write_table(to_table(self.buffer, self.schema), row_group_size=ROW_GROUP_ROWS)
+            table = to_table(self.buffer, self.schema)
+            self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            self.num_bytes += table.nbytes
             self.rows += len(self.buffer)
             self.buffer, self.buffered = [], 0
 
@@ -112,6 +119,7 @@ class _Shard:
             "rows": self.rows,
             "bytes": self.staging.size(self.name),
             "sha256": self.staging.sha256(self.name),
+            "num_bytes": self.num_bytes,
         }
 
 
@@ -138,7 +146,16 @@ def write_block(
     compression = None if output.compression == "none" else output.compression
     max_bytes = parse_size(output.max_shard_size) if output.max_shard_size else None
     group_bytes = min(ROW_GROUP_BYTES, max_bytes // 4) if max_bytes else ROW_GROUP_BYTES
-    shards = {s: _Shard(staging, shard_name(s, number, blocks), compression, group_bytes) for s in ratios}
+    suffix, partitioned = output_layout(output)
+
+    def open_shard(split: str, part: str | None = None) -> _Shard | JsonlShard:
+        name = _shard_name(split, number, blocks, suffix=suffix, part=part)
+        if suffix == "parquet":
+            return _Shard(staging, name, compression, group_bytes)
+        return JsonlShard(staging, name, output.compression, group_bytes)
+
+    # (split, partition): every split's shard, even empty; partitioned, those with documents only
+    shards = {} if partitioned else {(s, None): open_shard(s) for s in ratios}
     steps = _Steps(pipeline, work) if form == "distributed" else None
     fates = read_fates(work, number)
     where = work.loc.url_of(block_name("decide", number, ".parquet"))
@@ -212,7 +229,10 @@ def write_block(
                     continue
                 doc = out.doc
         split = assign_split(doc.id, ratios) if len(ratios) > 1 else next(iter(ratios))
-        shards[split].add(doc)
+        key = (split, partition_name(doc.lang) if partitioned else None)
+        if key not in shards:
+            shards[key] = open_shard(*key)
+        shards[key].add(doc)
         splits[split] += 1
         langs[doc.lang] += 1
         lengths[len(doc.text)] += 1
@@ -220,7 +240,8 @@ def write_block(
             ids["kept"][-1] = True
         else:
             _remember(ids, doc.id, kept=True, near=False, sig=b"")
-    written = [shards[s].close(s) for s in ratios]
+    order = sorted(shards, key=lambda k: (list(ratios).index(k[0]), k[1] or ""))
+    written = [{**shards[k].close(k[0]), **({"config": k[1]} if k[1] else {})} for k in order]
     work.loc.write_bytes(f"logs/quarantine-{number:06d}.jsonl", _utf8("".join(quarantine_log)))
     work.loc.write_bytes(f"logs/dropped-{number:06d}.jsonl", _utf8("".join(dropped_log)))
     fs, path = work.loc.arrow(block_name("ids", number, ".parquet"))

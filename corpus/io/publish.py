@@ -32,10 +32,11 @@ from typing import Any
 from corpus.errors import BuildError
 from corpus.io.fs import Location, is_url, open_input
 from corpus.io.verify import unsafe_path
+from corpus.io.write.layout import SHARD_PATTERN
 
 MAX_FILES_PER_COMMIT = 50
 MAX_BYTES_PER_COMMIT = 2 * 1024**3
-SHARD_NAME = re.compile(r"^data/[A-Za-z0-9_]+-[0-9]{5}-of-[0-9]{5}\.parquet$")
+SHARD_NAME = SHARD_PATTERN  # data/[{lang}/]{split}-NNNNN-of-NNNNN.{parquet,jsonl.zst,jsonl.gz,jsonl}
 JOURNAL = ".corpus-publish.json"  # at an fs target while a publish runs: every path ours there
 BUCKET_PROTOCOLS = {"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl", "oss"}
 _SECRET_KEY = re.compile(r"token|key|secret|pass|pwd|sig|credential|auth|session|sas", re.IGNORECASE)

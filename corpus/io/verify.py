@@ -99,11 +99,24 @@ def _check_files(root: Location, manifest: dict) -> list[str]:
         elif root.sha256(name) != entry["sha256"]:
             problems.append(f"{name}: sha256 differs from manifest")
     listed = {e["path"] for e in manifest["shards"]}
-    for name in root.listdir("data"):
-        rel = f"data/{name}"
-        if rel not in listed:
-            problems.append(f"{rel}: not in the manifest")
+    for rel in _data_files(root, "data", listed):
+        problems.append(f"{rel}: not in the manifest")
     return problems
+
+
+def _data_files(root: Location, folder: str, listed: set[str]) -> list[str]:
+    """What is in ``folder`` (data/, and the language folders of a partitioned build) that
+    ``listed`` does not name: a folder holding no listed shard is named, not walked."""
+    out = []
+    for name in root.listdir(folder):
+        rel = f"{folder}/{name}"
+        if rel in listed:
+            continue
+        if folder == "data" and any(p.startswith(rel + "/") for p in listed) and root.isdir(rel):
+            out += _data_files(root, rel, listed)
+        else:
+            out.append(rel)
+    return out
 
 
 def _safe(exc: BaseException) -> str:
