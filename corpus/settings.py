@@ -42,6 +42,7 @@ class OutputConfig:
     min_chars: int
     min_words: int
     allow_empty: bool
+    count_tokens: bool
 
     @classmethod
     def from_dict(cls, out: dict[str, Any]) -> OutputConfig:

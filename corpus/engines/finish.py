@@ -10,6 +10,7 @@ every record read is kept, dropped, quarantined or skipped.
 
 from __future__ import annotations
 
+import io
 import statistics
 import tempfile
 from collections import Counter
@@ -22,6 +23,7 @@ from corpus.dedup.index import INDEX_DIR, save_index
 from corpus.dedup.near import NearDedup
 from corpus.engines.deciding import SAVED
 from corpus.engines.inputs import recorded_config
+from corpus.engines.mapping import profile_name
 from corpus.engines.work import DECIDED, WorkFolder, block_name
 from corpus.engines.writing import IDS, kept_signatures
 from corpus.errors import BuildError
@@ -29,10 +31,12 @@ from corpus.io.fs import Location
 from corpus.io.write.card import render_card
 from corpus.io.write.layout import check_block_shards
 from corpus.io.write.manifest import config_hash, dependency_versions, manifest_bytes
+from corpus.report.profile import Profile, report_bytes
 from corpus.stats import Stats
 from corpus.version import __version__
 
 DUPLICATE_ID_EXAMPLES = 10
+REPORT_JSON, REPORT_HTML = "report.json", "report.html"
 COPY_CHUNK = 1 << 20
 
 
@@ -89,6 +93,27 @@ def _counts(value: Any) -> dict[str, int]:
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         raise ValueError(f"{value!r} is not a table of counts")
     return {k: _count(v) for k, v in value.items()}
+
+
+def _add_profile(profile: Profile, work: WorkFolder, block: int) -> None:
+    """Block ``block``'s pieces of the build profile (map, then write) into ``profile``."""
+    mapped, written = (work.read_json(profile_name(block, phase)) for phase in ("map", "write"))
+    if mapped is None or written is None:
+        raise BuildError(f"block {block}: its profile is missing from {work.url}; run the build again")
+    try:
+        profile.add(mapped, written)
+    except ValueError as exc:
+        raise work.not_ours(profile_name(block, "map"), exc) from None
+
+
+def _render_html(manifest: dict[str, Any], report: dict[str, Any], staging: Location) -> str:
+    """report.html (``corpus.report.html.render_html``), reading dropped.jsonl as it goes."""
+    from corpus.report.html import render_html
+
+    if not staging.exists("dropped.jsonl"):
+        return render_html(manifest, report, [])
+    with staging.open("dropped.jsonl", "rb") as raw, io.TextIOWrapper(raw, "utf-8", "replace") as lines:
+        return render_html(manifest, report, lines)
 
 
 def _length_stats(lengths: Counter[int]) -> dict[str, Any]:
@@ -170,6 +195,7 @@ def finish(
     lengths: Counter[int] = Counter()
     splits: Counter[str] = Counter()
     shards: list[dict[str, Any]] = []
+    profile = Profile()
     decided = work.decided() or {}
     try:
         stats.update(decided.get("stats", {}))
@@ -199,6 +225,7 @@ def finish(
             shards += written["shards"]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise work.not_ours(name, f"not a block summary: {exc!r}") from None
+        _add_profile(profile, work, b)
     shards.sort(key=lambda s: (list(ratios).index(s["split"]), s["path"]))
     kept = sum(splits.values())
     dropped = sum(drops.values())
@@ -240,8 +267,21 @@ def finish(
         "length_chars": _length_stats(lengths),
         "stages": stats.by_stage(),
     }
+    counted = profile.token_counts()
+    if pipeline.settings.output.count_tokens and counted is not None:
+        from corpus.report import tokens
+
+        per_split = {name: counted.get(name, 0) for name in ratios}
+        manifest["tokens"] = {**tokens.describe(), "total": sum(per_split.values()), "splits": per_split}
+    report = profile.report()
+    staging.write_bytes(REPORT_JSON, report_bytes(report))
+    staging.write_bytes(REPORT_HTML, _render_html(manifest, report, staging).encode("utf-8"))
     staging.write_bytes("README.md", render_card(manifest).encode("utf-8"))
-    names = [name for name in ("README.md", "dropped.jsonl", "quarantine.jsonl") if staging.exists(name)]
+    names = [
+        name
+        for name in ("README.md", REPORT_JSON, REPORT_HTML, "dropped.jsonl", "quarantine.jsonl")
+        if staging.exists(name)
+    ]
     names += saved
     manifest["files"] = [
         {"path": name, "bytes": staging.size(name), "sha256": staging.sha256(name)} for name in names

@@ -28,7 +28,7 @@ from corpus.engines import phases
 from corpus.engines.keys import KeyCodec
 from corpus.engines.work import WorkFolder, block_name, dump
 from corpus.io.read import Quarantined, Skipped
-from corpus.stats import Stats
+from corpus.report.profile import MapPiece, RecordingStats
 
 QUARANTINED, DROPPED, SURVIVED, SKIPPED = 0, 1, 2, 3
 SHIFT = 32  # idx = block << 32 | position in the block
@@ -122,7 +122,8 @@ def map_block(
     schema = part_schema(len(steps))
     config = dict(pipeline.settings.input)
     batch_size = pipeline.settings.batch_size
-    stats = Stats()
+    piece = MapPiece()  # the block's part of the build profile (report.json)
+    stats = RecordingStats(piece)
     rows = _Rows(len(steps))
     pending: list[tuple[int, Document]] = []
     read = invalid = survivors = 0
@@ -139,8 +140,11 @@ def map_block(
             for (idx, doc), (out, keys, dropped) in zip(pending, results, strict=True):
                 if out is None:
                     rows.add(idx, DROPPED, None, [doc.id, dropped], None)
+                    if dropped == phases.EMPTY:  # the stages' drops are recorded as they happen
+                        piece.drop(dropped, doc.id, doc.text)
                 else:
                     survivors += 1
+                    piece.candidate(idx, doc.id, doc.text)
                     rows.add(
                         idx, SURVIVED, out, None, [c.encode(k) for c, k in zip(codecs, keys, strict=True)]
                     )
@@ -173,6 +177,7 @@ def map_block(
             if len(rows.cols["idx"]) >= batch_size:
                 flush()
         flush()
+    work.write_json(profile_name(number, "map"), piece.to_json())
     stats.seconds["phase.map"] += time.process_time() - started
     summary = {
         "block": number,
@@ -183,6 +188,11 @@ def map_block(
     }
     work.write_json(block_name("map", number, ".json"), summary)
     return {**summary, "seconds": dict(stats.seconds)}
+
+
+def profile_name(number: int, phase: str) -> str:
+    """``profile/block-000012.map.json``: a block's piece of the build profile, written by ``phase``."""
+    return block_name("profile", number, f".{phase}.json")
 
 
 def read_part(work: WorkFolder, number: int, columns: list[str] | None = None) -> pa.Table:

@@ -42,13 +42,14 @@ from corpus.engines.deciding import (
     near_outcome,
     read_fates,
 )
-from corpus.engines.mapping import DROPPED, QUARANTINED, SKIPPED, documents, read_part
+from corpus.engines.mapping import DROPPED, QUARANTINED, SKIPPED, documents, profile_name, read_part
 from corpus.engines.work import WorkFolder, block_name
 from corpus.io.fs import Location
 from corpus.io.write.jsonl import JsonlShard
 from corpus.io.write.layout import output_layout, partition_name
 from corpus.io.write.layout import shard_name as _shard_name
 from corpus.io.write.shards import ROW_GROUP_BYTES, ROW_GROUP_ROWS, assign_split, parse_size
+from corpus.report.profile import WritePiece, candidate_positions
 from corpus.stats import Stats, drop_key
 
 # kept: in the shards; near: kept by near dedup (in its index, even if a later step dropped it)
@@ -169,9 +170,18 @@ def write_block(
     dropped_log: list[str] = []
     ids: dict[str, list[Any]] = {name: [] for name in IDS.names}
     near_key = _near_key(pipeline)
+    piece = WritePiece(_candidates(work, number), _token_counter(output))
 
-    def drop(doc_id: str, reason: str, note: str = "", info: dict[str, Any] | None = None) -> None:
+    def drop(
+        doc_id: str,
+        reason: str,
+        note: str = "",
+        info: dict[str, Any] | None = None,
+        doc: Document | None = None,
+    ) -> None:
         drops[reason] += 1
+        if doc is not None:  # a survivor of the map phase (map drops are in the map piece)
+            piece.drop(reason, doc, note)
         record = {"id": doc_id, "dropped_by": reason, **(info or {}), **({"note": note} if note else {})}
         dropped_log.append(json.dumps(record, ensure_ascii=False) + "\n")
 
@@ -200,7 +210,7 @@ def write_block(
             if fate is not None:
                 if fate[0] == "drop":
                     out = dropped_by(fate)
-                    drop(doc.id, fate[1], out.note, out.info)
+                    drop(doc.id, fate[1], out.note, out.info, doc)
                     continue
                 if fate[0] != "doc":
                     decode_fate(b"[]", where)  # a distributed decision in a here-decided build
@@ -210,13 +220,13 @@ def write_block(
                 out = exact_outcome(doc, fate)
                 stats.record(steps.exact.name, doc, out)
                 if out.doc is None:
-                    drop(doc.id, drop_key(steps.exact.name, out.reason), out.note, out.info)
+                    drop(doc.id, drop_key(steps.exact.name, out.reason), out.note, out.info, doc)
                     continue
             if steps.near is not None:
                 out = near_outcome(doc, fate, steps.near.annotate)
                 stats.record(steps.near.name, doc, out)
                 if out.doc is None:
-                    drop(doc.id, drop_key(steps.near.name, out.reason), out.note, out.info)
+                    drop(doc.id, drop_key(steps.near.name, out.reason), out.note, out.info, doc)
                     continue
                 near_kept = True
                 _remember(ids, doc.id, kept=False, near=True, sig=sigs[i] if sigs is not None else b"")
@@ -225,7 +235,7 @@ def write_block(
                 out = steps.repeated.apply(doc)
                 stats.record(steps.repeated.name, doc, out)
                 if out.doc is None:
-                    drop(doc.id, drop_key(steps.repeated.name, out.reason), out.note, out.info)
+                    drop(doc.id, drop_key(steps.repeated.name, out.reason), out.note, out.info, doc)
                     continue
                 doc = out.doc
         split = assign_split(doc.id, ratios) if len(ratios) > 1 else next(iter(ratios))
@@ -236,6 +246,7 @@ def write_block(
         splits[split] += 1
         langs[doc.lang] += 1
         lengths[len(doc.text)] += 1
+        piece.kept(idxs[i], doc, split)
         if near_kept:  # the near entry is this document's: now kept
             ids["kept"][-1] = True
         else:
@@ -246,6 +257,7 @@ def write_block(
     work.loc.write_bytes(f"logs/dropped-{number:06d}.jsonl", _utf8("".join(dropped_log)))
     fs, path = work.loc.arrow(block_name("ids", number, ".parquet"))
     pq.write_table(pa.Table.from_pydict(ids, schema=IDS), path, filesystem=fs, compression="none")
+    work.write_json(profile_name(number, "write"), piece.to_json())
     stats.seconds["phase.write"] += time.process_time() - started
     summary = {
         "block": number,
@@ -269,6 +281,26 @@ def _remember(ids: dict[str, list[Any]], doc_id: str, *, kept: bool, near: bool,
     ids["kept"].append(kept)
     ids["near"].append(near)
     ids["sig"].append(sig)
+
+
+def _candidates(work: WorkFolder, number: int) -> set[int]:
+    """The positions of the block's kept-sample candidates, from its map piece of the profile."""
+    name = profile_name(number, "map")
+    piece = work.read_json(name)
+    try:
+        return candidate_positions(piece)
+    except (KeyError, TypeError) as exc:
+        raise work.not_ours(name, f"not a profile piece: {exc!r}") from None
+
+
+def _token_counter(output: Any) -> Any:
+    """Tokens of a text (``corpus.report.tokens.count``), or None when output.count_tokens is off."""
+    if not output.count_tokens:
+        return None
+    from corpus.report import tokens
+
+    tokens.encoding()  # loaded once per process; a clear error here when the package is missing
+    return tokens.count
 
 
 def _near_key(pipeline: Any) -> str | None:

@@ -47,7 +47,8 @@ def assert_clean(tmp_path):
     """No work folder (spools included) or lock left beside the output, nothing but the build in it."""
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     out = tmp_path / "out"
-    assert {p.name for p in out.iterdir()} <= {"data", "README.md", "manifest.json", "dropped.jsonl"}
+    build = {"data", "README.md", "manifest.json", "dropped.jsonl", "report.json", "report.html"}
+    assert {p.name for p in out.iterdir()} <= build
 
 
 @pytest.mark.parametrize("workers", [0, 2])
