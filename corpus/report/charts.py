@@ -157,7 +157,8 @@ def bars(pairs: Sequence[tuple[int, int]], title: str, xlabel: str, ylabel: str,
     fig, ax = _figure(4.3, 2.3)
     xs = [int(x) for x, _ in pairs]
     ys = [int(y) for _, y in pairs]
-    ax.bar(xs, ys, color=RED, width=0.8)
+    ax.bar(xs, ys, color=RED, width=0.6)
+    ax.set_xlim(min(xs, default=2) - 0.7, max(max(xs, default=2), min(xs, default=2) + 5) + 0.7)
     if ys and max(ys) / max(min(ys), 1) > 100:
         ax.set_yscale("log")
     ax.set_title(title)

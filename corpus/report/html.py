@@ -50,7 +50,9 @@ table.stages td:last-child{color:var(--muted);font-size:12px;max-width:380px}
 ul.members{margin:0;padding-left:16px}ul.members li{margin:0}
 .muted{color:var(--muted)}.note{background:#fff8e1;border-left:3px solid #e0b000;padding:6px 10px}
 .stage{background:#eef2f7;color:#2c4a6e;border-radius:4px;padding:0 6px;font-weight:600}
-.sample-group{margin-bottom:10px}.sample{margin:4px 0 8px}
+.sample-group{margin-bottom:10px}
+.cols{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:0 12px}
+.sample{margin:4px 0 8px}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--bg);border:1px solid var(--line);
 border-radius:4px;padding:8px;margin:4px 0;font:12px/1.4 ui-monospace,"DejaVu Sans Mono",monospace;
 max-height:420px;overflow:auto}

@@ -12,6 +12,7 @@ import re
 from html import escape
 
 _TOKENS = re.compile(r"\s+|[^\s]+")
+CONTEXT_LINES = 2  # lines of context either side of a removed line
 CONTEXT = 80  # characters of unchanged text kept either side of a change
 MAX_TOKENS = 6000  # past this many words a diff compares lines instead (difflib is quadratic)
 
@@ -29,6 +30,17 @@ def _mark(text: str) -> str:
     return escape(text, quote=False).replace("\n", "<span class=nl>↵</span>\n")
 
 
+def _lines(text: str, last: bool) -> str:
+    """The context shown beside a removal: the part of its own line, and up to CONTEXT_LINES non-blank
+    lines before it (``last``: text before the removal) or after it."""
+    parts = text.split("\n")
+    own = parts[-1] if last else parts[0]  # the same line as the removal
+    others = [line for line in (parts[:-1] if last else parts[1:]) if line.strip()]
+    if last:
+        return "".join(line + "\n" for line in others[-CONTEXT_LINES:]) + own
+    return own + "".join("\n" + line for line in others[:CONTEXT_LINES])
+
+
 def removed_lines(samples: dict[str, list[dict]], stage_order: list[str]) -> str:
     """Per ``stage:rule``, each removed part between the text before and after it."""
     if not samples:
@@ -36,15 +48,20 @@ def removed_lines(samples: dict[str, list[dict]], stage_order: list[str]) -> str
     out = []
     for key in sorted(samples, key=lambda k: (_rank(k.split(":", 1)[0], stage_order), k)):
         stage, _, rule = key.partition(":")
-        out.append(f"<div class=sample-group><h4><span class=stage>{_e(stage)}</span> {_e(rule)}</h4>")
+        out.append(
+            f"<div class=sample-group><h4><span class=stage>{_e(stage)}</span> {_e(rule)}</h4>"
+            "<div class=cols>"
+        )
         for item in samples[key]:
-            before, after = str(item.get("before", "")), str(item.get("after", ""))
+            before = _lines(str(item.get("before", "")), last=True)
+            after = _lines(str(item.get("after", "")), last=False)
+            removed = str(item.get("removed", ""))
             out.append(
                 f"<div class=sample><div class=doc-id>{_e(item.get('id', ''))}</div><pre class=ctx>"
-                f"{_ws(before)}<del>{_mark(str(item.get('removed', '')))}</del>"
+                f"{_ws(before)}<del>{_mark(removed)}</del>"
                 f"{_ws(after)}</pre></div>"
             )
-        out.append("</div>")
+        out.append("</div></div>")
     return "".join(out)
 
 
