@@ -80,7 +80,7 @@ def _fmt(v: float) -> str:
 def log_histogram(pairs: Sequence[Sequence[float]], title: str, xlabel: str, prefix: str) -> str:
     """A histogram of [[value, count], ...] on log-spaced bins (values < 1 go to the first bin)."""
     import numpy as np
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     values = np.array([max(float(v), 1.0) for v, _ in pairs])
     weights = np.array([float(c) for _, c in pairs])
@@ -92,6 +92,10 @@ def log_histogram(pairs: Sequence[Sequence[float]], title: str, xlabel: str, pre
     ax.hist(values, bins=bins, weights=weights, color=BLUE, edgecolor="white", linewidth=0.4)
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _fmt(v)))
+    # few powers of ten in view: label the ticks between them too (all, or the 2s and 5s)
+    shown = set(range(2, 10)) if hi - lo < 0.6 else {2, 5} if hi - lo < 1.2 else set()
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: _fmt(v) if _lead(v) in shown else ""))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("documents")
@@ -113,6 +117,9 @@ def histogram(pairs: Sequence[Sequence[float]], title: str, prefix: str) -> str:
     ax.hist(
         values, bins=np.linspace(lo, hi, 21), weights=weights, color=GREEN, edgecolor="white", linewidth=0.4
     )
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title, fontsize=8.5)
     ax.tick_params(labelsize=7.5)
     ax.grid(axis="x", visible=False)
@@ -170,6 +177,11 @@ def bars(pairs: Sequence[tuple[int, int]], title: str, xlabel: str, ylabel: str,
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _svg(fig, prefix)
+
+
+def _lead(v: float) -> int:
+    """The leading digit of ``v`` (> 0)."""
+    return int(round(v / 10 ** math.floor(math.log10(v) + 1e-9), 6))
 
 
 def _short(label: str, width: int = 38) -> str:

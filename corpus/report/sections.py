@@ -19,7 +19,11 @@ def e(value: object) -> str:
 
 
 def num(value: object) -> str:
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else e(value)
+    if isinstance(value, bool):
+        return e(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.1f}" if isinstance(value, float) else e(value)
 
 
 def table(head: list[str], rows: list[list[object]], numeric: set[int] | None = None, cls: str = "") -> str:
