@@ -1,0 +1,210 @@
+"""The build profile: report.json and manifest tokens, on the shipped sample and a slice of real documents.
+
+The slice: the first 200 records of /work/shared/bench/base_text.jsonl.zst (real web pages, manual pages
+and documentation; skipped when ../shared is absent), plus exact copies of five of them so the corpus
+steps drop something, cut into several blocks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from corpus import Pipeline
+from corpus.report.profile import KEPT, PER_KEY, round_down
+from tests.conftest import ROOT, shared_path
+
+SAMPLE = ROOT / "configs" / "sample.yaml"
+NEWSLETTER = "Sign up to receive our latest news!"
+
+
+def report(out: Path) -> dict:
+    return json.loads((out / "report.json").read_text(encoding="utf-8"))
+
+
+def shard_texts(out: Path) -> list[str]:
+    manifest = json.loads((out / "manifest.json").read_text())
+    return [
+        t
+        for s in manifest["shards"]
+        for t in pq.read_table(out / s["path"], columns=["text"])["text"].to_pylist()
+    ]
+
+
+def sample_config(**output) -> dict:
+    from corpus.config import load_yaml
+
+    config = load_yaml(SAMPLE)
+    config["input"] = {**config["input"], "paths": [str(ROOT / p) for p in config["input"]["paths"]]}
+    config["output"] = {**config["output"], **output}
+    return config
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("profile") / "sample"
+    result = Pipeline.from_yaml(SAMPLE).build(output=out, workers=0, progress=False)
+    return out, result.manifest
+
+
+def bench_slice(folder: Path, n: int = 200) -> Path:
+    """The first ``n`` bench records, then exact copies of five of them (new ids), as JSONL."""
+    zstandard = pytest.importorskip("zstandard")
+    bench = shared_path("bench", "base_text.jsonl.zst")
+    rows = []
+    with zstandard.open(bench, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            rows.append(json.loads(line))
+            if len(rows) == n:
+                break
+    rows += [{**rows[i], "id": f"copy-of-{rows[i]['id']}"} for i in (3, 50, 90, 120, 160)]
+    path = folder / "slice.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def bench_config(src: Path, out: Path, **extra) -> dict:
+    return {
+        "input": {"paths": [str(src)]},
+        "stages": [
+            {"fix_encoding": {}},
+            {"strip_boilerplate": {}},
+            {"normalize_handles": {"mode": "mask"}},
+            {"detect_language": {}},
+            {"gopher_quality": {"mode": "tag"}},
+            {"exact_dedup": {}},  # not near_dedup: its decide fates lose the tagged quality signals
+        ],
+        "output": {"path": str(out)},
+        "block_size": "256KB",
+        **extra,
+    }
+
+
+def test_sample_report_shows_removed_lines_with_their_context(sample):
+    out, _ = sample
+    removed = report(out)["samples"]["removed_lines"]
+    newsletter = removed["strip_boilerplate:newsletter.en"]
+    assert 1 <= len(newsletter) <= PER_KEY
+    first = newsletter[0]
+    assert first["id"] == "pompeo-nagorno-karabakh" and first["removed"] == NEWSLETTER
+    original = (ROOT / "data" / "sample" / "pompeo-nagorno-karabakh.txt").read_text(encoding="utf-8")
+    assert first["before"] and first["after"] and len(first["before"]) <= 160 and len(first["after"]) <= 160
+    assert first["before"] + first["removed"] + first["after"] in original.replace("\r\n", "\n")
+    assert all(key.startswith("strip_boilerplate:") for key in removed), "only whole removed lines"
+
+
+def test_sample_report_shows_dropped_copies_with_text(sample):
+    out, manifest = sample
+    dropped = report(out)["samples"]["dropped"]
+    assert (
+        set(dropped)
+        == set(manifest["counts"]["dropped"])
+        == {
+            "exact_dedup.exact_duplicate",
+            "near_dedup.near_duplicate",
+        }
+    )
+    for reason, samples in dropped.items():
+        assert len(samples) == min(PER_KEY, manifest["counts"]["dropped"][reason])
+        for s in samples:
+            assert "Mike Pompeo" in s["text"] and len(s["text"]) <= 602
+            assert "pompeo-nagorno-karabakh" in s["note"]
+    assert [s["id"] for s in dropped["exact_dedup.exact_duplicate"]] == [
+        "pompeo-variant-1-mojibake",
+        "pompeo-variant-2-exact-copy",
+        "pompeo-variant-4-other-footer",
+    ]
+
+
+def test_sample_kept_document_shows_input_and_output(sample):
+    out, _ = sample
+    (kept,) = report(out)["samples"]["kept"]
+    assert kept["id"] == "pompeo-nagorno-karabakh"
+    assert "@ZMnatsakanyan" in kept["input"] and NEWSLETTER in kept["input"]
+    assert "@ZMnatsakanyan" not in kept["output"] and "@USER" in kept["output"]
+    assert NEWSLETTER not in kept["output"]
+    assert kept["output"] == shard_texts(out)[0]
+
+
+def test_sample_distributions_count_the_kept_documents(sample):
+    out, _ = sample
+    kept = report(out)["kept"]
+    (text,) = shard_texts(out)
+    assert kept["chars"] == [[round_down(len(text)), 1]]
+    assert kept["words"] == [[round_down(len(text.split())), 1]]
+    assert kept["lines"] == [[round_down(sum(1 for x in text.splitlines() if x.strip())), 1]]
+    assert kept["sources"] == [["data/sample/pompeo-nagorno-karabakh.txt", 1]]
+    assert kept["quality"] == {}
+    assert report(out)["format"] == 1
+
+
+def test_sample_tokens_and_files_in_the_manifest(sample):
+    import bpe_openai
+
+    out, manifest = sample
+    encoding = bpe_openai.get_encoding("o200k_base")
+    total = sum(len(encoding.encode_ordinary(t)) for t in shard_texts(out))
+    assert manifest["tokens"] == {
+        "tokenizer": "o200k_base",
+        "library": f"bpe-openai {bpe_openai.__version__}",
+        "total": total,
+        "splits": {"train": total},
+    }
+    listed = {f["path"] for f in manifest["files"]}
+    assert {"report.json", "report.html"} <= listed
+    from corpus.io.verify import verify_build
+
+    assert verify_build(out) == []  # every listed file re-hashed
+
+
+def test_count_tokens_false_leaves_tokens_out(tmp_path):
+    config = sample_config(path=str(tmp_path / "out"), count_tokens=False)
+    manifest = Pipeline.from_config(config).build(workers=0, progress=False).manifest
+    assert "tokens" not in manifest and manifest["config"]["output"]["count_tokens"] is False
+    assert report(tmp_path / "out")["kept"]["chars"], "the report is written all the same"
+    assert "o200k_base" not in (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_bench_slice_report_is_the_same_for_any_workers_and_blocks(tmp_path):
+    """Workers 0 and 2 over blocks of 256KB, and one block: the same report.json bytes and tokens."""
+    import bpe_openai
+
+    src = bench_slice(tmp_path)
+    builds = {}
+    for name, extra in {
+        "w0": {"workers": 0},
+        "w2": {"workers": 2},
+        "one-block": {"workers": 0, "block_size": "16MB"},
+    }.items():
+        out = tmp_path / name
+        manifest = Pipeline.from_config(bench_config(src, out, **extra)).build(progress=False).manifest
+        builds[name] = (out, manifest)
+    out, manifest = builds["w0"]
+    assert len(manifest["shards"]) > 3, "several blocks"
+    data = (out / "report.json").read_bytes()
+    for other, m in builds.values():
+        assert (other / "report.json").read_bytes() == data
+        assert m["tokens"] == manifest["tokens"] and m["counts"] == manifest["counts"]
+    profile = json.loads(data)
+    kept = manifest["counts"]["kept"]
+    for name in ("chars", "words", "lines", "sources"):
+        assert sum(n for _, n in profile["kept"][name]) == kept, name
+    assert 0 < sum(n for _, n in profile["kept"]["quality"]["gopher_words"]) <= kept
+    texts = shard_texts(out)
+    encoding = bpe_openai.get_encoding("o200k_base")
+    assert manifest["tokens"]["total"] == sum(len(encoding.encode_ordinary(t)) for t in texts)
+    # the kept picks: the smallest id hashes among the kept documents, input as read
+    from corpus.report.profile import id_hash
+
+    rows = [json.loads(line) for line in src.read_text(encoding="utf-8").splitlines()]
+    kept_ids = [i for s in manifest["shards"] for i in pq.read_table(out / s["path"])["id"].to_pylist()]
+    wanted = sorted(kept_ids, key=id_hash)[:KEPT]
+    assert [k["id"] for k in profile["samples"]["kept"]] == wanted
+    by_id = {r["id"]: r["text"] for r in rows}
+    assert all(by_id[k["id"]].startswith(k["input"].removesuffix(" …")) for k in profile["samples"]["kept"])
+    dropped = profile["samples"]["dropped"]["exact_dedup.exact_duplicate"]
+    assert [d["id"] for d in dropped] == [f"copy-of-{rows[i]['id']}" for i in (3, 50, 90)]
