@@ -42,7 +42,10 @@ def test_shipped_sample_config_is_valid():
         (BASE.replace("format: text", "format: docx"), "input.format: expected one of"),
         (BASE.replace("output: {path: build/x}", "output: {}"), "output: missing required key 'path'"),
         (BASE + "colour: red\n", "unknown key 'colour'"),
-        (BASE.replace("exact_dedup: {}", "exact_dedupe: {}"), "unknown stage 'exact_dedupe'; available:"),
+        (
+            BASE.replace("exact_dedup: {}", "exact_dedupe: {}"),
+            "unknown stage 'exact_dedupe' (did you mean 'exact_dedup'?); available:",
+        ),
         (
             BASE.replace("exact_dedup: {}", "exact_dedup: {lowercsae: true}"),
             "stages[0].exact_dedup: unknown option",

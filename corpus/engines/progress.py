@@ -29,6 +29,7 @@ import time
 from typing import IO, Any
 
 INTERVAL = 10.0  # seconds between plain lines when stderr is not a terminal
+_SINGULAR = {"blocks": "block", "files": "file", "passes": "pass", "steps": "step"}  # tqdm's "pass/s"
 
 
 def clock(seconds: float) -> str:
@@ -83,7 +84,7 @@ class Phase:
             from tqdm import tqdm
 
             self._bar = tqdm(
-                desc=name, total=total, initial=initial, unit=unit.rstrip("s") or unit, file=stream,
+                desc=name, total=total, initial=initial, unit=_SINGULAR.get(unit, unit), file=stream,
                 dynamic_ncols=True, leave=True,
             )  # fmt: skip
         if mode in ("bar", "lines"):
