@@ -5,7 +5,8 @@ corpus step drops or changes (a survivor with no fate is kept as the map left it
 (JSON, never pickle; ``decode_fate`` checks them):
 
 - ``["drop", "stage.reason", note, info]``: dropped by a step (``info`` goes to dropped.jsonl);
-- ``["doc", [id, text, source, url, lang, lang_score, meta]]``: kept, changed by a step;
+- ``["doc", [id, text, source, url, lang, lang_score, meta, quality_signals, quality_failed]]``:
+  kept, changed by a step;
 - ``["exact", kept_id]``, ``["near", keep, kept_id, cluster_size, similarity]``: the decisions of
   the distributed exact and near dedup (``corpus.dedup.distributed``), which the write phase
   turns into outcomes the way the steps themselves do (``outcome_of``).
@@ -55,7 +56,18 @@ SAVED = "decide/saved"
 
 
 def doc_payload(doc: Document) -> list[Any]:
-    return [doc.id, doc.text, doc.source, doc.url, doc.lang, doc.lang_score, doc.meta]
+    """Every field of ``doc``, in Document's order: a changed document keeps its quality signals."""
+    return [
+        doc.id,
+        doc.text,
+        doc.source,
+        doc.url,
+        doc.lang,
+        doc.lang_score,
+        doc.meta,
+        doc.quality_signals,
+        doc.quality_failed,
+    ]
 
 
 def decode_fate(raw: bytes, where: str) -> list[Any]:
@@ -83,11 +95,13 @@ def decode_fate(raw: bytes, where: str) -> list[Any]:
 
 def _is_doc(fields: Any) -> bool:
     """A ``doc`` payload's fields have the types of a Document's (``doc_payload``)."""
-    if not isinstance(fields, list) or len(fields) != 7:
+    if not isinstance(fields, list) or len(fields) != 9:
         return False
-    doc_id, text, source, url, lang, score, meta = fields
+    doc_id, text, source, url, lang, score, meta, signals, failed = fields
     return (
-        all(isinstance(v, str) for v in (doc_id, text))
+        isinstance(signals, dict)
+        and isinstance(failed, list)
+        and all(isinstance(v, str) for v in (doc_id, text))
         and all(v is None or isinstance(v, str) for v in (source, url, lang))
         and (score is None or (isinstance(score, (int, float)) and not isinstance(score, bool)))
         and isinstance(meta, dict)

@@ -135,3 +135,25 @@ def test_drop_mode_accounts_for_every_document_by_stage_and_rule(tmp_path, bench
     assert sorted([d["id"] for d in dropped] + list(ds["id"])) == sorted(d["id"] for d in bench_docs)
     assert [r["text"] for r in ds] == [d.text for d in kept]  # c4's line removals reach the output
     assert all(r["quality_signals"] is None and r["quality_failed"] is None for r in ds)
+
+
+@pytest.mark.parametrize("dedup", ["near_dedup", "exact_dedup"])
+def test_signals_survive_a_corpus_step_after_them(tmp_path, bench_docs, dedup):
+    """A kept document that a corpus step passes on keeps the signals tagged before it.
+
+    near_dedup annotates the documents it keeps (a changed document goes through the decide
+    phase's ``doc`` fate): that fate used to carry no quality fields, so every near_dedup
+    build wrote null quality_signals.
+    """
+    import pyarrow.parquet as pq
+
+    cfg = config(tmp_path, bench_docs, "tag")
+    cfg["stages"].append({dedup: {}})
+    Pipeline.from_config(cfg).build(workers=0, progress=False)
+    rows = pq.read_table(sorted((tmp_path / "out" / "data").glob("*.parquet"))[0]).to_pylist()
+    expected = tagged_in_process(bench_docs)
+    assert len(rows) >= 45  # the bench sample holds few duplicates
+    for row in rows:
+        signals = {k: v for k, v in row["quality_signals"].items() if v is not None}
+        assert signals == pytest.approx(expected[row["id"]].quality_signals), row["id"]
+        assert row["quality_failed"] == expected[row["id"]].quality_failed
