@@ -259,8 +259,8 @@ class RayEngine:
         else:
             here = ray.remote(num_cpus=1)(_decide_here)
             summary = ray.get(here.remote(self.pipeline, url, blocks))
-        if progress is not None:
-            progress(1 + len(self.pipeline.global_steps), 0)
+        if progress is not None:  # the survivors of the map, decided in passes it cannot watch
+            progress(1 + len(self.pipeline.global_steps), self._survivors(work, blocks))
         _event("decided", 0)
         return summary
 
@@ -270,11 +270,15 @@ class RayEngine:
         wanted = os.environ.get("CORPUS_RAY_DEDUP", "auto")
         if wanted in ("distributed", "one-task"):
             return wanted == "distributed"
+        return self._survivors(work, blocks) > DISTRIBUTE_ABOVE
+
+    def _survivors(self, work: WorkFolder, blocks: int) -> int:
+        """The documents the map kept, from the blocks' summaries."""
         survivors = 0
         for b in range(blocks):
             mapped = work.read_json(block_name("map", b, ".json"))
             survivors += int(mapped.get("survivors", 0)) if isinstance(mapped, dict) else 0
-        return survivors > DISTRIBUTE_ABOVE
+        return survivors
 
     def write(
         self,
