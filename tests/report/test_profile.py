@@ -17,6 +17,13 @@ from corpus import Pipeline
 from corpus.report.profile import KEPT, PER_KEY, round_down
 from tests.conftest import ROOT, shared_path
 
+try:  # the session's Ray fixture, for the one Ray test
+    import ray  # noqa: F401
+
+    from tests.engines.test_ray import ray_cluster  # noqa: F401
+except ImportError:
+    pass
+
 SAMPLE = ROOT / "configs" / "sample.yaml"
 NEWSLETTER = "Sign up to receive our latest news!"
 
@@ -208,3 +215,28 @@ def test_bench_slice_report_is_the_same_for_any_workers_and_blocks(tmp_path):
     assert all(by_id[k["id"]].startswith(k["input"].removesuffix(" …")) for k in profile["samples"]["kept"])
     dropped = profile["samples"]["dropped"]["exact_dedup.exact_duplicate"]
     assert [d["id"] for d in dropped] == [f"copy-of-{rows[i]['id']}" for i in (3, 50, 90)]
+
+
+@pytest.fixture
+def ray_here(request):
+    """The session's local Ray of tests/engines/test_ray.py (skipped without the ray extra)."""
+    pytest.importorskip("ray", reason="engine ray needs the ray extra: pip install corpus[ray]")
+    return request.getfixturevalue("ray_cluster")
+
+
+@pytest.mark.slow
+def test_ray_gives_the_local_report(ray_here, tmp_path, monkeypatch):
+    """Engine ray with dedup decided in the distributed form (its drops made in the write phase):
+    the local engine's report.json, report.html and tokens, byte for byte."""
+    from tests.engines.test_ray import build_both
+
+    monkeypatch.setenv("CORPUS_RAY_DEDUP", "distributed")
+    src = bench_slice(tmp_path)
+    config = bench_config(src, tmp_path / "local")
+    config["stages"] = [*config["stages"], {"near_dedup": {}}]
+    local, ray_manifest = build_both(tmp_path, config)  # every other file the same bytes too
+    assert ray_manifest["tokens"] == local["tokens"]
+    for name in ("report.json", "report.html"):
+        assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
+    dropped = report(tmp_path / "ray")["samples"]["dropped"]["exact_dedup.exact_duplicate"]
+    assert len(dropped) == PER_KEY and all(d["id"].startswith("copy-of-") and d["text"] for d in dropped)
