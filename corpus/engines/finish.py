@@ -279,7 +279,7 @@ def finish(
     staging.write_bytes("README.md", render_card(manifest).encode("utf-8"))
     names = [
         name
-        for name in ("README.md", REPORT_JSON, REPORT_HTML, "dropped.jsonl", "quarantine.jsonl")
+        for name in (REPORT_JSON, REPORT_HTML, "README.md", "dropped.jsonl", "quarantine.jsonl")
         if staging.exists(name)
     ]
     names += saved

@@ -8,6 +8,8 @@ driver, opens and parses the input, HTML and WARC extraction included), runs
   ``idx`` (block << 32 | position: the build's stable order), its ``kind``, the cleaned
   document (survivors), ``info`` (JSON: the drop reason, the quarantine record or the skip
   reason) and one binary column per corpus step with its fingerprint (``corpus.engines.keys``);
+- ``profile/block-NNNNNN.map.json``: its piece of the build profile (``corpus.report.profile``:
+  removed lines and drops by the stages, the kept-sample candidates with their text as read);
 - ``map/block-NNNNNN.json``, last: the block's summary (records read, invalid UTF-8 replaced,
   stage counters). Its presence is the commit.
 

@@ -8,9 +8,11 @@ each record's end in input order and writes:
   the ``-of-`` set exists); the same rows give the same bytes on either engine;
 - into the work folder: ``logs/{quarantine,dropped}-NNNNNN.jsonl`` (the finish step joins them
   in block order into quarantine.jsonl and dropped.jsonl), ``ids/block-NNNNNN.parquet`` (the
-  kept ids, for the duplicate-id check; and the signatures near dedup kept, for its index) and,
-  last, ``write/block-NNNNNN.json``: the block's summary (counts, languages, lengths, shard
-  hashes), which is all the driver reads.
+  kept ids, for the duplicate-id check; and the signatures near dedup kept, for its index),
+  ``profile/block-NNNNNN.write.json`` (its piece of the build profile: kept distributions,
+  sources, quality signals, tokens by split, the corpus steps' dropped samples) and, last,
+  ``write/block-NNNNNN.json``: the block's summary (counts, languages, lengths, shard hashes),
+  which the driver reads with the profile pieces.
 
 With decisions from the distributed steps (``form: distributed``), exact and near dedup's
 outcomes and repeated_lines' removals are applied here, with their counters; with fates from

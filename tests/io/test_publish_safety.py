@@ -355,7 +355,13 @@ def test_s3_republish_replaces_the_previous_build(two_builds, s3):
     publish.publish_fs(first, "s3://corpora/sample")
     publish.publish_fs(second, "s3://corpora/sample")
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="corpora")["Contents"])
-    assert keys == ["sample/README.md", "sample/data/train-00000-of-00001.parquet", "sample/manifest.json"]
+    assert keys == [
+        "sample/README.md",
+        "sample/data/train-00000-of-00001.parquet",
+        "sample/manifest.json",
+        "sample/report.html",
+        "sample/report.json",
+    ]
     body = s3.get_object(Bucket="corpora", Key="sample/data/train-00000-of-00001.parquet")["Body"].read()
     assert hashlib.sha256(body).hexdigest() == manifest_of(second)["shards"][0]["sha256"]
 
