@@ -175,6 +175,29 @@ def test_count_tokens_false_leaves_tokens_out(tmp_path):
     assert "o200k_base" not in (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
 
 
+def test_drops_by_a_stage_show_the_text_that_stage_saw(tmp_path):
+    """Every sample document dropped by detect_language (keep: fr): the samples hold the text after
+    the stages before it (the newsletter line already stripped); nothing kept, an empty profile."""
+    config = sample_config(path=str(tmp_path / "out"), allow_empty=True)
+    config["stages"] = [
+        {"detect_language": {"keep": ["fr"]}} if "detect_language" in s else s for s in config["stages"]
+    ]
+    manifest = Pipeline.from_config(config).build(workers=0, progress=False).manifest
+    assert manifest["counts"]["kept"] == 0 and manifest["tokens"]["total"] == 0
+    profile = report(tmp_path / "out")
+    (samples,) = profile["samples"]["dropped"].values()
+    assert list(profile["samples"]["dropped"]) == ["detect_language.lang_not_kept"]
+    assert [d["id"] for d in samples] == [
+        "pompeo-nagorno-karabakh",
+        "pompeo-variant-1-mojibake",
+        "pompeo-variant-2-exact-copy",
+    ]
+    assert all("Mike Pompeo" in d["text"] and NEWSLETTER not in d["text"] for d in samples)
+    assert profile["kept"] == {"chars": [], "lines": [], "quality": {}, "sources": [], "words": []}
+    assert profile["samples"]["kept"] == []
+    assert (tmp_path / "out" / "report.html").stat().st_size > 0
+
+
 @pytest.mark.slow
 def test_bench_slice_report_is_the_same_for_any_workers_and_blocks(tmp_path):
     """Workers 0 and 2 over blocks of 256KB, and one block: the same report.json bytes and tokens."""
