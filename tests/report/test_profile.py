@@ -82,7 +82,8 @@ def bench_config(src: Path, out: Path, **extra) -> dict:
             {"normalize_handles": {"mode": "mask"}},
             {"detect_language": {}},
             {"gopher_quality": {"mode": "tag"}},
-            {"exact_dedup": {}},  # not near_dedup: its decide fates lose the tagged quality signals
+            {"exact_dedup": {}},
+            {"near_dedup": {}},
         ],
         "output": {"path": str(out)},
         "block_size": "256KB",
@@ -256,7 +257,6 @@ def test_ray_gives_the_local_report(ray_here, tmp_path, monkeypatch):
     monkeypatch.setenv("CORPUS_RAY_DEDUP", "distributed")
     src = bench_slice(tmp_path)
     config = bench_config(src, tmp_path / "local")
-    config["stages"] = [*config["stages"], {"near_dedup": {}}]
     local, ray_manifest = build_both(tmp_path, config)  # every other file the same bytes too
     assert ray_manifest["tokens"] == local["tokens"]
     for name in ("report.json", "report.html"):
