@@ -7,11 +7,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from corpus.document import Document
+from corpus.cli_args import _fraction, _positive, _seed, _verbosity, _workers, setup_logging
+from corpus.cli_inputs import _input_overrides, _Reading, _with_index
 from corpus.errors import ConfigError, CorpusError
 from corpus.explaining import default_pipeline, explain
 from corpus.io.read import READERS
@@ -20,119 +20,6 @@ from corpus.pipeline import Pipeline
 
 def _pipeline_for(config: str | None) -> Pipeline:
     return Pipeline.from_yaml(config) if config else default_pipeline()
-
-
-class _Reading:
-    """The documents of one input file for clean/explain; unreadable records go to stderr, counted.
-
-    ``skipped FILE:LINE: reason`` for each record that is quarantined or skipped by design, so a
-    user sees what was left out; ``read`` tells the caller whether anything could be read at all.
-    """
-
-    def __init__(self, path: str, fmt: str) -> None:
-        from dataclasses import replace
-
-        from corpus.io.read import expand_inputs
-
-        # The build's checks (missing, unreadable, special files) and its recorded name.
-        if os.path.isdir(path):
-            raise ConfigError(f"{path}: a folder; clean and explain take one file")
-        found = expand_inputs([path])
-        if len(found) != 1:  # a glob, or a folder of an object store (s3://bucket/dir/)
-            some = ", ".join(f.name for f in found[:3]) + (", ..." if len(found) > 3 else "")
-            raise ConfigError(f"{path}: matches {len(found)} files ({some}); clean and explain take one file")
-        found = found[0]
-        self.input = replace(found, id_prefix=Path(path).name)
-        self.path, self.fmt, self.read, self.skipped = path, fmt, 0, 0
-
-    def __iter__(self) -> Iterator[Document]:
-        from corpus.io.read import Quarantined, Skipped, read_input
-
-        for item in read_input(self.input, {"format": self.fmt}):
-            if isinstance(item, (Quarantined, Skipped)):
-                offset = getattr(item, "offset", None)
-                where = f"{item.path}:{item.line}" if item.line else item.path
-                where += f" (byte {offset})" if offset is not None and not item.line else ""
-                reason = getattr(item, "error", None) or getattr(item, "reason", "")
-                print(f"skipped {where}: {reason}", file=sys.stderr)
-                self.skipped += 1
-                continue
-            self.read += 1
-            yield item
-
-    def nothing_read(self) -> int:
-        """1 (with a message) when no document could be read, else 0."""
-        if self.read:
-            return 0
-        why = f"all {self.skipped} records were skipped" if self.skipped > 1 else "it holds no document"
-        why = "its one record was skipped" if self.skipped == 1 else why
-        print(f"corpus: error: {self.path}: nothing to read ({why})", file=sys.stderr)
-        return 1
-
-
-def _with_index(config: dict[str, Any], path: str, where: str) -> dict[str, Any]:
-    """``config`` with its near_dedup step deduplicating against an earlier build's index."""
-    from corpus.dedup.index import INDEX_DIR
-
-    items = [item for item in config["stages"] if "near_dedup" in item]
-    if not items:
-        raise ConfigError(f"--dedup-against needs a near_dedup stage in {where}")
-    index = Path(path) / INDEX_DIR if (Path(path) / INDEX_DIR).is_dir() else Path(path)
-    if not (index / "header.json").is_file():
-        raise ConfigError(
-            f"--dedup-against {path}: no near-dedup index there (a build directory or its {INDEX_DIR}/)"
-        )
-    _check_index(index, path)
-    items[0]["near_dedup"] = {**(items[0]["near_dedup"] or {}), "index": index.as_posix()}
-    return config
-
-
-def _check_index(index: Path, given: str) -> None:
-    """Refuse a damaged index now, with a message, rather than as a traceback after the map phase."""
-    import json
-
-    import numpy as np
-
-    fix = "point --dedup-against at a finished build, or rebuild the one it names"
-    header_path = index / "header.json"
-    try:
-        header = json.loads(header_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"--dedup-against {given}: {header_path} is not a readable index header ({exc}); {fix}"
-        ) from None
-    if not isinstance(header, dict) or not isinstance(header.get("ids"), list) or "params" not in header:
-        raise ConfigError(f"--dedup-against {given}: {header_path} lacks 'ids' or 'params'; {fix}")
-    sig_path = index / "signatures.npy"
-    try:
-        sigs = np.load(sig_path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        reason = "missing" if not sig_path.exists() else f"unreadable ({exc})"
-        raise ConfigError(f"--dedup-against {given}: {sig_path} is {reason}; {fix}") from None
-    if sigs.ndim != 2 or len(sigs) != len(header["ids"]):
-        raise ConfigError(
-            f"--dedup-against {given}: {sig_path} holds {sigs.shape} signatures for "
-            f"{len(header['ids'])} ids in header.json; {fix}"
-        )
-
-
-def _input_overrides(config: dict[str, Any], args: argparse.Namespace) -> None:
-    """--input, --limit, --sample/--seed into the config's ``input`` (so the manifest records them)."""
-    if args.seed is not None and args.sample is None:
-        raise ConfigError("--seed picks the sample of --sample FRACTION; give --sample too")
-    inp = config.get("input")
-    if not isinstance(inp, dict):
-        if not args.input:
-            return  # the schema check names the missing section
-        inp = config["input"] = {}
-    if args.input:
-        # relative to where the build starts, as typed; the config's paths are relative to it too
-        inp["paths"] = list(args.input)
-    if args.limit is not None:
-        inp["limit"] = args.limit
-    if args.sample is not None:
-        inp["sample"] = args.sample
-        inp["sample_seed"] = args.seed or 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -306,84 +193,6 @@ def cmd_publish(args: argparse.Namespace) -> int:
         done = publish.publish_fs(args.build_dir, args.to)
         print(f"published {args.build_dir} to {publish.redact_url(target)}: {len(done)} files written")
     return 0
-
-
-def _workers(value: str) -> int | str:
-    """--workers: a count of processes (0 = in the main process) or 'auto'."""
-    if value == "auto":
-        return value
-    try:
-        count = int(value)
-    except ValueError:
-        count = -1
-    if count < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'auto', got {value!r}")
-    return count
-
-
-def _positive(value: str) -> int:
-    """--limit: a count of records >= 1."""
-    try:
-        count = int(value)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
-    return count
-
-
-def _fraction(value: str) -> float:
-    """--sample: a share of the records, 0 < F <= 1."""
-    try:
-        share = float(value)
-    except ValueError:
-        share = -1.0
-    if not 0 < share <= 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], e.g. 0.1; got {value!r}")
-    return share
-
-
-def _seed(value: str) -> int:
-    try:
-        seed = int(value)
-    except ValueError:
-        seed = -1
-    if seed < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}")
-    return seed
-
-
-def _verbosity(every: bool) -> argparse.ArgumentParser:
-    """-v/-q, accepted before the subcommand and after it (``every``: the subcommands' copy,
-    whose defaults leave the values given before the subcommand alone)."""
-    parent = argparse.ArgumentParser(add_help=False)
-    keep = {"default": argparse.SUPPRESS} if every else {}
-    parent.add_argument(
-        "-v", "--verbose", action="count", help="more log lines on stderr (-v info, -vv debug)",
-        **({"default": 0} if not every else keep),
-    )  # fmt: skip
-    parent.add_argument(
-        "-q", "--quiet", action="store_true", help="errors only: no progress, no warnings",
-        **({"default": False} if not every else keep),
-    )  # fmt: skip
-    return parent
-
-
-def setup_logging(verbose: int, quiet: bool) -> int:
-    """Log levels of the ``corpus`` loggers: WARNING, INFO with -v, DEBUG with -vv, ERROR with -q.
-    Messages go to stderr as ``corpus: LEVEL: message``; other libraries stay at WARNING."""
-    import logging
-
-    level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("corpus: %(levelname)s: %(message)s"))
-    logger = logging.getLogger("corpus")
-    logger.handlers[:] = [handler]
-    logger.propagate = False
-    logger.setLevel(level)
-    logging.captureWarnings(True)
-    logging.getLogger("py.warnings").setLevel(logging.ERROR if quiet else logging.WARNING)
-    return level
 
 
 def make_parser() -> argparse.ArgumentParser:
