@@ -153,6 +153,7 @@ def test_sample_with_the_plugin_builds_the_same_on_0_and_2_workers(example, tmp_
         "replaced.single": single,
     }
     assert manifest["config"]["stages"][1] == {"straighten_quotes": {}}
+    assert manifest["dependencies"]["corpus-plugin-example"] == "0.1"  # the build records what it ran
 
     import pyarrow.parquet as pq
 

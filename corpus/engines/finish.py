@@ -247,7 +247,7 @@ def finish(
     duplicates, examples = files["duplicate_ids"], files["examples"]
     manifest = {
         "toolkit_version": __version__,
-        "dependencies": dependency_versions(),
+        "dependencies": dependency_versions([s.name for s in pipeline.stages]),
         "config": config,
         "config_sha256": config_hash(config),
         "inputs": inputs,

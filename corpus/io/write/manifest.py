@@ -33,13 +33,22 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(config).encode("utf-8")).hexdigest()
 
 
-def dependency_versions() -> dict[str, str]:
+def dependency_versions(stage_names: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
+    """Versions of the libraries a build's output depends on, and of the packages its plugin
+    stages come from (``stage_names``: the config's stages), so a build records all it ran."""
+    from corpus import stages
+
     out = {}
     for name in DEPENDENCIES:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
+    for stage in stage_names:
+        where = stages.origin(stage)
+        if where:  # "corpus-plugin-example 0.1"
+            package, _, version = where.rpartition(" ")
+            out[package or where] = version
     return out
 
 
