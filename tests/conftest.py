@@ -49,6 +49,7 @@ def registry_unchanged() -> Iterator[None]:
         f"removed {sorted(set(before) - set(after))}"
     )
 
+
 # tests/plugins holds installable example packages, not tests: pytest does not collect them (their
 # modules are imported by name once a test puts the package on sys.path, as an installed package
 # would be). Said here: a conftest.py of its own would shadow this module's `from conftest import`.
