@@ -42,7 +42,7 @@ class OutputConfig:
     min_chars: int
     min_words: int
     allow_empty: bool
-    count_tokens: bool
+    count_tokens: str | bool  # "sample", "exact" (or true), false: corpus.report.tokens.method
 
     @classmethod
     def from_dict(cls, out: dict[str, Any]) -> OutputConfig:

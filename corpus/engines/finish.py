@@ -11,9 +11,11 @@ every record read is kept, dropped, quarantined or skipped.
 from __future__ import annotations
 
 import io
+import json
 import statistics
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from corpus.io.fs import Location
 from corpus.io.write.card import render_card
 from corpus.io.write.layout import check_block_shards
 from corpus.io.write.manifest import config_hash, dependency_versions, manifest_bytes
+from corpus.report import tokens
 from corpus.report.profile import Profile, report_bytes
 from corpus.stats import Stats
 from corpus.version import __version__
@@ -114,6 +117,24 @@ def _render_html(manifest: dict[str, Any], report: dict[str, Any], staging: Loca
         return render_html(manifest, report, [])
     with staging.open("dropped.jsonl", "rb") as raw, io.TextIOWrapper(raw, "utf-8", "replace") as lines:
         return render_html(manifest, report, lines)
+
+
+def _kept_texts(staging: Location, shards: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
+    """(split, text) of every written row, read back from the shards (a small sample build's
+    exact token count)."""
+    import pyarrow.parquet as pq
+
+    from corpus.io.read.compression import open_binary
+
+    for shard in shards:
+        if shard["path"].endswith(".parquet"):
+            fs, path = staging.arrow(shard["path"])
+            for text in pq.read_table(path, filesystem=fs, columns=["text"])["text"].to_pylist():
+                yield shard["split"], text
+        else:
+            with open_binary(staging.url_of(shard["path"])) as fh:
+                for line in fh:
+                    yield shard["split"], json.loads(line)["text"]
 
 
 def _length_stats(lengths: Counter[int]) -> dict[str, Any]:
@@ -267,12 +288,10 @@ def finish(
         "length_chars": _length_stats(lengths),
         "stages": stats.by_stage(),
     }
-    counted = profile.token_counts()
-    if pipeline.settings.output.count_tokens and counted is not None:
-        from corpus.report import tokens
-
-        per_split = {name: counted.get(name, 0) for name in ratios}
-        manifest["tokens"] = {**tokens.describe(), "total": sum(per_split.values()), "splits": per_split}
+    method = tokens.method(pipeline.settings.output.count_tokens)
+    tally = profile.token_tally(method) if method else None
+    if tally is not None:
+        manifest["tokens"] = tokens.summary(tally, ratios, lambda: _kept_texts(staging, shards))
     report = profile.report()
     staging.write_bytes(REPORT_JSON, report_bytes(report))
     staging.write_bytes(REPORT_HTML, _render_html(manifest, report, staging).encode("utf-8"))

@@ -295,14 +295,12 @@ def _candidates(work: WorkFolder, number: int) -> set[int]:
         raise work.not_ours(name, f"not a profile piece: {exc!r}") from None
 
 
-def _token_counter(output: Any) -> Any:
-    """Tokens of a text (``corpus.report.tokens.count``), or None when output.count_tokens is off."""
-    if not output.count_tokens:
-        return None
+def _token_counter(output: Any) -> str | None:
+    """How the kept documents' tokens are counted: ``exact``, ``sample`` or None (off); the
+    tokenizer is loaded when a first document is counted."""
     from corpus.report import tokens
 
-    tokens.encoding()  # loaded once per process; a clear error here when the package is missing
-    return tokens.count
+    return tokens.method(output.count_tokens)
 
 
 def _near_key(pipeline: Any) -> str | None:

@@ -17,6 +17,7 @@ from corpus.errors import ConfigError
 from corpus.report import samples, sections
 from corpus.report.clusters import read_clusters
 from corpus.report.sections import e, num
+from corpus.report.tokens import approx, percent
 
 _CSS = """
 :root{--fg:#1d1d1f;--muted:#6b6b70;--line:#e2e2e6;--bg:#fafafb;--del:#fbe3e2;--del-fg:#9b1c1c;
@@ -78,7 +79,11 @@ def _header(manifest: dict, report: dict | None) -> str:
     if skipped:
         cards.append(("skipped", skipped, ""))
     tokens = manifest.get("tokens") or {}
-    if tokens.get("total") is not None:
+    if tokens.get("total") is not None and tokens.get("method") == "sample":
+        error = percent(tokens.get("relative_error", 0.0))
+        label = f"tokens ({tokens.get('tokenizer', '?')}, estimated ± {error})"
+        cards.append((label, f"≈ {approx(tokens['total'])}", ""))
+    elif tokens.get("total") is not None:
         cards.append((f"tokens ({tokens.get('tokenizer', '?')})", tokens["total"], ""))
     shards = manifest.get("shards") or []
     meta = [

@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from corpus.document import Document
+from corpus.report.tokens import Tally
 from corpus.stats import Stats, drop_key
 
 FORMAT = 1
@@ -173,15 +174,14 @@ class WritePiece:
     """One block's write-phase profile: kept distributions, sources, quality, tokens, later drops,
     the outputs of the kept candidates."""
 
-    def __init__(self, candidates: set[int], count_tokens: Any = None) -> None:
+    def __init__(self, candidates: set[int], count_tokens: str | None = None) -> None:
         self.wanted = candidates
-        self.count_tokens = count_tokens  # text -> tokens, or None
+        self.tally = Tally(count_tokens) if count_tokens else None  # "exact", "sample" or None
         self.chars: Counter[int] = Counter()
         self.words: Counter[int] = Counter()
         self.lines: Counter[int] = Counter()
         self.sources: Counter[str] = Counter()
         self.quality: dict[str, Counter[Any]] = {}
-        self.tokens: Counter[str] = Counter()
         self.dropped: dict[str, list[dict[str, str]]] = {}
         self.outputs: dict[int, str] = {}
 
@@ -194,8 +194,8 @@ class WritePiece:
         for name, value in doc.quality_signals.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
                 self.quality.setdefault(name, Counter())[round_signal(value)] += 1
-        if self.count_tokens is not None:
-            self.tokens[split] += self.count_tokens(text)
+        if self.tally is not None:
+            self.tally.add(split, text, id_hash(doc.id))
         if idx in self.wanted:
             self.outputs[idx] = trim(text, KEPT_CHARS)
 
@@ -213,7 +213,7 @@ class WritePiece:
             "sources": [list(kv) for kv in top[:SOURCES_PER_BLOCK]],
             "sources_other": sum(n for _, n in top[SOURCES_PER_BLOCK:]),
             "quality": {name: _pairs(c) for name, c in sorted(self.quality.items())},
-            "tokens": dict(sorted(self.tokens.items())) if self.count_tokens is not None else None,
+            "tokens": self.tally.to_json() if self.tally is not None else None,
             "dropped": self.dropped,
             "outputs": [[i, t] for i, t in sorted(self.outputs.items())],
         }
@@ -234,7 +234,8 @@ class Profile:
         self.sources: Counter[str] = Counter()
         self.sources_other = 0
         self.quality: dict[str, Counter[Any]] = {}
-        self.tokens: Counter[str] | None = Counter()
+        self.tokens: Tally | None = None  # the blocks' token sums, from the first piece that has some
+        self.tokens_off = False  # a piece without tokens (output.count_tokens: false)
         self.removed: dict[str, list[dict[str, str]]] = {}
         self.dropped: dict[str, list[dict[str, str]]] = {}
         self.kept: list[tuple[int, int, dict[str, str]]] = []
@@ -254,9 +255,11 @@ class Profile:
         for name, pairs in written["quality"].items():
             self.quality.setdefault(str(name), Counter()).update({_num(k): _int(v) for k, v in pairs})
         if written["tokens"] is None:
-            self.tokens = None
-        elif self.tokens is not None:
-            self.tokens.update({str(k): _int(v) for k, v in written["tokens"].items()})
+            self.tokens_off = True
+        else:
+            if self.tokens is None:
+                self.tokens = Tally(str(written["tokens"]["method"]))
+            self.tokens.merge(written["tokens"])
         _first(self.removed, mapped["removed"], ("id", "before", "removed", "after"))
         _first(self.dropped, mapped["dropped"], ("id", "text", "note"))
         _first(self.dropped, written["dropped"], ("id", "text", "note"))
@@ -288,9 +291,10 @@ class Profile:
             },
         }
 
-    def token_counts(self) -> dict[str, int] | None:
-        """Tokens of the kept text by split; None when the blocks did not count them."""
-        return None if self.tokens is None else dict(self.tokens)
+    def token_tally(self, method: str) -> Tally | None:
+        """The blocks' token sums merged (``corpus.report.tokens.summary`` makes the manifest's
+        tokens of them); None when the blocks did not count them."""
+        return None if self.tokens_off else self.tokens or Tally(method)
 
 
 def report_bytes(report: dict[str, Any]) -> bytes:

@@ -9,6 +9,7 @@ from html import escape
 
 from corpus.report import charts
 from corpus.report.clusters import MAX_MEMBERS, Clusters
+from corpus.report.tokens import percent
 
 MAX_QUALITY_CHARTS = 24
 MAX_LANGUAGES = 25
@@ -185,10 +186,17 @@ def tokens(manifest: dict) -> str:
         return ""
     splits = sorted((info.get("splits") or {}).items())
     rows = [["all", info.get("total", 0)]] + [[k, v] for k, v in splits]
-    return (
-        f"<section id=tokens><h2>Tokens</h2><p>Kept text counted with {e(info.get('tokenizer', '?'))} "
-        f"({e(info.get('library', '?'))}).</p>{table(['split', 'tokens'], rows, {1})}</section>"
-    )
+    how = f"{e(info.get('tokenizer', '?'))} ({e(info.get('library', '?'))})"
+    if info.get("method") == "sample":
+        kept = (manifest.get("counts") or {}).get("kept", 0)
+        text = (
+            f"Estimated with {how} from {num(info.get('sampled_documents', 0))} of {num(kept)} kept "
+            f"documents (a fixed 1/16 by id hash): the kept characters times the sample's tokens per "
+            f"character, ± {e(percent(info.get('relative_error', 0.0)))} (one standard error)."
+        )
+    else:
+        text = f"Kept text counted with {how}."
+    return f"<section id=tokens><h2>Tokens</h2><p>{text}</p>{table(['split', 'tokens'], rows, {1})}</section>"
 
 
 def duplicates(found: Clusters) -> str:

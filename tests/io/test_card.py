@@ -106,6 +106,24 @@ def test_tokens_and_report_link(sample):
     assert "## Tokens" not in render_card(without)
 
 
+def test_estimated_tokens_say_so(sample):
+    """count_tokens: sample on a large build: the card gives the estimate, its sample and its error."""
+    _, manifest, _ = sample
+    tokens = {
+        "tokenizer": "o200k_base",
+        "library": "bpe-openai 0.1.4",
+        "method": "sample",
+        "total": 1_234_567,
+        "splits": {"train": 1_234_567},
+        "sampled_documents": 312,
+        "relative_error": 0.0081,
+    }
+    counts = {**manifest["counts"], "kept": 5000}
+    card = render_card({**manifest, "tokens": tokens, "counts": counts})
+    assert "≈ 1.23M tokens (o200k_base, estimated from 312 of 5,000 documents, ± 0.8%)" in card
+    assert "≈ 1,234,567 tokens of kept text (train 1,234,567), estimated with the o200k_base" in card
+
+
 def test_language_tags_are_hub_codes(sample):
     from huggingface_hub import DatasetCard
 

@@ -150,17 +150,21 @@ def test_sample_distributions_count_the_kept_documents(sample):
 
 
 def test_sample_tokens_and_files_in_the_manifest(sample):
+    """count_tokens: sample (the default) on the one kept document: counted exactly all the same."""
     import bpe_openai
 
     out, manifest = sample
+    assert manifest["config"]["output"].get("count_tokens", "sample") == "sample"
     encoding = bpe_openai.get_encoding("o200k_base")
     total = sum(len(encoding.encode_ordinary(t)) for t in shard_texts(out))
     assert manifest["tokens"] == {
         "tokenizer": "o200k_base",
         "library": f"bpe-openai {bpe_openai.__version__}",
+        "method": "exact",
         "total": total,
         "splits": {"train": total},
     }
+    assert f"{total:,} tokens (o200k_base)" in (out / "README.md").read_text(encoding="utf-8")
     listed = {f["path"] for f in manifest["files"]}
     assert {"report.json", "report.html"} <= listed
     from corpus.io.verify import verify_build
@@ -239,6 +243,55 @@ def test_bench_slice_report_is_the_same_for_any_workers_and_blocks(tmp_path):
     assert all(by_id[k["id"]].startswith(k["input"].removesuffix(" …")) for k in profile["samples"]["kept"])
     dropped = profile["samples"]["dropped"]["exact_dedup.exact_duplicate"]
     assert [d["id"] for d in dropped] == [f"copy-of-{rows[i]['id']}" for i in (3, 50, 90)]
+
+
+def test_count_tokens_true_is_exact(tmp_path):
+    config = sample_config(path=str(tmp_path / "out"), count_tokens=True)
+    manifest = Pipeline.from_config(config).build(workers=0, progress=False).manifest
+    assert manifest["tokens"]["method"] == "exact" and manifest["tokens"]["total"] > 0
+
+
+@pytest.mark.slow
+def test_sampled_tokens_estimate_the_exact_count(tmp_path):
+    """3,000 bench documents: the sample's estimate within 3 standard errors of the exact count, the
+    same manifest with 0 and 2 workers; the card and the report say it is an estimate."""
+    import math
+
+    from corpus.report.tokens import ONE_IN, approx
+
+    src = bench_slice(tmp_path, 3000)
+    builds = {}
+    for name, extra in {
+        "exact": {"workers": 0, "count": "exact"},
+        "w0": {"workers": 0},
+        "w2": {"workers": 2},
+    }.items():
+        config = bench_config(src, tmp_path / name, block_size="2MB", **extra)
+        config["stages"] = [{"fix_encoding": {}}]
+        config["output"]["count_tokens"] = config.pop("count", "sample")
+        builds[name] = Pipeline.from_config(config).build(progress=False).manifest
+    exact, sampled = builds["exact"]["tokens"], builds["w0"]["tokens"]
+    kept = builds["w0"]["counts"]["kept"]
+    assert exact["method"] == "exact" and "relative_error" not in exact and kept > 2000
+    assert sampled["method"] == "sample"
+    for key in ("tokens", "counts", "shards"):
+        assert builds["w2"][key] == builds["w0"][key], key
+    assert math.isclose(sampled["sampled_documents"], kept / ONE_IN, rel_tol=0.3)
+    assert 0 < sampled["relative_error"] < 0.05
+    error = abs(sampled["total"] - exact["total"]) / exact["total"]
+    assert error < 3 * sampled["relative_error"], (error, sampled["relative_error"])
+    assert sum(sampled["splits"].values()) == sampled["total"] or len(sampled["splits"]) > 1
+    percent = f"{sampled['relative_error'] * 100:.1f}%"
+    card = (tmp_path / "w0" / "README.md").read_text(encoding="utf-8")
+    assert (
+        f"≈ {approx(sampled['total'])} tokens (o200k_base, estimated from "
+        f"{sampled['sampled_documents']:,} of {kept:,} documents, ± {percent})" in card
+    )
+    page = (tmp_path / "w0" / "report.html").read_text(encoding="utf-8")
+    assert f"≈ {approx(sampled['total'])}" in page and f"± {percent}" in page
+    from corpus.io.verify import verify_build
+
+    assert verify_build(tmp_path / "w0") == []  # the manifest follows its schema
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import yaml
 
 from corpus.io.write.hub_tags import hub_languages
 from corpus.io.write.layout import data_glob, output_layout
+from corpus.report.tokens import percent, phrase
 
 REPORT_HTML = "report.html"
 # a stage's counters its row shows as numbers of their own; the others are what it did, top first
@@ -188,6 +189,17 @@ def _tokens(manifest: dict[str, Any]) -> list[str]:
     if not tokens:
         return []
     splits = ", ".join(f"{name} {n:,}" for name, n in tokens.get("splits", {}).items())
+    if tokens.get("method") == "sample":
+        return [
+            "## Tokens",
+            "",
+            f"≈ {tokens['total']:,} tokens of kept text ({splits}), estimated with the "
+            f"{tokens['tokenizer']} tokenizer ({tokens['library']}) from {tokens['sampled_documents']:,} "
+            f"of {manifest['counts']['kept']:,} kept documents (a fixed 1/16 by id hash): the kept "
+            f"characters times the sample's tokens per character, ± {percent(tokens['relative_error'])} "
+            "(one standard error).",
+            "",
+        ]
     return [
         "## Tokens",
         "",
@@ -204,7 +216,7 @@ def _body(manifest: dict[str, Any], head: dict[str, Any]) -> list[str]:
         lines += [config["description"], ""]
     tokens = manifest.get("tokens")
     summary = f"{counts['kept']:,} document" + ("" if counts["kept"] == 1 else "s")
-    summary += f", {tokens['total']:,} tokens ({tokens['tokenizer']})" if tokens else ""
+    summary += f", {phrase(tokens, counts['kept'])}" if tokens else ""
     summary += f", {manifest['length_chars']['total']:,} characters"
     lines += [
         f"{summary}. Built with corpus {manifest['toolkit_version']}; every input document is "
