@@ -85,10 +85,20 @@ class BuildResult:
                 f"  warning: {c['duplicate_ids']} kept documents share an id with an earlier kept one "
                 "(ids are not unique across the inputs; see manifest.json duplicate_id_examples)"
             )
-        for stage, counters in self.manifest["stages"].items():
-            parts = ", ".join(f"{k} {v}" for k, v in counters.items())
+        stages = self.manifest["stages"]
+        order = [next(iter(item)) for item in self.manifest.get("config", {}).get("stages", [])]
+        for stage in [s for s in order if s in stages] + sorted(set(stages) - set(order)):
+            parts = ", ".join(f"{k} {v}" for k, v in stages[stage].items())
             lines.append(f"  {stage}: {parts}")
-        lines.append(f"  shards: {', '.join(s['path'] for s in self.manifest['shards'])}")
+        tokens = self.manifest.get("tokens")
+        if tokens:
+            about = "about " if tokens.get("method") == "sample" else ""
+            lines.append(f"  tokens ({tokens['tokenizer']}): {about}{tokens['total']:,}")
+        shards = [s["path"] for s in self.manifest["shards"]]
+        more = f", ... ({len(shards)} in all)" if len(shards) > 4 else ""
+        lines.append(f"  shards: {', '.join(shards[:4])}{more}")
+        if any(f.get("path") == "report.html" for f in self.manifest.get("files", [])):
+            lines.append(f"  report: {self.output}/report.html")
         return "\n".join(lines)
 
 
