@@ -185,6 +185,28 @@ def test_the_plugin_runs_on_ray_workers(example, tmp_path, monkeypatch):
         assert (ray_out / shard["path"]).read_bytes() == (tmp_path / "local" / shard["path"]).read_bytes()
 
 
+@pytest.mark.slow
+def test_ray_workers_that_cannot_import_the_plugin_fail_in_one_line(tmp_path):
+    """The driver has the plugin on sys.path, the Ray workers do not (no PYTHONPATH): one error
+    line naming the stage and its module, before any block is mapped; no Ray traceback."""
+    pytest.importorskip("ray", reason="engine ray needs the ray extra: pip install corpus[ray]")
+    config = sample_config(tmp_path, straighten_quotes={})
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "PYTHONPATH")}
+    script = (
+        f"import sys; sys.path.insert(0, {str(PLUGIN)!r}); from corpus.cli import main; "
+        f"sys.exit(main(['build', {str(config)!r}, '--workers', '2', '--engine', 'ray', '-q']))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+    )
+    assert run.returncode == 2, run.stderr[-2000:]
+    errors = [line for line in run.stderr.splitlines() if line.startswith("corpus: error:")]
+    assert len(errors) == 1 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert "straighten_quotes" in errors[0] and "corpus_plugin_example" in errors[0]
+    assert "install the package on every node" in errors[0]
+    assert not (tmp_path / "out").exists()
+
+
 def test_explain_shows_the_plugin_edits(example, tmp_path, capsys):
     config = sample_config(tmp_path, straighten_quotes={"single": False})
     article = SAMPLE / "pompeo-nagorno-karabakh.txt"

@@ -150,6 +150,36 @@ def _plan_file(f: Any, number: int, config: dict[str, Any], target: int) -> list
     return [dataclasses.asdict(b) for b in plan_file(f, number, config, target)]
 
 
+def _importable(modules: list[tuple[str, str]]) -> list[str]:
+    """On a Ray worker: each ``(stage, module)`` that does not import there, with the reason."""
+    import importlib
+
+    bad = []
+    for stage, module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # any failure to import is the answer
+            bad.append(f"stage {stage!r} (module {module}): {type(exc).__name__}: {exc}")
+    return bad
+
+
+def _check_workers_import(pipeline: Any) -> None:
+    """Stages from other packages (plugins) must import on the workers too: say so in one line now,
+    rather than as a Ray traceback from every map actor."""
+    import ray
+
+    outside = [s for s in pipeline.stages if not type(s).__module__.startswith("corpus.")]
+    modules = sorted({(s.name, type(s).__module__) for s in outside})
+    if not modules:
+        return
+    bad = ray.get(ray.remote(num_cpus=0)(_importable).remote(modules))
+    if bad:
+        raise BuildError(
+            f"the Ray workers cannot import {'; '.join(bad)}; install the package on every node "
+            "(or set runtime_env), as on the driver"
+        )
+
+
 class RayEngine:
     """Ray Data on a cluster (``address``, else $RAY_ADDRESS, else a private local Ray)."""
 
@@ -181,6 +211,7 @@ class RayEngine:
         with cluster(self.address, self.wanted), data_context():
             self.cpus = cluster_cpus()
             self.actors = min(self.cpus, self.wanted) if self.wanted else self.cpus
+            _check_workers_import(self.pipeline)
             with _as_build_errors():
                 yield
 
