@@ -310,7 +310,7 @@ def interrupt_build(folder: Path, workers: str) -> tuple[subprocess.CompletedPro
     )
 
 
-@pytest.mark.parametrize("workers", ["0", "2"])
+@pytest.mark.parametrize("workers", [pytest.param("0", marks=pytest.mark.slow), "2"])
 def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path, workers):
     run, committed = interrupt_build(tmp_path, workers)
     assert run.returncode == 130, run.stderr

@@ -65,7 +65,7 @@ def test_version():
     assert run.returncode == 0 and run.stdout == f"corpus {__version__}\n"
 
 
-@pytest.mark.parametrize("where", ["before", "after"])
+@pytest.mark.parametrize("where", [pytest.param("before", marks=pytest.mark.slow), "after"])
 def test_quiet_good_build_prints_only_the_summary(tmp_path, where):
     """-q before or after the subcommand: no progress, no log line; the summary on stdout."""
     out = tmp_path / "out"

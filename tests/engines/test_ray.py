@@ -227,8 +227,14 @@ def _repeated_first_case(tmp_path) -> dict:
 
 @pytest.mark.parametrize(
     "near",
-    [{"keep": "longest"}, {"cluster_by": "components", "verify": "signature"}],
-    ids=["star-exact-longest", "components-signature"],
+    [
+        pytest.param({"keep": "longest"}, id="star-exact-longest"),
+        pytest.param(
+            {"cluster_by": "components", "verify": "signature"},
+            id="components-signature",
+            marks=pytest.mark.slow,
+        ),
+    ],
 )
 def test_near_dedup_rules_distributed_give_the_local_bytes(ray_cluster, tmp_path, near, monkeypatch):
     """Each near_dedup rule as distributed steps (forced: the sample is small): candidate components
@@ -388,7 +394,7 @@ def blocks_data(tmp_path_factory):
     return tmp, reference
 
 
-@pytest.mark.parametrize("dedup", ["one-task", "distributed"])
+@pytest.mark.parametrize("dedup", [pytest.param("one-task", marks=pytest.mark.slow), "distributed"])
 def test_several_blocks_same_as_local(ray_cluster, blocks_data, tmp_path, monkeypatch, dedup):
     """Two input files, the large one cut into byte ranges: one shard per block, the local bytes,
     whether one task decides or exact and near dedup run as distributed steps."""
@@ -540,7 +546,7 @@ def _fresh(data: Path) -> tuple[Path, Path]:
 @pytest.mark.parametrize(
     ("point", "k"),
     [
-        ("block_mapped", 2),  # mid-map: at the second block the driver hears of
+        pytest.param("block_mapped", 2, marks=pytest.mark.slow),  # mid-map: at the second block
         ("decided", 1),  # the decisions committed, nothing written
         pytest.param("block_written", 3, marks=pytest.mark.slow),  # while the shards are written
     ],

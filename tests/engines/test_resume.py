@@ -117,9 +117,9 @@ def wait_gone(pids: list[int], seconds: float = 30) -> None:
 @pytest.mark.parametrize(
     ("what", "point", "n"),
     [
-        # one kill per phase (and one of a worker) runs in `make test`; the others are slow variants
+        # one kill per phase runs in `make test` (mid-map by a worker); the others are slow variants
         pytest.param("main", "block_mapped", 0, marks=pytest.mark.slow),  # after the first block's map
-        ("main", "block_mapped", 3),  # mid-map
+        pytest.param("main", "block_mapped", 3, marks=pytest.mark.slow),  # mid-map
         ("worker", "block_mapped", 2),  # a worker dies mid-map
         pytest.param("main", "block_mapped", BLOCKS - 1, marks=pytest.mark.slow),
         ("main", "decided", 0),  # the decisions (exact and near dedup) committed, nothing written
