@@ -1,6 +1,6 @@
 """The build profile: report.json and manifest tokens, on the shipped sample and a slice of real documents.
 
-The slice: the first 200 records of /work/shared/bench/base_text.jsonl.zst (real web pages, manual pages
+The slice: the first 200 records of ../shared/bench/base_text.jsonl.zst (real web pages, manual pages
 and documentation; skipped when ../shared is absent), plus exact copies of five of them so the corpus
 steps drop something, cut into several blocks.
 """
