@@ -250,7 +250,9 @@ def test_near_dedup_rules_distributed_give_the_local_bytes(ray_cluster, tmp_path
     assert manifest["counts"]["dropped"] == {"exact_dedup.exact_duplicate": 2, "near_dedup.near_duplicate": 3}
 
 
-@pytest.mark.parametrize("case", ["dedup_against_index", "repeated_lines_first"])
+@pytest.mark.parametrize(
+    "case", ["dedup_against_index", pytest.param("repeated_lines_first", marks=pytest.mark.slow)]
+)
 def test_options_without_a_distributed_form_work_and_give_the_local_bytes(ray_cluster, tmp_path, case):
     """Once refused on Ray: an index to dedup against, repeated_lines before near_dedup. Decided in
     one Ray task (``decide_here``), they give the local engine's bytes."""
@@ -304,6 +306,7 @@ def test_repeated_lines_same_as_local(ray_cluster, tmp_path, sample_article, alo
     assert not any(NAV_LINE in r["text"] for r in records(tmp_path / "ray"))
 
 
+@pytest.mark.slow  # keep: longest runs distributed in test_near_dedup_rules_distributed_give_the_local_bytes
 def test_engine_ray_in_yaml_and_keep_longest(ray_cluster, tmp_path):
     """``engine: ray`` in the config selects it; keep: longest picks the same document as local."""
     article = (ROOT / "data" / "sample" / "pompeo-nagorno-karabakh.txt").read_text(encoding="utf-8")

@@ -68,6 +68,7 @@ def corpus_cli(*args: str, cwd) -> subprocess.CompletedProcess[str]:
     return run
 
 
+@pytest.mark.slow  # ~30 s; the local engine's S3 builds run in make test (tests/io/test_s3_build.py)
 def test_ray_build_from_s3_to_s3_verifies_loads_and_equals_the_local_engine(s3_server, tmp_path):
     import datasets
 
