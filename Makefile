@@ -32,7 +32,7 @@ browser:  ## Debian's Chromium for the report's browser test, where apt-get can 
 	bash scripts/install_browser.sh
 
 test: $(STAMP) browser  ## run the test suite (tests marked slow excepted: make test-all)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" --durations=30
 
 test-all: $(STAMP) browser  ## the test suite with the slow variants (the 27k-document Ray parity run, more kill points)
 	$(BIN)/python -m pytest -q

@@ -196,7 +196,8 @@ def tokens(manifest: dict) -> str:
         )
     else:
         text = f"Kept text counted with {how}."
-    return f"<section id=tokens><h2>Tokens</h2><p>{text}</p>{table(['split', 'tokens'], rows, {1})}</section>"
+    head = ["split", "tokens (≈ estimated)" if info.get("method") == "sample" else "tokens"]
+    return f"<section id=tokens><h2>Tokens</h2><p>{text}</p>{table(head, rows, {1})}</section>"
 
 
 def duplicates(found: Clusters) -> str:

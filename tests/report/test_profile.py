@@ -289,6 +289,9 @@ def test_sampled_tokens_estimate_the_exact_count(tmp_path):
     )
     page = (tmp_path / "w0" / "report.html").read_text(encoding="utf-8")
     assert f"≈ {approx(sampled['total'])}" in page and f"± {percent}" in page
+    assert (
+        "<th class=num>tokens (≈ estimated)</th>" in page
+    )  # the tokens table says its figures are estimates
     from corpus.io.verify import verify_build
 
     assert verify_build(tmp_path / "w0") == []  # the manifest follows its schema
