@@ -152,18 +152,39 @@ def test_hf_save_to_disk_folder_and_dataset_dict(tmp_path):
     assert len(both) == len(rows) + 2
 
 
-def test_hub_layout_folder_reads_back_a_built_dataset(tmp_path, sample_article):
+@pytest.mark.parametrize("output", [{}, {"format": "jsonl"}, {"format": "jsonl", "compression": "gzip"}])
+def test_hub_layout_folder_reads_back_a_built_dataset(tmp_path, sample_article, output):
     src = tmp_path / "in"
     src.mkdir()
     (src / "a.txt").write_text(sample_article, encoding="utf-8")
     (src / "b.jsonl").write_text('{"id": "b1", "text": "second", "url": "https://ex.org/b"}\n')
     out = tmp_path / "built"
-    config = {"input": {"paths": [str(src)]}, "stages": [], "output": {"path": str(out)}}
+    config = {"input": {"paths": [str(src)]}, "stages": [], "output": {"path": str(out), **output}}
     Pipeline.from_config(config).build(workers=0, progress=False)
     (f,) = expand_inputs([str(out)])
+    assert detect_format(f.path) == "hf"
     docs = list(read_input(f, {}))
     assert [(d.id, d.url) for d in docs] == [("a", ""), ("b1", "https://ex.org/b")]
     assert docs[0].text == sample_article.strip("\n")
+
+
+def test_hub_layout_jsonl_bad_line_is_quarantined_and_mixed_formats_refused(tmp_path):
+    data = tmp_path / "ds" / "data"
+    data.mkdir(parents=True)
+    (tmp_path / "ds" / "README.md").write_text("---\n---\n")
+    lines = ['{"id": "r1", "text": "one"}', "{not json", "[1, 2]", '{"id": "r4", "text": "four"}']
+    with gzip.open(data / "train-00000-of-00001.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    docs, bad = split_items(read_all(tmp_path / "ds"))
+    assert [d.id for d in docs] == ["r1", "r4"]
+    name = "ds/data/train-00000-of-00001.jsonl.gz"
+    assert [(q.path.endswith(name), q.line, q.error.split(":")[0]) for q in bad] == [
+        (True, 2, "not JSON"),
+        (True, 3, "a JSON list, not an object"),
+    ]
+    write_parquet(data / "train-00000-of-00001.parquet", [{"id": "p1", "text": "parquet"}])
+    (only,) = read_all(tmp_path / "ds")
+    assert isinstance(only, Quarantined) and "both Parquet and JSONL" in only.error
 
 
 # --- HTML ---------------------------------------------------------------------------------

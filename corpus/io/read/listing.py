@@ -63,9 +63,25 @@ def glob_base(pattern: str) -> str:
     return str(Path(*base)) if base else "."
 
 
+def hub_data_kind(name: str) -> str | None:
+    """ "parquet" or "jsonl" for a data file of a Hub layout folder (as ``output.format`` writes
+    them: .parquet, or .jsonl with .zst, .gz or nothing), else None.
+
+    >>> [hub_data_kind(n) for n in ("train-00000-of-00001.parquet", "a.jsonl.zst", "README.md")]
+    ['parquet', 'jsonl', None]
+    """
+    lower = name.lower()
+    if lower.endswith(".parquet"):
+        return "parquet"
+    if lower.endswith((".jsonl", ".jsonl.zst", ".jsonl.gz")):
+        return "jsonl"
+    return None
+
+
 def is_hf_dataset_dir(path: str | Path) -> bool:
     """A ``save_to_disk`` folder (state.json + dataset_info.json, or dataset_dict.json) or a Hub
-    layout folder (README.md and data/*.parquet)."""
+    layout folder (README.md and data/*.parquet, or data/*.jsonl[.zst|.gz] as ``output.format: jsonl``
+    writes them)."""
     p = Path(path)
     if not p.is_dir():
         return False
@@ -73,7 +89,9 @@ def is_hf_dataset_dir(path: str | Path) -> bool:
         return True
     if (p / "state.json").is_file() and (p / "dataset_info.json").is_file():
         return True
-    return (p / "README.md").is_file() and any((p / "data").glob("**/*.parquet"))
+    if not (p / "README.md").is_file():
+        return False
+    return any(hub_data_kind(q.name) for q in (p / "data").glob("**/*"))
 
 
 def _walk_all(root: str) -> Iterator[tuple[str, list[str], list[str]]]:

@@ -27,7 +27,7 @@ from corpus.io.fs import is_url, open_input
 from corpus.io.read.base import Quarantined, ReadOptions, keep_raw, read_record, record_to_document
 from corpus.io.read.compression import open_binary, read_line, sniff, stream_damage
 from corpus.io.read.decoding import Decoder
-from corpus.io.read.listing import COMPRESSED, InputFile
+from corpus.io.read.listing import COMPRESSED, InputFile, hub_data_kind
 
 BATCH_ROWS = 64
 
@@ -220,8 +220,32 @@ def hf_data_files(folder: Path) -> list[tuple[str, Path]]:
         state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
         files = state.get("_data_files", [])
         return [("arrow", _inside(folder, d.get("filename"), "state.json")) for d in files]
-    found = sorted((folder / "data").glob("**/*.parquet"))
-    return [("parquet", _inside(folder, p.relative_to(folder).as_posix(), "data/")) for p in found]
+    found = [(kind, p) for p in sorted((folder / "data").glob("**/*")) if (kind := hub_data_kind(p.name))]
+    kinds = sorted({kind for kind, _ in found})
+    if len(kinds) > 1:
+        raise ValueError("data/ holds both Parquet and JSONL files; name the ones to read in input.paths")
+    return [(kind, _inside(folder, p.relative_to(folder).as_posix(), "data/")) for kind, p in found]
+
+
+def _jsonl_rows(f: InputFile, opts: ReadOptions, path: str, name: str, first: int) -> Iterator[Any]:
+    """The rows of one JSONL data file of a dataset folder, numbered on from ``first``."""
+    n = first
+    with open_binary(path) as fh:
+        for line, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            n += 1
+            try:
+                row = json.loads(raw)
+            except ValueError as exc:
+                error = f"not JSON: {exc}"
+                yield Quarantined.from_error(InputError(error, path=name, line=line, raw=keep_raw(raw)))
+                continue
+            if not isinstance(row, dict):
+                error = f"a JSON {type(row).__name__}, not an object"
+                yield Quarantined.from_error(InputError(error, path=name, line=line, raw=keep_raw(raw)))
+                continue
+            yield read_record(record_to_document, row, f, n, opts, name)
 
 
 def read_hf(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]:
@@ -234,10 +258,12 @@ def read_hf(f: InputFile, opts: ReadOptions) -> Iterator[Document | Quarantined]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"unreadable dataset metadata in {f.name}: {exc}", path=f.name) from None
     if not files:
-        raise InputError("no data files (state.json, dataset_dict.json or data/*.parquet)", path=f.name)
+        error = "no data files (state.json, dataset_dict.json, data/*.parquet or data/*.jsonl)"
+        raise InputError(error, path=f.name)
     n = 0
+    readers = {"arrow": _arrow_rows, "parquet": _parquet_rows, "jsonl": _jsonl_rows}
     for kind, path in files:
-        rows = _arrow_rows if kind == "arrow" else _parquet_rows
+        rows = readers[kind]
         name = f"{f.name}/{path.relative_to(folder).as_posix()}"
         try:
             for item in rows(f, opts, path.as_posix(), name, n):
