@@ -132,6 +132,8 @@ def _describe(error: Any) -> str:
         return f"expected one of {', '.join(map(str, expected))}; got {got}"
     if validator == "type":
         return f"expected {expected}; got {got}"
+    if validator == "pattern" and error.schema.get("description"):
+        return f"{got} does not match {expected} ({error.schema['description']})"
     if validator in ("minimum", "minItems", "minLength", "maxProperties", "minProperties"):
         return f"expected {validator} {expected}; got {got}"
     return f"{error.message}"

@@ -32,6 +32,7 @@ from typing import Any
 from corpus.errors import BuildError
 from corpus.io.fs import Location, is_url, open_input
 from corpus.io.verify import unsafe_path
+from corpus.io.write.hub_tags import license_note
 from corpus.io.write.layout import SHARD_PATTERN
 
 MAX_FILES_PER_COMMIT = 50
@@ -210,7 +211,8 @@ def describe_plan(items: list[UploadItem], manifest: dict[str, Any], target: str
         lines.append(f"commit {n}: {message}{suffix}")
         lines += [f"  {i.path_in_repo}  {i.bytes:,} bytes  sha256 {i.sha256}" for i in chunk]
     lines.append("a previous build there is replaced: its files not listed above are removed, manifest last")
-    return "\n".join(lines)
+    note = license_note(manifest.get("config") or {})
+    return "\n".join(lines + ([note] if note else []))
 
 
 def owned_paths(manifest: Any) -> set[str]:

@@ -157,6 +157,11 @@ def run_build(tmp_path, config: str) -> subprocess.CompletedProcess:
             "license: 'CC-BY-4.0' is not a license identifier the Hub accepts; did you mean cc-by-4.0?",
         ),
         ("license: apache2", "did you mean apache-2.0"),
+        ("license: mit\nlicense_link: LICENSE", "license_link: goes with license: other, not 'mit'"),
+        (
+            "license_name: News Terms",
+            'license_name: "News Terms" does not match ^[a-z0-9][a-z0-9._-]*$ (With',
+        ),
         (
             "output: {path: out, format: jsonl, compression: snappy}",
             "output.compression: 'snappy' does not go with output.format jsonl",
@@ -171,3 +176,32 @@ def test_a_bad_license_or_compression_is_one_clear_line(tmp_path, line, expected
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert expected in lines[0] and "c.yaml" in lines[0]
+
+
+def test_license_other_names_its_license_or_publishing_says_so(sample, tmp_path, sample_article):
+    from huggingface_hub import DatasetCard
+
+    from corpus.io.publish import describe_plan, plan_upload
+
+    out, _, _ = sample
+    note = "license: other with no license_name, so the Hub names no license"
+    assert note in describe_plan(*plan_upload(out), "hf://datasets/org/name")
+    (tmp_path / "a.txt").write_text(sample_article, encoding="utf-8")
+    named = {
+        "license": "other",
+        "license_name": "news-site-terms-1.0",
+        "license_link": "LICENSE.md",
+        "input": {"paths": [str(tmp_path / "a.txt")]},
+        "stages": [],
+        "output": {"path": str(tmp_path / "named")},
+    }
+    Pipeline.from_config(named).build(workers=0, progress=False)
+    card = (tmp_path / "named" / "README.md").read_text(encoding="utf-8")
+    data = DatasetCard(card).data
+    assert (data.license, data.license_name, data.license_link) == (
+        "other",
+        "news-site-terms-1.0",
+        "LICENSE.md",
+    )
+    assert card_problems(card) == []
+    assert note not in describe_plan(*plan_upload(tmp_path / "named"), "hf://datasets/org/name")

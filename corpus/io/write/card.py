@@ -110,6 +110,7 @@ def header(manifest: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "pretty_name": config.get("name", "corpus build"),
         "license": config.get("license", "other"),
+        **{key: config[key] for key in ("license_name", "license_link") if key in config},
         "language": langs,
     }
     if langs:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from corpus.errors import ConfigError
 
@@ -71,6 +72,42 @@ def check_license(value: object, where: str = "config") -> None:
     raise ConfigError(
         f"{where}: license: {text!r} is not a license identifier the Hub accepts; {hint}"
         f"(the list: {LICENSES_URL}; other for any other license)"
+    )
+
+
+def check_license_other(config: dict[str, Any], where: str = "config") -> None:
+    """A ConfigError when ``license_name`` or ``license_link`` is given with a license other than
+    ``other``: the Hub reads them only then, and a card naming two licenses misleads.
+
+    >>> check_license_other({"license": "other", "license_name": "news-terms-1.0"})
+    >>> try:
+    ...     check_license_other({"license": "mit", "license_link": "LICENSE"})
+    ... except ConfigError as exc:
+    ...     print(exc)
+    config: license_link: goes with license: other, not 'mit' (the Hub reads it only then)
+    """
+    license = config.get("license", "other")
+    for key in ("license_name", "license_link"):
+        if key in config and license != "other":
+            raise ConfigError(
+                f"{where}: {key}: goes with license: other, not {license!r} (the Hub reads it only then)"
+            )
+
+
+def license_note(config: dict[str, Any]) -> str | None:
+    """What publishing tells a user whose card says ``license: other`` with no name: the Hub then
+    shows no license for the dataset. None when the card names its license.
+
+    >>> license_note({"license": "cc-by-4.0"}) is None, license_note({"license_name": "x-1.0"}) is None
+    (True, True)
+    >>> print(license_note({}).split(";")[0])
+    note: the card says license: other with no license_name, so the Hub names no license
+    """
+    if config.get("license", "other") != "other" or config.get("license_name"):
+        return None
+    return (
+        "note: the card says license: other with no license_name, so the Hub names no license; "
+        "set license_name and license_link in the config"
     )
 
 

@@ -81,12 +81,14 @@ def output_layout(output: Any) -> tuple[str, bool]:
 
 def check_output(config: dict[str, Any], where: str = "config") -> None:
     """ConfigErrors the schema cannot give clearly: a compression the output format does not take,
-    and a ``license`` the Hub does not accept (``corpus.io.write.hub_tags``)."""
+    a ``license`` the Hub does not accept, and ``license_name``/``license_link`` with a license
+    other than ``other`` (``corpus.io.write.hub_tags``)."""
     from corpus.errors import ConfigError
-    from corpus.io.write.hub_tags import check_license
+    from corpus.io.write.hub_tags import check_license, check_license_other
 
     if "license" in config:
         check_license(config["license"], where)
+    check_license_other(config, where)
     output = config.get("output") or {}
     fmt = output.get("format", "parquet")
     compression = output.get("compression")
