@@ -175,7 +175,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from corpus.io import publish
-    from corpus.io.write.hub_tags import license_note
 
     if bool(args.repo_id) == bool(args.to):
         print("corpus: error: publish needs exactly one of --repo-id ORG/NAME or --to URL", file=sys.stderr)
@@ -188,10 +187,6 @@ def cmd_publish(args: argparse.Namespace) -> int:
         print(publish.describe_plan(items, manifest, target))
         return 0
     if args.repo_id:
-        _, manifest = publish.plan_upload(args.build_dir)
-        note = license_note(manifest.get("config") or {})
-        if note:
-            print(f"corpus: {note}", file=sys.stderr)
         done = publish.publish_hub(args.build_dir, args.repo_id, private=args.private, revision=args.revision)
         print(f"published {args.build_dir} to {publish.redact_url(target)} in {len(done)} commits")
     else:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import logging
 import os
 import posixpath
 import re
@@ -34,6 +35,8 @@ from corpus.io.fs import Location, is_url, open_input
 from corpus.io.verify import unsafe_path
 from corpus.io.write.hub_tags import license_note
 from corpus.io.write.layout import SHARD_PATTERN
+
+log = logging.getLogger(__name__)
 
 MAX_FILES_PER_COMMIT = 50
 MAX_BYTES_PER_COMMIT = 2 * 1024**3
@@ -212,7 +215,7 @@ def describe_plan(items: list[UploadItem], manifest: dict[str, Any], target: str
         lines += [f"  {i.path_in_repo}  {i.bytes:,} bytes  sha256 {i.sha256}" for i in chunk]
     lines.append("a previous build there is replaced: its files not listed above are removed, manifest last")
     note = license_note(manifest.get("config") or {})
-    return "\n".join(lines + ([note] if note else []))
+    return "\n".join(lines + ([f"note: {note}"] if note else []))
 
 
 def owned_paths(manifest: Any) -> set[str]:
@@ -289,6 +292,9 @@ def publish_hub(
 ) -> list[str]:
     """Upload a verified build to a dataset repo, replacing the previous one; returns the commit URLs."""
     items, manifest = plan_upload(build_dir)
+    note = license_note(manifest.get("config") or {})
+    if note:
+        log.warning(note)
     target = f"hf://datasets/{repo_id}" + (f"@{revision}" if revision else "")
     with _network(target):
         if api is None:

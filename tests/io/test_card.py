@@ -5,6 +5,7 @@ license the Hub does not know stops the config with one line."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import subprocess
 import sys
@@ -185,7 +186,7 @@ def test_license_other_names_its_license_or_publishing_says_so(sample, tmp_path,
 
     out, _, _ = sample
     note = "license: other with no license_name, so the Hub names no license"
-    assert note in describe_plan(*plan_upload(out), "hf://datasets/org/name")
+    assert f"note: the card says {note}" in describe_plan(*plan_upload(out), "hf://datasets/org/name")
     (tmp_path / "a.txt").write_text(sample_article, encoding="utf-8")
     named = {
         "license": "other",
@@ -205,3 +206,21 @@ def test_license_other_names_its_license_or_publishing_says_so(sample, tmp_path,
     )
     assert card_problems(card) == []
     assert note not in describe_plan(*plan_upload(tmp_path / "named"), "hf://datasets/org/name")
+
+
+def test_publishing_a_card_that_names_no_license_logs_why(sample, caplog):
+    from corpus.io.publish import publish_hub
+    from tests.io.test_publish import FakeHub
+
+    out, _, _ = sample
+    hub = FakeHub({})
+    logger = logging.getLogger("corpus")  # an in-process CLI run earlier may have stopped propagation
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level("WARNING", logger="corpus"):
+            publish_hub(out, "org/name", api=hub)
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert hub.commits, "nothing was sent"
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("license: other with no license_name" in m for m in warned), warned

@@ -64,8 +64,8 @@ def glob_base(pattern: str) -> str:
 
 
 def hub_data_kind(name: str) -> str | None:
-    """ "parquet" or "jsonl" for a data file of a Hub layout folder (as ``output.format`` writes
-    them: .parquet, or .jsonl with .zst, .gz or nothing), else None.
+    """The kind of a data file of a Hub layout folder, as ``output.format`` writes them: parquet
+    (.parquet) or jsonl (.jsonl with .zst, .gz or nothing); None for any other file.
 
     >>> [hub_data_kind(n) for n in ("train-00000-of-00001.parquet", "a.jsonl.zst", "README.md")]
     ['parquet', 'jsonl', None]

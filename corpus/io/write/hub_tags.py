@@ -101,12 +101,12 @@ def license_note(config: dict[str, Any]) -> str | None:
     >>> license_note({"license": "cc-by-4.0"}) is None, license_note({"license_name": "x-1.0"}) is None
     (True, True)
     >>> print(license_note({}).split(";")[0])
-    note: the card says license: other with no license_name, so the Hub names no license
+    the card says license: other with no license_name, so the Hub names no license
     """
     if config.get("license", "other") != "other" or config.get("license_name"):
         return None
     return (
-        "note: the card says license: other with no license_name, so the Hub names no license; "
+        "the card says license: other with no license_name, so the Hub names no license; "
         "set license_name and license_link in the config"
     )
 
