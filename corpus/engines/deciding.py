@@ -48,8 +48,8 @@ from corpus.engines.mapping import (
 )
 from corpus.engines.work import DECIDED, WorkFolder, block_name, dump
 from corpus.errors import BuildError
+from corpus.report.profile import RecordingStats, Removals
 from corpus.stages.base import Outcome
-from corpus.stats import Stats
 
 FATE = pa.schema([("idx", pa.int64()), ("fate", pa.binary())])
 SAVED = "decide/saved"
@@ -234,6 +234,9 @@ def _counted(items: Iterator[Any], progress: Callable[[int, int], None] | None) 
         progress(1, n)
 
 
+DECIDE_PROFILE = "profile/decide.json"  # the lines decide_here's steps removed (the build profile's piece)
+
+
 def decide_here(
     pipeline: Any, work: WorkFolder, blocks: int, progress: Callable[[int, int], None] | None = None
 ) -> dict[str, Any]:
@@ -242,7 +245,8 @@ def decide_here(
     ``progress(passes, docs)`` hears of the documents each pass reads (one pass for the streaming
     steps, then one per global step)."""
     started = time.process_time()
-    stats = Stats()
+    removals = Removals()
+    stats = RecordingStats(removals)
     fates = _Fates()
     phases.reduce_start(pipeline)
     globals_ = pipeline.global_steps
@@ -285,6 +289,7 @@ def decide_here(
                 fates.set(idx, ["doc", doc_payload(outcome.doc)])
         spool = nxt
     fates.write(work, blocks)
+    work.write_json(DECIDE_PROFILE, {"removed": removals.samples})
     saved = _save(pipeline, work)
     stats.seconds["phase.decide"] += time.process_time() - started
     summary = {"stats": dict(stats), "saved": saved, "form": "here"}

@@ -23,7 +23,7 @@ import numpy as np
 
 from corpus.dedup.index import INDEX_DIR, save_index
 from corpus.dedup.near import NearDedup
-from corpus.engines.deciding import SAVED
+from corpus.engines.deciding import DECIDE_PROFILE, SAVED
 from corpus.engines.inputs import recorded_config
 from corpus.engines.mapping import profile_name
 from corpus.engines.work import DECIDED, WorkFolder, block_name
@@ -107,6 +107,17 @@ def _add_profile(profile: Profile, work: WorkFolder, block: int) -> None:
         profile.add(mapped, written)
     except ValueError as exc:
         raise work.not_ours(profile_name(block, "map"), exc) from None
+
+
+def _add_decide_profile(profile: Profile, work: WorkFolder) -> None:
+    """The lines the corpus steps removed when they were decided in one process (``decide_here``)."""
+    piece = work.read_json(DECIDE_PROFILE)
+    if piece is None:
+        raise BuildError(f"the decide phase's profile is missing from {work.url}; run the build again")
+    try:
+        profile.add_removed(piece["removed"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise work.not_ours(DECIDE_PROFILE, exc) from None
 
 
 def _render_html(manifest: dict[str, Any], report: dict[str, Any], staging: Location) -> str:
@@ -247,6 +258,8 @@ def finish(
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise work.not_ours(name, f"not a block summary: {exc!r}") from None
         _add_profile(profile, work, b)
+    if decided.get("form") == "here":
+        _add_decide_profile(profile, work)
     shards.sort(key=lambda s: (list(ratios).index(s["split"]), s["path"]))
     kept = sum(splits.values())
     dropped = sum(drops.values())

@@ -51,8 +51,8 @@ from corpus.io.write.jsonl import JsonlShard
 from corpus.io.write.layout import output_layout, partition_name
 from corpus.io.write.layout import shard_name as _shard_name
 from corpus.io.write.shards import ROW_GROUP_BYTES, ROW_GROUP_ROWS, assign_split, parse_size
-from corpus.report.profile import WritePiece, candidate_positions
-from corpus.stats import Stats, drop_key
+from corpus.report.profile import RecordingStats, WritePiece, candidate_positions
+from corpus.stats import drop_key
 
 # kept: in the shards; near: kept by near dedup (in its index, even if a later step dropped it)
 IDS = pa.schema(
@@ -162,7 +162,8 @@ def write_block(
     steps = _Steps(pipeline, work) if form == "distributed" else None
     fates = read_fates(work, number)
     where = work.loc.url_of(block_name("decide", number, ".parquet"))
-    stats = Stats()
+    piece = WritePiece(_candidates(work, number), _token_counter(output))
+    stats = RecordingStats(piece.removals)
     drops: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
     langs: Counter[str] = Counter()
@@ -172,7 +173,6 @@ def write_block(
     dropped_log: list[str] = []
     ids: dict[str, list[Any]] = {name: [] for name in IDS.names}
     near_key = _near_key(pipeline)
-    piece = WritePiece(_candidates(work, number), _token_counter(output))
 
     def drop(
         doc_id: str,

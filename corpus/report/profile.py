@@ -11,7 +11,9 @@ Everything is deterministic: same blocks, same report, whatever the engine or th
 - Sources: the url's host, else ``doc.source``; a block keeps its ``SOURCES_PER_BLOCK`` largest
   (the rest counted as other), the report the ``SOURCES_TOP`` largest and ``["(other)", n]``.
 - Samples, each bounded: the first ``PER_KEY`` removed lines per ``stage:rule`` and dropped
-  documents per ``stage.reason``, in input order; the kept documents with the smallest
+  documents per ``stage.reason``, in input order (the corpus steps' removed lines, such as
+  repeated_lines', come from the write pieces, or from ``profile/decide.json`` when the steps were
+  decided in one process); the kept documents with the smallest
   blake2b-64 hash of their id (``KEPT`` of them), input as read and output as written. A block
   offers the ``CANDIDATES`` smallest among its map survivors, so a pick is missed only when more
   than ``CANDIDATES - KEPT`` of them in one block are later dropped by the corpus steps.
@@ -100,31 +102,29 @@ def _whole_lines(text: str, start: int, end: int) -> bool:
     return starts and ends
 
 
-class MapPiece:
-    """One block's map-phase profile: removed lines, map drops, kept-sample candidates."""
+class Removals:
+    """The first ``PER_KEY`` removed lines per ``stage:rule``, each with its context, in the order
+    the documents came (a stage's drops are sampled elsewhere: ``MapPiece.drop``, ``WritePiece.drop``)."""
 
     def __init__(self) -> None:
-        self.removed: dict[str, list[dict[str, str]]] = {}
-        self.dropped: dict[str, list[dict[str, str]]] = {}
-        self.candidates: list[tuple[int, int, str, str]] = []  # max-heap by (-hash, -idx)
+        self.samples: dict[str, list[dict[str, str]]] = {}
 
     def stage(self, stage: str, before: Document, outcome: Any) -> None:
-        """What one stage did to one document (the ``Stats.record`` call of ``phases.map_batch``)."""
+        """The lines one stage removed from one document (nothing when it dropped it)."""
         if outcome.doc is None:
-            self.drop(drop_key(stage, outcome.reason), before.id, before.text, outcome.note)
             return
         text = before.text
         for edit in outcome.edits:
             if edit.after.strip() or not edit.before.strip():
                 continue  # a replacement, or whitespace: not a removed line
             key = f"{stage}:{edit.rule}"
-            if len(self.removed.get(key, ())) >= PER_KEY:
+            if len(self.samples.get(key, ())) >= PER_KEY:
                 continue
             start = edit.start if edit.start is not None else text.find(edit.before)
             end = start + len(edit.before)
             if start < 0 or not text.startswith(edit.before, start) or not _whole_lines(text, start, end):
                 continue
-            self.removed.setdefault(key, []).append(
+            self.samples.setdefault(key, []).append(
                 {
                     "id": before.id,
                     "before": text[max(0, start - CONTEXT) : start],
@@ -132,6 +132,22 @@ class MapPiece:
                     "after": text[end : end + CONTEXT],
                 }
             )
+
+
+class MapPiece:
+    """One block's map-phase profile: removed lines, map drops, kept-sample candidates."""
+
+    def __init__(self) -> None:
+        self.removals = Removals()
+        self.dropped: dict[str, list[dict[str, str]]] = {}
+        self.candidates: list[tuple[int, int, str, str]] = []  # max-heap by (-hash, -idx)
+
+    def stage(self, stage: str, before: Document, outcome: Any) -> None:
+        """What one stage did to one document (the ``Stats.record`` call of ``phases.map_batch``)."""
+        if outcome.doc is None:
+            self.drop(drop_key(stage, outcome.reason), before.id, before.text, outcome.note)
+        else:
+            self.removals.stage(stage, before, outcome)
 
     def drop(self, key: str, doc_id: str, text: str, note: str = "") -> None:
         samples = self.dropped.setdefault(key, [])
@@ -149,7 +165,7 @@ class MapPiece:
     def to_json(self) -> dict[str, Any]:
         kept = sorted((-h, -i, d, t) for h, i, d, t in self.candidates)
         return {
-            "removed": self.removed,
+            "removed": self.removals.samples,
             "dropped": self.dropped,
             "candidates": [
                 {"hash": h, "idx": i, "id": d, "input": trim(t, KEPT_CHARS)} for h, i, d, t in kept
@@ -158,9 +174,10 @@ class MapPiece:
 
 
 class RecordingStats(Stats):
-    """The map phase's counters, also telling ``piece`` what each stage did (removals, drops)."""
+    """A phase's counters, also telling ``piece`` what each stage did: a ``MapPiece`` (removals,
+    drops) in the map phase, ``Removals`` for the corpus steps (their drops are sampled at write)."""
 
-    def __init__(self, piece: MapPiece) -> None:
+    def __init__(self, piece: MapPiece | Removals) -> None:
         super().__init__()
         self.piece = piece
 
@@ -183,6 +200,7 @@ class WritePiece:
         self.sources: Counter[str] = Counter()
         self.quality: dict[str, Counter[Any]] = {}
         self.dropped: dict[str, list[dict[str, str]]] = {}
+        self.removals = Removals()  # lines the corpus steps removed here (a distributed decision)
         self.outputs: dict[int, str] = {}
 
     def kept(self, idx: int, doc: Document, split: str) -> None:
@@ -215,6 +233,7 @@ class WritePiece:
             "quality": {name: _pairs(c) for name, c in sorted(self.quality.items())},
             "tokens": self.tally.to_json() if self.tally is not None else None,
             "dropped": self.dropped,
+            "removed": self.removals.samples,
             "outputs": [[i, t] for i, t in sorted(self.outputs.items())],
         }
 
@@ -263,12 +282,21 @@ class Profile:
         _first(self.removed, mapped["removed"], ("id", "before", "removed", "after"))
         _first(self.dropped, mapped["dropped"], ("id", "text", "note"))
         _first(self.dropped, written["dropped"], ("id", "text", "note"))
+        self.add_removed(written["removed"])
         outputs = {_int(i): str(t) for i, t in written["outputs"]}
         for c in mapped["candidates"]:
             if (idx := _int(c["idx"])) in outputs:
                 sample = {"id": str(c["id"]), "input": str(c["input"]), "output": outputs[idx]}
                 self.kept.append((_int(c["hash"]), idx, sample))
         self.kept = sorted(self.kept, key=lambda k: k[:2])[:KEPT]
+
+    def add_removed(self, removed: dict[str, Any]) -> None:
+        """Removed-line samples of the corpus steps (a write piece's, or the decide phase's
+        ``profile/decide.json`` when they were decided in one process); ValueError when malformed."""
+        try:
+            _first(self.removed, removed, ("id", "before", "removed", "after"))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a profile piece: {exc!r}") from None
 
     def report(self) -> dict[str, Any]:
         """The report.json dict."""

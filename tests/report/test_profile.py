@@ -8,6 +8,7 @@ steps drop something, cut into several blocks.
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -245,6 +246,60 @@ def test_bench_slice_report_is_the_same_for_any_workers_and_blocks(tmp_path):
     assert [d["id"] for d in dropped] == [f"copy-of-{rows[i]['id']}" for i in (3, 50, 90)]
 
 
+def steam_pages(folder: Path) -> tuple[Path, dict[str, str]]:
+    """The six store.steampowered.com pages of ../shared/eval/extraction/wcxb (their full page text,
+    furniture included, with their urls) as JSONL; and their texts by id."""
+    root = shared_path("eval", "extraction", "wcxb")
+
+    def rows(name: str) -> list[dict]:  # split on \n only: page texts hold U+2028
+        return [json.loads(line) for line in (root / name).read_text(encoding="utf-8").split("\n") if line]
+
+    urls = {r["id"]: r["url"] for r in rows("gold.jsonl") if "store.steampowered.com" in r["url"]}
+    texts = {r["id"]: r["text"] for r in rows("fulltext.jsonl") if r["id"] in urls}
+    assert len(texts) == 6
+    path = folder / "steam.jsonl"
+    rows = [{"id": i, "url": urls[i], "text": texts[i]} for i in sorted(texts)]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path, texts
+
+
+def steam_config(src: Path, out: Path, **extra) -> dict:
+    return {
+        "input": {"paths": [str(src)]},
+        "stages": [{"repeated_lines": {}}, {"exact_dedup": {}}],
+        "output": {"path": str(out)},
+        "block_size": "20KB",
+        **extra,
+    }
+
+
+def test_lines_a_corpus_step_removed_are_sampled(tmp_path):
+    """repeated_lines on a real site's pages (decided after the map, in one process): the report
+    shows the site's furniture it removed, in context, whatever the workers, and report.html lists it."""
+    src, texts = steam_pages(tmp_path)
+    reports = []
+    for workers in (0, 2):
+        out = tmp_path / f"w{workers}"
+        manifest = (
+            Pipeline.from_config(steam_config(src, out, workers=workers)).build(progress=False).manifest
+        )
+        assert manifest["stages"]["repeated_lines"]["removed.repeated_line"] > 0
+        assert len(manifest["shards"]) > 1, "several blocks"
+        reports.append((out / "report.json").read_bytes())
+    assert reports[0] == reports[1]
+    samples = json.loads(reports[0])["samples"]["removed_lines"]["repeated_lines:repeated_line"]
+    assert len(samples) == PER_KEY
+    first = min(texts)
+    for s in samples:
+        assert s["id"] == first, "the first page's lines, in input order"
+        assert s["before"] + s["removed"] + s["after"] in texts[first]
+        line = s["removed"].strip()
+        assert sum(line in {x.strip() for x in t.split("\n")} for t in texts.values()) >= 5, line
+    html = (tmp_path / "w0" / "report.html").read_text(encoding="utf-8")
+    assert "<span class=stage>repeated_lines</span> repeated_line</h4>" in html
+    assert f"<del>{escape(samples[0]['removed'].strip(), quote=False)}" in html
+
+
 def test_count_tokens_true_is_exact(tmp_path):
     config = sample_config(path=str(tmp_path / "out"), count_tokens=True)
     manifest = Pipeline.from_config(config).build(workers=0, progress=False).manifest
@@ -319,3 +374,19 @@ def test_ray_gives_the_local_report(ray_here, tmp_path, monkeypatch):
         assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
     dropped = report(tmp_path / "ray")["samples"]["dropped"]["exact_dedup.exact_duplicate"]
     assert len(dropped) == PER_KEY and all(d["id"].startswith("copy-of-") and d["text"] for d in dropped)
+
+
+@pytest.mark.slow
+def test_ray_samples_the_lines_a_distributed_step_removed(ray_here, tmp_path, monkeypatch):
+    """repeated_lines decided in the distributed form (its lines removed in the write phase): the
+    local engine's report (decided in one process), byte for byte, with the site's furniture in it."""
+    from tests.engines.test_ray import build_both
+
+    monkeypatch.setenv("CORPUS_RAY_DEDUP", "distributed")
+    src, _ = steam_pages(tmp_path)
+    build_both(tmp_path, steam_config(src, tmp_path / "local"))
+    for name in ("report.json", "report.html"):
+        assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
+    assert (
+        len(report(tmp_path / "ray")["samples"]["removed_lines"]["repeated_lines:repeated_line"]) == PER_KEY
+    )
