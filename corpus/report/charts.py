@@ -159,23 +159,31 @@ def hbars(
 
 
 @_styled
-def bars(pairs: Sequence[tuple[int, int]], title: str, xlabel: str, ylabel: str, prefix: str) -> str:
-    """Vertical bars at integer x (cluster sizes), y on a log scale when counts span > 2 decades."""
-    fig, ax = _figure(4.3, 2.3)
-    xs = [int(x) for x, _ in pairs]
+def bars(pairs: Sequence[tuple[str, int]], title: str, xlabel: str, ylabel: str, prefix: str) -> str:
+    """Vertical bars, one per labelled category in order (cluster-size buckets), y on a log scale
+    when the counts span more than 2 decades."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    labels = [str(x) for x, _ in pairs]
     ys = [int(y) for _, y in pairs]
-    ax.bar(xs, ys, color=RED, width=0.6)
-    ax.set_xlim(min(xs, default=2) - 0.7, max(max(xs, default=2), min(xs, default=2) + 5) + 0.7)
-    if ys and max(ys) / max(min(ys), 1) > 100:
+    fig, ax = _figure(max(2.4, min(4.3, 1.3 + 0.3 * len(labels))), 2.3)
+    xs = list(range(len(labels)))
+    ax.bar(xs, ys, color=RED, width=0.7)
+    ax.set_xticks(
+        xs, labels, rotation=45 if len(labels) > 9 else 0, ha="right" if len(labels) > 9 else "center"
+    )
+    ax.set_xlim(-0.6, len(labels) - 0.4)
+    positive = [y for y in ys if y > 0]
+    if positive and max(positive) / min(positive) > 100:
         ax.set_yscale("log")
+        ax.set_ylim(bottom=0.5)  # a single cluster is a visible bar
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _fmt(v) if v >= 1 else ""))
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(axis="x", visible=False)
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _svg(fig, prefix)
 
 

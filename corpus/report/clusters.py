@@ -5,13 +5,22 @@ A dropped document with a ``kept_id`` was dropped as a duplicate of that kept do
 duplicate. A cluster is one kept document and every document dropped as its duplicate; its size
 counts the kept document too. Work is capped: past ``MAX_LINES`` lines the rest of the file is
 not read (the page says so), and each cluster keeps its first ``MAX_MEMBERS`` members only.
+
+Cluster sizes are charted in buckets, one per size up to 9, then 1-2-5 ranges, so that one cluster
+of hundreds does not squeeze the common sizes into slivers:
+
+>>> size_buckets([(2, 40), (3, 7), (5, 1), (12, 2), (310, 1)])[:4]
+[('2', 40), ('3', 7), ('4', 0), ('5', 1)]
+>>> size_buckets([(2, 40), (3, 7), (5, 1), (12, 2), (310, 1)])[8:]
+[('10–19', 2), ('20–49', 0), ('50–99', 0), ('100–199', 0), ('200–499', 1)]
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 MAX_LINES = 500_000
@@ -44,6 +53,43 @@ class Clusters:
     @property
     def docs(self) -> int:
         return self.exact_docs + self.near_docs
+
+
+def size_buckets(sizes: Iterable[tuple[int, int]]) -> list[tuple[str, int]]:
+    """(cluster size, clusters) pairs as (bucket label, clusters), every bucket from size 2 up to the
+    largest one present, empty ones too (the axis stays honest)."""
+    counts = Counter()
+    for size, n in sizes:
+        counts[_bucket(size)] += n
+    if not counts:
+        return []
+    top = max(counts)
+    return [(_label(lo), counts[lo]) for lo in itertools.takewhile(lambda lo: lo <= top, _bounds())]
+
+
+def _bounds() -> Iterator[int]:
+    """Lower bounds of the buckets: 2 .. 9, then 10, 20, 50, 100, 200, 500, ..."""
+    yield from range(2, 10)
+    scale = 10
+    while True:
+        yield from (scale, 2 * scale, 5 * scale)
+        scale *= 10
+
+
+def _bucket(size: int) -> int:
+    last = 2
+    for lo in _bounds():
+        if lo > size:
+            return last
+        last = lo
+    raise AssertionError("unreachable")
+
+
+def _label(lo: int) -> str:
+    if lo < 10:
+        return str(lo)
+    hi = lo * 5 // 2 - 1 if str(lo)[0] == "2" else 2 * lo - 1
+    return f"{lo:,}–{hi:,}"
 
 
 def read_clusters(lines: Iterable[str], max_lines: int = MAX_LINES) -> Clusters:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 
 from corpus.report import charts
-from corpus.report.clusters import MAX_MEMBERS, Clusters
+from corpus.report.clusters import MAX_MEMBERS, Clusters, size_buckets
 from corpus.report.tokens import percent
 
 MAX_QUALITY_CHARTS = 24
@@ -219,7 +219,13 @@ def duplicates(found: Clusters) -> str:
     )
     parts.append(
         "<div class=fig>"
-        + charts.bars(found.sizes, "Cluster sizes", "documents in the cluster", "clusters", "cluster-sizes")
+        + charts.bars(
+            size_buckets(found.sizes),
+            "Cluster sizes",
+            "documents in the cluster",
+            "clusters",
+            "cluster-sizes",
+        )
         + "</div>"
     )
     parts.append(f"<h3>The {len(found.clusters)} largest</h3>")

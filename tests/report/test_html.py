@@ -245,6 +245,10 @@ def test_bench_slice_report(bench):
     assert dups.index(f"<td class=doc-id>{escape(largest)}</td>") < dups.index("</tbody>")
     first = next(r for r in rows if r["kept_id"] == largest)
     assert escape(first["id"]) in dups
+    # the size chart: a bar per size from 2 to the largest (ranges past 9), each labelled
+    labels = re.findall(r"<text[^>]*>([0-9,–]+)</text>", dups.split('data-chart="cluster-sizes"')[1])
+    top = max(sizes.values())
+    assert labels[0] == "2" and labels[: min(top, 9) - 1] == [str(n) for n in range(2, min(top, 9) + 1)]
     # a removed line of a rule, and a dropped document of each reason
     samples = section(page, "samples")
     key, items = sorted(report["samples"]["removed_lines"].items())[0]
