@@ -26,12 +26,34 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 class ConfigLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses aliases (``*name``).
+    """A SafeLoader that refuses aliases (``*name``) and a key given twice in one mapping.
 
-    A config needs none, and aliases are how a ten-line "billion laughs" file expands into
+    A config needs no alias, and aliases are how a ten-line "billion laughs" file expands into
     billions of nodes and hangs whoever walks it (validation, the schema check, a reader's options).
-    Anchors alone are harmless and allowed.
+    Anchors alone are harmless and allowed. PyYAML keeps the last of two equal keys without a word,
+    so a second ``output:`` silently replaced the first; YAML itself says keys are unique.
     """
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node.start_mark)
+                except TypeError:  # an unhashable key: the constructor says so
+                    continue
+                if first is not key_node.start_mark:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"{key!r} is given twice in one mapping (first on line {first.line + 1}); "
+                        "say each option once",
+                        key_node.start_mark,
+                    )
+        return super().construct_mapping(node, deep=deep)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.events.AliasEvent):

@@ -112,6 +112,29 @@ def test_anchors_without_aliases_still_load(tmp_path):
     assert Pipeline.from_yaml(write(tmp_path, text)).config["output"]["path"] == "build/x"
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # a second output: block once replaced the first without a word
+        (BASE + "output: {path: build/y}\n", "c.yaml:6: not valid YAML: 'output' is given twice"),
+        (
+            BASE.replace("exact_dedup: {}", "exact_dedup: {lowercase: true, lowercase: false}"),
+            "c.yaml:4: not valid YAML: 'lowercase' is given twice in one mapping (first on line 4)",
+        ),
+    ],
+)
+def test_a_key_given_twice_is_refused_with_file_and_line(tmp_path, text, message):
+    with pytest.raises(ConfigError) as err:
+        Pipeline.from_yaml(write(tmp_path, text))
+    assert message in str(err.value)
+
+
+def test_the_same_key_in_two_mappings_is_fine(tmp_path):
+    text = BASE.replace("exact_dedup: {}", "near_dedup: {keep: first}\n  - near_dedup: {keep: longest}")
+    stages = Pipeline.from_yaml(write(tmp_path, text)).config["stages"]
+    assert [s["near_dedup"]["keep"] for s in stages] == ["first", "longest"]
+
+
 def test_config_not_utf8_names_file_line_and_byte_offset():
     with pytest.raises(ConfigError) as err:
         Pipeline.from_yaml(HOSTILE / "config-latin1.yaml")
