@@ -31,8 +31,9 @@ corpus: $(CORE)  ## build the shipped sample corpus into build/sample (core depe
 browser:  ## Debian's Chromium for the report's browser test, where apt-get can install it (else that test skips)
 	bash scripts/install_browser.sh
 
-test: $(STAMP) browser  ## run the test suite (tests marked slow excepted: make test-all)
-	$(BIN)/python -m pytest -q -m "not slow" --durations=30
+TEST_WORKERS ?= 2
+test: $(STAMP) browser  ## run the test suite on TEST_WORKERS processes (tests marked slow excepted: make test-all)
+	$(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadgroup --durations=30
 
 test-all: $(STAMP) browser  ## the test suite with the slow variants (the 27k-document Ray parity run, more kill points)
 	$(BIN)/python -m pytest -q

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,3 +55,16 @@ def registry_unchanged() -> Iterator[None]:
 # modules are imported by name once a test puts the package on sys.path, as an installed package
 # would be). Said here: a conftest.py of its own would shadow this module's `from conftest import`.
 collect_ignore = ["plugins"]
+
+
+_RAY = re.compile(r"(?<![a-z])ray(?![a-z])")  # test_ray.py, ..._on_ray_workers; not "array"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``pytest -n 2 --dist loadgroup`` (make test), every test that starts or uses a Ray runs
+    in one worker, one after another: the session's local Ray is one per worker, and two Rays (each
+    sized to the machine's 2 CPUs) at once would starve each other's actors. Without xdist the mark
+    means nothing."""
+    for item in items:
+        if _RAY.search(item.nodeid.lower()):
+            item.add_marker(pytest.mark.xdist_group("ray"))
