@@ -200,6 +200,11 @@ def tokens(manifest: dict) -> str:
     return f"<section id=tokens><h2>Tokens</h2><p>{text}</p>{table(head, rows, {1})}</section>"
 
 
+def _n(count: int, noun: str) -> str:
+    """``1 cluster``, ``2 clusters``, ``1,204 documents``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def duplicates(found: Clusters) -> str:
     parts = ["<section id=duplicates><h2>Duplicate clusters</h2>"]
     if found.capped:
@@ -213,7 +218,7 @@ def duplicates(found: Clusters) -> str:
         parts.append("<p class=muted>No document was dropped as a duplicate.</p></section>")
         return "".join(parts)
     parts.append(
-        f"<p>{found.count:,} clusters: {found.docs:,} documents dropped as duplicates of a kept one "
+        f"<p>{_n(found.count, 'cluster')}: {_n(found.docs, 'document')} dropped as duplicates of a kept one "
         f"({found.exact_docs:,} exact, {found.near_docs:,} near). "
         "A cluster's size counts its kept document.</p>"
     )
@@ -228,7 +233,9 @@ def duplicates(found: Clusters) -> str:
         )
         + "</div>"
     )
-    parts.append(f"<h3>The {len(found.clusters)} largest</h3>")
+    parts.append(
+        f"<h3>The {len(found.clusters)} largest</h3>" if len(found.clusters) > 1 else "<h3>The cluster</h3>"
+    )
     rows = []
     for c in found.clusters:
         members = "".join(
