@@ -63,8 +63,9 @@ _RAY = re.compile(r"(?<![a-z])ray(?![a-z])")  # test_ray.py, ..._on_ray_workers;
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``pytest -n 2 --dist loadgroup`` (make test), every test that starts or uses a Ray runs
     in one worker, one after another: the session's local Ray is one per worker, and two Rays (each
-    sized to the machine's 2 CPUs) at once would starve each other's actors. Without xdist the mark
-    means nothing."""
+    sized to the machine's 2 CPUs) at once would starve each other's actors. A test is one of them
+    when it asks for the session's Ray (``ray_cluster``, ``ray_here``) or names Ray (test_ray*.py,
+    ``--engine ray`` in a subprocess). Without xdist the mark means nothing."""
     for item in items:
-        if _RAY.search(item.nodeid.lower()):
+        if _RAY.search(item.nodeid.lower()) or {"ray_cluster", "ray_here"} & set(item.fixturenames):
             item.add_marker(pytest.mark.xdist_group("ray"))
